@@ -1,0 +1,1 @@
+"""Daemons, one class each: render -> check -> start -> stop, all in one place."""

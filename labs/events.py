@@ -1,0 +1,38 @@
+"""The run's event log: one JSON object per line, all stamped with one clock.
+
+The clock is CLOCK_REALTIME (`time.time()`): namespaces share it, so events from every
+host, the probes and the fault injector line up, and it matches the daemons' own logs.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+
+class EventLog:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._fh = open(path, "a", buffering=1) if path else None
+
+    def record(self, kind: str, t: float | None = None, **fields: Any) -> dict[str, Any]:
+        event = {"t": time.time() if t is None else t, "kind": kind, **fields}
+        with self._lock:
+            self.events.append(event)
+            if self._fh:
+                self._fh.write(json.dumps(event) + "\n")
+        return event
+
+    def latest(self, kind: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+        """The last event of `kind` per (host, instance)."""
+        with self._lock:
+            return {(e.get("host"), e.get("instance")): e for e in self.events if e["kind"] == kind}
+
+    def close(self) -> None:
+        if self._fh:
+            self._fh.close()
+            self._fh = None

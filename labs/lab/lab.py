@@ -1,0 +1,161 @@
+"""A running lab: bring-up in order, teardown of exactly what bring-up made.
+
+Bring-up: lock and sweep a dead run's leftovers -> Mininet network -> record namespaces ->
+name them -> role set-up -> render every config -> run every daemon's own check -> nginx
+-> keepalived -> wait for convergence. Teardown runs in reverse whatever was reached.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from mininet.net import Mininet
+from mininet.topo import Topo
+
+from labs.daemons.base import Daemon, Node
+from labs.daemons.keepalived import Keepalived
+from labs.daemons.nginx import Nginx
+from labs.events import EventLog
+from labs.lab import converge, netns, network
+from labs.lab.paths import STATE_ROOT, RunPaths
+from labs.lab.record import Lock, Record, sweep, sweep_stale, RECORD
+from labs.lab.watch import FifoWatcher
+from labs.spec import LabSpec
+from labs.timing import convergence_bound
+
+Say = Callable[[str], None]
+
+
+class Lab:
+    def __init__(self, spec: LabSpec, topo: Topo, results: Path, say: Say = print) -> None:
+        spec.validate()
+        self.spec = spec
+        self.topo = topo
+        self.say = say
+        self.paths = RunPaths(results, STATE_ROOT / f"run-{os.getpid()}")
+        self.lock = Lock()
+        self.record: Record | None = None
+        self.net: Mininet | None = None
+        self.events: EventLog | None = None
+        self.watcher: FifoWatcher | None = None
+        self.daemons: list[Daemon] = []
+        self.started: list[Daemon] = []
+        self.converged_after: float | None = None
+
+    # -- bring-up ---------------------------------------------------------------------
+
+    def up(self) -> float:
+        """Build and start everything; return seconds from daemon start to convergence."""
+        self.lock.acquire(self.paths.results)
+        for line in sweep_stale():
+            self.say(f"removed a previous run's leftover: {line}")
+        network.check_names_free(self.spec)
+        self.paths.logs.mkdir(parents=True, exist_ok=True)
+        self.paths.runtime.mkdir(mode=0o755, parents=True)
+        self.record = Record(os.getpid(), str(self.paths.results), str(self.paths.runtime))
+        self.record.save()
+
+        t = time.monotonic()
+        self.net = network.build(self.topo)
+        self._record_namespaces()
+        for host in self.spec.hosts:
+            network.configure(self.spec, host)
+        self.say(f"network: {len(self.spec.hosts)} hosts on one bridge in {time.monotonic() - t:.1f} s")
+
+        self.daemons = self._daemons()
+        for d in self.daemons:
+            d.render()
+        for d in self.daemons:
+            d.check(self.node(d.host.name))
+        self.say(f"configs rendered and checked (keepalived -t, nginx -t): {self.paths.results / 'configs'}")
+
+        self.events = EventLog(self.paths.results / "events.jsonl")
+        self.watcher = FifoWatcher(self.events)
+        for d in self.daemons:
+            if isinstance(d, Keepalived):
+                self.watcher.add(d.notify_fifo, d.host.name)
+        self.watcher.start()
+
+        # Back ends first, as an operator would: directors started together with the
+        # servers would fail their first TCP_CHECKs (server VIPs not yet up) and drop the
+        # real servers for a delay_loop, which is start-up noise, not a finding.
+        bound = convergence_bound(self.spec)
+        self.say(f"starting daemons; convergence bound {bound:.1f} s from the VRRP and checker timers")
+        t0 = time.monotonic()
+        self._start(d for d in self.daemons if d.host.role != "director")
+        converge.wait(self, t0, bound, self.spec.server_instances)
+        self.say(f"server tier converged after {time.monotonic() - t0:.1f} s; starting the directors")
+        self._start(d for d in self.daemons if d.host.role == "director")
+        converge.wait(self, t0, bound)
+        self.converged_after = time.monotonic() - t0
+        return self.converged_after
+
+    def _start(self, daemons: Iterable[Daemon]) -> None:
+        for d in daemons:
+            self.started.append(d)
+            d.start(self.node(d.host.name))
+            d.wait_started()
+
+    def _daemons(self) -> list[Daemon]:
+        # nginx before keepalived on each server: the check script expects it running.
+        ordered: list[Daemon] = [Nginx(self.spec, h, self.paths) for h in self.spec.real_servers]
+        ordered += [Keepalived(self.spec, h, self.paths) for h in (*self.spec.directors, *self.spec.real_servers)]
+        return ordered
+
+    def _record_namespaces(self) -> None:
+        assert self.net is not None and self.record is not None
+        for node in self.net.switches:
+            self.record.anonymous.append(list(netns.of_pid(node.pid)))
+        for host in self.spec.hosts:
+            self.record.namespaces[host.name] = list(netns.of_pid(self.node(host.name).pid))
+        self.record.save()  # before naming: a crash now still finds every namespace
+        for host in self.spec.hosts:
+            netns.attach(host.name, self.node(host.name).pid)
+
+    def node(self, name: str) -> Node:
+        assert self.net is not None
+        return self.net[name]
+
+    def running(self) -> dict[str, dict[str, bool]]:
+        """Which started daemons are still alive, per host."""
+        out: dict[str, dict[str, bool]] = {}
+        for d in self.started:
+            out.setdefault(d.host.name, {})[d.name] = d.running()
+        return out
+
+    # -- teardown ---------------------------------------------------------------------
+
+    def down(self) -> None:
+        """Undo whatever `up` reached, in reverse; safe to call more than once."""
+        for d in reversed(self.started):
+            d.stop()
+        self.started = []
+        if self.watcher is not None:
+            self.watcher.close()
+            self.watcher = None
+        if self.events is not None:
+            self.events.close()
+        if self.net is not None:
+            self.net.stop()
+            self.net = None
+        if self.record is not None:
+            leftovers = sweep(self.record)
+            leftovers = [x for x in leftovers if not x.startswith(("namespace ", "runtime folder "))]
+            for line in leftovers:
+                self.say(f"teardown: also removed {line}")
+            RECORD.unlink(missing_ok=True)
+            self.record = None
+        self.lock.release()
+
+    def __enter__(self) -> "Lab":
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.down()

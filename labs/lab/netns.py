@@ -1,0 +1,69 @@
+"""Named network namespaces for Mininet hosts, and entering one from a thread.
+
+Mininet's hosts are unnamed namespaces; binding each to /run/netns/NAME (pyroute2's
+`attach`, what `ip netns attach` does) lets `ip netns exec lvs1 ...` reach them, and lets
+this process open sockets inside them without starting a process per request.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from pyroute2 import netns as pr_netns
+
+RUN_DIR = Path(pr_netns.NETNS_RUN_DIR)
+
+Identity = tuple[int, int]  # (st_dev, st_ino) of a namespace file: equal means same namespace
+
+
+def identity(path: str | Path) -> Identity:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino)
+
+
+def of_pid(pid: int) -> Identity:
+    return identity(f"/proc/{pid}/ns/net")
+
+
+def named(name: str) -> Identity | None:
+    """The namespace bound at /run/netns/NAME, or None if there is no such name."""
+    try:
+        return identity(RUN_DIR / name)
+    except OSError:
+        return None
+
+
+def attach(name: str, pid: int) -> None:
+    pr_netns.attach(name, pid)
+
+
+def detach(name: str) -> None:
+    pr_netns.remove(name)
+
+
+@contextmanager
+def entered(name: str) -> Iterator[None]:
+    """Run the block (this thread only) inside namespace NAME; sockets made there stay there."""
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        pr_netns.setns(str(RUN_DIR / name), flags=0)
+        yield
+    finally:
+        pr_netns.setns(own, flags=0)
+        os.close(own)
+
+
+def processes_in(identities: set[Identity]) -> list[int]:
+    """Every process whose network namespace is one of `identities`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if identity(entry / "ns" / "net") in identities:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found

@@ -1,0 +1,79 @@
+"""Run folders under results/: created per run, owned by the invoking user, `latest` kept current."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "results"
+VERSION_COMMANDS = {
+    "keepalived": ["/usr/sbin/keepalived", "--version"],
+    "nginx": ["/usr/sbin/nginx", "-v"],
+    "ipvsadm": ["/usr/sbin/ipvsadm", "--version"],
+}
+
+
+def new_folder(root: Path, topology: str, what: str) -> Path:
+    """results/<UTC time>-<topology>-<what>/ (a numeric suffix if two runs share a second)."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    base = root / f"{stamp}-{topology}-{what}"
+    folder, n = base, 1
+    while True:
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            n += 1
+            folder = base.with_name(f"{base.name}-{n}")
+        except PermissionError:
+            from labs.errors import LabError
+
+            raise LabError(f"cannot write results under {root}: permission denied; pass --results DIR with a folder you can write")
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except OSError as e:
+        return f"unavailable ({e.strerror})"
+    return ((p.stdout + p.stderr).strip().splitlines() or ["?"])[0]
+
+
+def write_run_info(folder: Path, argv: list[str], backend: str, reason: str) -> None:
+    info = {
+        "command": [Path(sys.executable).name, "-m", "labs.run", *argv],
+        "kernel_backend": backend,
+        "kernel_reason": reason,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "versions": {name: _version(cmd) for name, cmd in VERSION_COMMANDS.items()},
+        "started": time.time(),
+    }
+    (folder / "run.json").write_text(json.dumps(info, indent=1))
+
+
+def owner() -> tuple[int, int] | None:
+    """The user a sudo run acts for: results belong to them, not to root."""
+    if os.geteuid() == 0 and "SUDO_UID" in os.environ:
+        return int(os.environ["SUDO_UID"]), int(os.environ.get("SUDO_GID", os.environ["SUDO_UID"]))
+    return None
+
+
+def finish(folder: Path) -> None:
+    """Point results/latest at `folder` and hand everything to the invoking user."""
+    latest = folder.parent / "latest"
+    tmp = folder.parent / f".latest-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(folder.name)
+    os.replace(tmp, latest)
+    who = owner()
+    if who:
+        for path in (folder.parent, latest, folder, *folder.rglob("*")):
+            try:
+                os.lchown(path, *who)
+            except OSError:
+                pass

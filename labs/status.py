@@ -1,0 +1,36 @@
+"""The status table `--check` prints: hosts, VRRP states, VIP holders, IPVS tables, HTTP."""
+from __future__ import annotations
+
+from labs.lab.converge import Snapshot
+from labs.lab.network import host_addresses
+from labs.spec import LabSpec
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows])
+
+
+def render(spec: LabSpec, snap: Snapshot) -> str:
+    parts = []
+    parts.append(_table(
+        ["host", "role", "addresses", "daemons"],
+        [[h.name, h.role, " ".join(host_addresses(spec, h)),
+          " ".join(f"{d}:{'up' if up else 'DOWN'}" for d, up in snap.running.get(h.name, {}).items()) or "-"]
+         for h in spec.hosts],
+    ))
+    rows = []
+    for inst in (*spec.director_instances, *spec.server_instances):
+        states = " ".join(f"{h}={snap.vrrp.get(h, {}).get(inst.name, '?')}({inst.priority(h)})" for h in inst.hosts)
+        holders = ",".join(snap.holders.get(inst.vip, [])) or "nobody"
+        rows.append([inst.name, str(inst.vrid), inst.vip, states, holders, inst.master])
+    parts.append(_table(["instance", "vrid", "vip", "state(priority) per host", "held by", "expected"], rows))
+    rows = []
+    for director, table in snap.ipvs.items():
+        for service, reals in table.items():
+            rows.append([director, service, " ".join(reals) or "-"])
+    parts.append(_table(["director", "virtual server", "real servers (ipvsadm -Ln)"], rows))
+    rows = [[vip, " ".join(f"{k}:{v}" for k, v in sorted(c.items()))] for vip, c in snap.http.items()]
+    parts.append(_table(["HTTP via", f"answers from {len(spec.client.source_ips)} client addresses"], rows))
+    return "\n\n".join(parts)

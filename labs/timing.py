@@ -1,0 +1,46 @@
+"""The VRRP timing model (RFC 3768 v2 / RFC 5798 v3) computed from a lab's data.
+
+Every timing expectation in the lab comes from here, never from a hard-coded number.
+"""
+from __future__ import annotations
+
+from labs.spec import LabSpec, Timers
+
+# Starting ~10 daemons and their helper processes: ~0.3-0.4 s each under User-mode Linux
+# (DESIGN.md §2), a few ms natively. A fixed allowance on top of the VRRP floor.
+START_ALLOWANCE = 10.0
+
+
+def skew_time(priority: int, timers: Timers) -> float:
+    """v2: (256 - priority) / 256 s; v3 scales it by the advertisement interval."""
+    scale = timers.advert_int if timers.vrrp_version == 3 else 1.0
+    return (256 - priority) / 256 * scale
+
+
+def master_down_interval(priority: int, timers: Timers) -> float:
+    """How long a backup waits without adverts before it becomes MASTER."""
+    return 3 * timers.advert_int + skew_time(priority, timers)
+
+
+def startup_floor(spec: LabSpec) -> float:
+    """keepalived starts every instance below priority 255 in BACKUP: the intended master
+    takes its VIP only after its own master-down interval."""
+    instances = (*spec.director_instances, *spec.server_instances)
+    return max(master_down_interval(i.priority(i.master), spec.timers) for i in instances)
+
+
+def checker_cycle(timers: Timers) -> float:
+    """Worst case for TCP_CHECK to decide about a real server: wait a delay_loop, then
+    (retry + 1) connects of connect_timeout each with delay_before_retry between them."""
+    return (
+        timers.delay_loop
+        + (timers.retry + 1) * timers.connect_timeout
+        + timers.retry * timers.delay_before_retry
+    )
+
+
+def convergence_bound(spec: LabSpec) -> float:
+    """How long bring-up may take before it is reported as not converging: the VRRP
+    start-up floor, one checker cycle (a real server probed while the server VIPs were
+    still moving in), and the process-start allowance."""
+    return startup_floor(spec) + checker_cycle(spec.timers) + START_ALLOWANCE
