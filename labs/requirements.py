@@ -9,7 +9,7 @@ from labs.errors import LabError
 
 PROGRAMS = {
     "/usr/sbin/keepalived": "keepalived",
-    "/usr/sbin/nginx": "nginx-light",
+    "/usr/sbin/nginx": "nginx",
     "/usr/sbin/ipvsadm": "ipvsadm",
     "/usr/bin/mnexec": "mininet",
     "/usr/sbin/brctl": "bridge-utils",

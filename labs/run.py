@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         if choice.backend == "uml":
             from labs.kernel import uml
 
+            problem = uml.results_problem(args.results)
+            if problem:
+                raise LabError(problem)
             inner = [sys.executable, "-m", "labs.run", *argv]
             os.environ["HALAB_KERNEL_REASON"] = choice.reason
             return uml.run(inner)

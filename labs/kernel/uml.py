@@ -2,8 +2,8 @@
 
 The UML kernel boots the host's root filesystem through hostfs, so every host binary and
 this checkout are visible at the same paths. A generated init script mounts what the lab
-needs (proc, sysfs, devpts, tmpfs on /run and /tmp so nothing of the lab lands on the
-host), loads the UML kernel's own modules (ip_vs, veth, bridge, ...) and runs the given
+needs (proc, sysfs, devpts, a tmpfs on /run so the lab's namespaces, pid files and
+FIFOs never land on the host), loads the UML kernel's own modules (ip_vs, veth, bridge, ...) and runs the given
 command; its output streams back through the console, its exit status through a file.
 Whatever the command writes under the checkout (results/) is written to the host's disk,
 owned by the user who started UML.
@@ -33,6 +33,19 @@ END = "@@halab-uml-end@@"
 PASSED_ENV = ("TERM", "LANG", "LC_ALL", "COLUMNS", "LINES", "SUDO_UID", "SUDO_GID", "SUDO_USER", "CI", "HALAB_KERNEL_REASON")
 INNER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PR_SET_PDEATHSIG = 1
+
+
+# Folders that are UML's own inside (tmpfs), so results written there would vanish.
+PRIVATE = (Path("/run"), Path("/dev"), Path("/proc"), Path("/sys"))
+
+
+def results_problem(results: Path) -> str | None:
+    """Results must land on the host's disk, which UML sees through hostfs."""
+    where = results.resolve()
+    for private in PRIVATE:
+        if where.is_relative_to(private):
+            return f"--results {results} is under {private}, which User-mode Linux does not share with the host; choose a folder on disk"
+    return None
 
 
 def kernel_path() -> str | None:
@@ -66,7 +79,6 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mkdir -p /dev/pts && mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts && ln -sf /dev/pts/ptmx /dev/ptmx
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 hostname halab-uml
 ip link set lo up
