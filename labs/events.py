@@ -32,6 +32,15 @@ class EventLog:
         with self._lock:
             return {(e.get("host"), e.get("instance")): e for e in self.events if e["kind"] == kind}
 
+    def first_per_host(self, kind: str) -> dict[str, float]:
+        """Time of the first event of `kind` per host."""
+        out: dict[str, float] = {}
+        with self._lock:
+            for e in self.events:
+                if e["kind"] == kind:
+                    out.setdefault(e["host"], e["t"])
+        return out
+
     def close(self) -> None:
         if self._fh:
             self._fh.close()

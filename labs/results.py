@@ -43,7 +43,7 @@ def _version(cmd: list[str]) -> str:
     return ((p.stdout + p.stderr).strip().splitlines() or ["?"])[0]
 
 
-def write_run_info(folder: Path, argv: list[str], backend: str, reason: str) -> None:
+def write_run_info(folder: Path, argv: list[str], backend: str, reason: str, **extra: object) -> None:
     info = {
         "command": [Path(sys.executable).name, "-m", "labs.run", *argv],
         "kernel_backend": backend,
@@ -52,8 +52,17 @@ def write_run_info(folder: Path, argv: list[str], backend: str, reason: str) -> 
         "python": platform.python_version(),
         "versions": {name: _version(cmd) for name, cmd in VERSION_COMMANDS.items()},
         "started": time.time(),
+        **extra,
     }
     (folder / "run.json").write_text(json.dumps(info, indent=1))
+
+
+def update_run_info(folder: Path, **fields: object) -> None:
+    """Add what is only known once the lab is up (e.g. the measured process-start cost)."""
+    path = folder / "run.json"
+    info = json.loads(path.read_text())
+    info.update(fields)
+    path.write_text(json.dumps(info, indent=1))
 
 
 def owner() -> tuple[int, int] | None:

@@ -8,11 +8,15 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import scenarios
 import topologies
 from labs import kernel, requirements, results
 from labs.errors import LabError
+
+if TYPE_CHECKING:
+    from labs.lab.lab import Lab
 
 PROG = "python -m labs.run"
 
@@ -20,8 +24,8 @@ PROG = "python -m labs.run"
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog=PROG,
-        description="Build a keepalived + LVS (IPVS DR) + nginx lab in network namespaces, "
-        "with real daemons, and check that it converges.",
+        description="Build a keepalived + LVS (IPVS DR) + nginx lab in network namespaces with "
+        "real daemons, break it with fault scenarios and measure how it heals.",
     )
     p.add_argument("topology", nargs="?", help="topology to build (see --list)")
     p.add_argument("--list", action="store_true", help="list topologies and scenarios, then exit")
@@ -30,6 +34,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--kernel", choices=kernel.CHOICES, default="auto",
                    help="native: the host kernel (root and IPVS needed); uml: User-mode Linux "
                    "(no root needed); auto (default): native when possible, else uml")
+    p.add_argument("--scenario", metavar="NAME[,NAME]",
+                   help=f"scenario(s) to run (default: {','.join(DEFAULT_SCENARIOS)}); see --list")
+    p.add_argument("--target", metavar="HOST", help="host the scenario breaks (default: the scenario's own)")
+    p.add_argument("--rate", type=float, default=50.0, help="probe requests per second per VIP (default 50)")
+    p.add_argument("--timeout", type=float, default=1.0, help="probe timeout per request in seconds (default 1)")
     p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT, metavar="DIR",
                    help=f"where run folders are written (default: {results.DEFAULT_ROOT})")
     args = p.parse_args(argv)
@@ -43,7 +52,10 @@ def list_all() -> str:
     for name in topologies.names():
         lines.append(f"  {name:16} {topologies.load(name).spec().description}")
     lines.append("scenarios:")
-    lines += [f"  {name}" for name in scenarios.names()] or ["  (none yet)"]
+    for name in scenarios.names():
+        module = scenarios.load(name)
+        summary = (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1]
+        lines.append(f"  {name:16} {summary} (targets: {', '.join(module.TARGETS)})")
     return "\n".join(lines)
 
 
@@ -61,40 +73,98 @@ def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: str) -> int:
-    """Bring the lab up on this kernel, print its status, tear it down."""
-    from labs import status
-    from labs.lab import converge
+DEFAULT_SCENARIOS = ("stop_keepalived", "nginx_down")
+
+
+def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(scenario, target) pairs to run, validated before anything is built."""
+    if args.rate <= 0 or args.timeout <= 0:
+        raise LabError("--rate and --timeout must be positive numbers")
+    if args.check:
+        return []
+    names = args.scenario.split(",") if args.scenario else list(DEFAULT_SCENARIOS)
+    out = []
+    for name in names:
+        module = scenarios.load(name.strip())
+        target = args.target or module.DEFAULT_TARGET
+        if target not in module.TARGETS:
+            raise LabError(f"scenario {name} cannot target {target!r}; choose one of {', '.join(module.TARGETS)} (--target)")
+        out.append((name.strip(), target))
+    return out
+
+
+def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: str, what: str,
+             body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:
+    """Bring a lab up in a new results folder, run `body`, always tear down."""
     from labs.lab.lab import Lab
 
     module = topologies.load(args.topology)
     spec = module.spec()
-    folder = results.new_folder(args.results, spec.name, "check")
+    folder = results.new_folder(args.results, spec.name, what)
     say = Progress()
     say(f"results: {folder}")
-    results.write_run_info(folder, argv, backend, reason)
+    results.write_run_info(folder, argv, backend, reason, **info)
     lab = Lab(spec, module.TOPO(), folder, say)
-    ok = False
     try:
         try:
             took = lab.up()
         except LabError as e:
             say(f"bring-up failed: {e}")
             (folder / "status.json").write_text(json.dumps({"converged": False, "error": str(e)}, indent=1))
-            return 1
-        snap = converge.take(lab)
-        ok = not converge.problems(lab, snap)
+            return False, folder
         say(f"converged {took:.1f} s after the daemons started")
-        print(status.render(spec, snap), flush=True)
-        (folder / "status.json").write_text(
-            json.dumps({"converged": ok, "converged_after": took, **snap.to_json()}, indent=1)
-        )
+        results.update_run_info(folder, process_start_s=round(lab.process_start, 4),
+                                keepalived_start_s=round(lab.keepalived_start(), 4), converged_after_s=round(took, 3))
+        return body(lab, folder, say), folder
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break teardown
         lab.down()
         say("torn down")
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         results.finish(folder)
-    return 0 if ok else 1
+
+
+def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
+    from labs import status
+    from labs.lab import converge
+
+    snap = converge.take(lab)
+    ok = not converge.problems(lab, snap)
+    print(status.render(lab.spec, snap), flush=True)
+    (folder / "status.json").write_text(
+        json.dumps({"converged": ok, "converged_after": lab.converged_after, **snap.to_json()}, indent=1)
+    )
+    return ok
+
+
+def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: str) -> int:
+    """Bring the lab up on this kernel: a status check, or each planned scenario."""
+    runs = plan(args)
+    if not runs:
+        ok, _ = with_lab(args, argv, backend, reason, "check", check_body)
+        return 0 if ok else 1
+    from labs import analyze, experiment
+    from labs.analysis.summary import table
+
+    settings = experiment.ProbeSettings(rate=args.rate, timeout=args.timeout)
+    verdicts = []
+    for name, target in runs:
+        module = scenarios.load(name)
+
+        def body(lab: "Lab", folder: Path, say: Progress) -> bool:
+            experiment.run(lab, module, target, settings, say)
+            return True
+
+        ran, folder = with_lab(args, argv, backend, reason, name, body, scenario=name, target=target,
+                               probe={"rate": settings.rate, "timeout": settings.timeout})
+        if not ran:
+            verdicts.append(False)
+            continue
+        summary = analyze.analyze(folder)
+        print(table(summary), flush=True)
+        verdicts.append(summary["verdict"] == "pass")
+    print(f"{sum(verdicts)} of {len(verdicts)} scenario run(s) passed", flush=True)
+    return 0 if all(verdicts) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         topologies.load(args.topology)
+        plan(args)
         requirements.check()
         if os.environ.get("HALAB_IN_UML"):
             return run_native(args, argv, "uml", os.environ.get("HALAB_KERNEL_REASON", "inside User-mode Linux"))

@@ -91,8 +91,9 @@ class Timers:
 
     @property
     def script_timeout(self) -> float:
-        """The check script sleeps `restart_wait`; keepalived must not kill it first."""
-        return self.restart_wait + 2.0
+        """The check script sleeps `restart_wait` and starts ~10 processes (0.3-0.4 s each
+        under User-mode Linux); keepalived must never kill it half-way."""
+        return self.restart_wait + 10.0
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,18 @@ def wait_gone(pid: int, timeout: float) -> bool:
     return not pid_alive(pid)
 
 
+def children(pid: int) -> list[int]:
+    """Direct children of `pid` (nginx's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def tail(path: Path, lines: int = 12) -> str:
     try:
         return "".join(path.read_text(errors="replace").splitlines(keepends=True)[-lines:]).rstrip()

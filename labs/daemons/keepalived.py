@@ -26,8 +26,8 @@ class Keepalived(Daemon):
 
     @property
     def notify_fifo(self) -> Path:
-        """keepalived writes `INSTANCE NAME STATE PRIORITY` lines here on every transition."""
-        return self.runtime / "vrrp.fifo"
+        """keepalived writes a line here on every VRRP transition and checker change."""
+        return self.runtime / "notify.fifo"
 
     @property
     def check_script(self) -> Path | None:

@@ -5,7 +5,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from labs.daemons.base import Daemon, Node
+from labs.daemons.base import Daemon, Node, children, pid_alive
 from labs.errors import LabError
 from labs.render import render_to
 
@@ -38,6 +38,23 @@ class Nginx(Daemon):
             access_log=self.paths.log(self.host.name, "nginx-access"), temp_dir=temp,
             html_dir=html, served_by_header=SERVED_BY,
         )
+
+    @property
+    def disabled_config(self) -> Path:
+        return self.config_file.with_name("nginx.conf.disabled")
+
+    def block_restart(self) -> None:
+        """Move the config aside: `nginx -c` (the check script's restart) then fails."""
+        self.config_file.rename(self.disabled_config)
+
+    def allow_restart(self) -> None:
+        if self.disabled_config.exists():
+            self.disabled_config.rename(self.config_file)
+
+    def processes(self) -> list[int]:
+        """The master and its workers: killing only the master leaves workers serving."""
+        pid = self.pid
+        return [pid, *children(pid)] if pid and pid_alive(pid) else []
 
     def start_command(self) -> list[str]:
         # -e: errors before the config is read go to this host's log, not /var/log/nginx.

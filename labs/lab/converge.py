@@ -83,12 +83,16 @@ def problems(lab: "Lab", snap: Snapshot, only: Sequence[VrrpInstance] | None = N
     return found
 
 
-def wait(lab: "Lab", t0: float, bound: float, only: Sequence[VrrpInstance] | None = None) -> None:
-    """Poll until converged; past `bound` seconds after `t0`, fail with what is wrong."""
+def wait(lab: "Lab", t0: float, bound: float, only: Sequence[VrrpInstance] | None = None,
+         with_http: bool = True) -> None:
+    """Poll until converged; past `bound` seconds after `t0`, fail with what is wrong.
+    `with_http=False` checks the control plane only: with persistence and clients that
+    keep sending, IPVS keeps each client on the server it was moved to during a fault,
+    so "both servers answer" is a bring-up criterion, not a healing one."""
     while True:
         snap = take(lab, with_http=False, with_ipvs=not only)
         if not problems(lab, snap, only):
-            if only:
+            if only or not with_http:
                 return
             snap = take(lab)
             if not problems(lab, snap):

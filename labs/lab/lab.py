@@ -17,10 +17,12 @@ from mininet.topo import Topo
 from labs.daemons.base import Daemon, Node
 from labs.daemons.keepalived import Keepalived
 from labs.daemons.nginx import Nginx
+from labs.errors import LabError
 from labs.events import EventLog
 from labs.lab import converge, netns, network
 from labs.lab.paths import STATE_ROOT, RunPaths
 from labs.lab.record import Lock, Record, sweep, sweep_stale, RECORD
+from labs.lab.netwatch import NetlinkWatcher
 from labs.lab.watch import FifoWatcher
 from labs.spec import LabSpec
 from labs.timing import convergence_bound
@@ -39,9 +41,11 @@ class Lab:
         self.record: Record | None = None
         self.net: Mininet | None = None
         self.events: EventLog | None = None
-        self.watcher: FifoWatcher | None = None
+        self.watchers: list[FifoWatcher | NetlinkWatcher] = []
+        self.process_start = 0.0
         self.daemons: list[Daemon] = []
         self.started: list[Daemon] = []
+        self.start_times: dict[tuple[str, str], float] = {}
         self.converged_after: float | None = None
 
     # -- bring-up ---------------------------------------------------------------------
@@ -72,11 +76,18 @@ class Lab:
         self.say(f"configs rendered and checked (keepalived -t, nginx -t): {self.paths.results / 'configs'}")
 
         self.events = EventLog(self.paths.results / "events.jsonl")
-        self.watcher = FifoWatcher(self.events)
+        fifos, netlink = FifoWatcher(self.events), NetlinkWatcher(self.events)
         for d in self.daemons:
             if isinstance(d, Keepalived):
-                self.watcher.add(d.notify_fifo, d.host.name)
-        self.watcher.start()
+                fifos.add(d.notify_fifo, d.host.name)
+        for host in self.spec.hosts:
+            netlink.add(host.name, host.name)
+        for switch in self.net.switches:
+            netlink.add(f"/proc/{switch.pid}/ns/net", switch.name)
+        self.watchers = [fifos, netlink]
+        for w in self.watchers:
+            w.start()
+        self.process_start = self._measure_process_start()
 
         # Back ends first, as an operator would: directors started together with the
         # servers would fail their first TCP_CHECKs (server VIPs not yet up) and drop the
@@ -95,6 +106,7 @@ class Lab:
     def _start(self, daemons: Iterable[Daemon]) -> None:
         for d in daemons:
             self.started.append(d)
+            self.start_times[(d.host.name, d.name)] = time.time()
             d.start(self.node(d.host.name))
             d.wait_started()
 
@@ -114,6 +126,44 @@ class Lab:
         for host in self.spec.hosts:
             netns.attach(host.name, self.node(host.name).pid)
 
+    def _measure_process_start(self, samples: int = 5) -> float:
+        """Median cost of starting a process in a lab host: the model's tolerance for
+        paths that start processes scales with it (~1 ms natively, ~0.3 s under UML)."""
+        node = self.node(self.spec.client.name)
+        times = []
+        for _ in range(samples):
+            t = time.monotonic()
+            node.pexec(["true"])
+            times.append(time.monotonic() - t)
+        return sorted(times)[samples // 2]
+
+    def keepalived_start(self) -> float:
+        """Longest time a keepalived took from exec to its first VRRP notification."""
+        assert self.events is not None
+        first = self.events.first_per_host("vrrp")
+        return max((first[h] - t for (h, name), t in self.start_times.items() if name == "keepalived" and h in first),
+                   default=0.0)
+
+    def daemon(self, host: str, name: str) -> Daemon:
+        for d in self.daemons:
+            if d.host.name == host and d.name == name:
+                return d
+        raise LabError(f"{host} runs no {name}")
+
+    def restart(self, host: str, name: str) -> None:
+        """Start a daemon that a fault stopped (if it is not running already)."""
+        d = self.daemon(host, name)
+        if not d.running():
+            d.start(self.node(host))
+            d.wait_started()
+            if d not in self.started:
+                self.started.append(d)
+
+    def fault(self, action: str, detail: str, **fields: object) -> float:
+        """Record a fault action ("inject" / "heal") the moment before it is carried out."""
+        assert self.events is not None
+        return self.events.record("fault", action=action, detail=detail, **fields)["t"]
+
     def node(self, name: str) -> Node:
         assert self.net is not None
         return self.net[name]
@@ -132,9 +182,9 @@ class Lab:
         for d in reversed(self.started):
             d.stop()
         self.started = []
-        if self.watcher is not None:
-            self.watcher.close()
-            self.watcher = None
+        for w in self.watchers:
+            w.close()
+        self.watchers = []
         if self.events is not None:
             self.events.close()
         if self.net is not None:

@@ -45,10 +45,11 @@ def detach(name: str) -> None:
 
 @contextmanager
 def entered(name: str) -> Iterator[None]:
-    """Run the block (this thread only) inside namespace NAME; sockets made there stay there."""
+    """Run the block (this thread only) inside namespace NAME (or a namespace file's
+    path); sockets made there stay there."""
     own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     try:
-        pr_netns.setns(str(RUN_DIR / name), flags=0)
+        pr_netns.setns(name if "/" in name else str(RUN_DIR / name), flags=0)
         yield
     finally:
         pr_netns.setns(own, flags=0)

@@ -1,0 +1,103 @@
+"""One scenario on a converged lab: probes on, baseline, fault, observe, heal, recover.
+
+How long to observe comes from the model's windows (computed from the rendered configs),
+so slower timers are observed longer; the lab must be converged again after healing.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from labs.analysis import model
+from labs.errors import LabError
+from labs.lab import converge
+from labs.lab.lab import Lab
+from labs.timing import convergence_bound
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE = 3.0  # s of traffic before the fault: the "before" distribution
+SETTLE = 2.0  # s observed past the model's latest time, so late moves are seen
+AFTER = 3.0  # s of traffic after the lab re-converged: the "after" distribution
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    rate: float = 50.0  # requests per second per VIP
+    timeout: float = 1.0  # seconds per request
+
+
+class Probe:
+    """The HTTP probe process inside the client host."""
+
+    def __init__(self, lab: Lab, settings: ProbeSettings, folder: Path) -> None:
+        self.lab, self.settings, self.folder = lab, settings, folder
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, max_seconds: float) -> None:
+        client = self.lab.spec.client
+        argv = [sys.executable, "-m", "labs.probes.http", "--rate", str(self.settings.rate),
+                "--timeout", str(self.settings.timeout), "--duration", f"{max_seconds:.0f}",
+                "--out", str(self.folder / "probes.csv"), "--stats", str(self.folder / "probe-stats.json")]
+        for vip in self.lab.spec.lvs_vips:
+            argv += ["--vip", vip]
+        for source in client.source_ips:
+            argv += ["--source", source]
+        with open(self.folder / "logs" / "probe.log", "ab") as log:
+            self.proc = self.lab.node(client.name).popen(argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        csv = self.folder / "probes.csv"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # python starts slowly under UML
+            if csv.exists() and csv.read_text().count("\n") > 1:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise LabError(f"the HTTP probe did not start; see {self.folder / 'logs' / 'probe.log'}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=self.settings.timeout + 10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def observe_for(expectations: list[model.Expectation], phase: str) -> float:
+    latest = [e.window.latest for e in expectations if e.phase == phase]
+    return (max(latest) if latest else 0.0) + SETTLE
+
+
+def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, say) -> None:
+    """Drive one scenario; everything it measures lands in the lab's results folder."""
+    folder = lab.paths.results
+    m = model.load(folder, json.loads((folder / "run.json").read_text()))
+    expectations = scenario.expect(m, target)
+    inject_s, heal_s = observe_for(expectations, "inject"), observe_for(expectations, "heal")
+    bound = convergence_bound(lab.spec)
+    probe = Probe(lab, settings, folder)
+    probe.start(BASELINE + inject_s + heal_s + bound + AFTER + 60)
+    try:
+        say(f"probes running ({settings.rate:g}/s per VIP); baseline {BASELINE:g} s")
+        time.sleep(BASELINE)
+        say(f"inject: {scenario.__name__.split('.')[-1]} on {target}; observing {inject_s:.1f} s")
+        scenario.inject(lab, target)
+        time.sleep(inject_s)
+        say(f"heal; observing {heal_s:.1f} s, then waiting for the lab to converge again")
+        scenario.heal(lab, target)
+        t = time.monotonic()
+        time.sleep(heal_s)
+        converge.wait(lab, t, bound, with_http=False)
+        time.sleep(AFTER)
+    finally:
+        probe.stop()
+    stats = folder / "probe-stats.json"
+    if stats.exists():
+        say(f"probe: {json.loads(stats.read_text())}")

@@ -1,0 +1,151 @@
+"""The analysis on hand-made results folders whose answers are known."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+from labs.analysis import data, summary
+from unit.analysis_fixture import addr, converged, events, fault, folder, healthy, probes
+
+VIP1 = "192.168.56.131"
+VIP_SERVER1 = "192.168.56.111"
+
+
+def analyze(results):
+    return summary.summarize(data.load(results))
+
+
+def graceful_lvs1(vip_up: float, heal_up: float | None = 3.8):
+    rows = [*converged(), fault(0, "inject"), addr(0.01, "lvs1", "del", VIP1), addr(vip_up, "lvs2", "add", VIP1),
+            fault(10, "heal")]
+    if heal_up is not None:
+        rows += [addr(10 + heal_up, "lvs1", "add", VIP1), addr(10 + heal_up, "lvs2", "del", VIP1)]
+    return rows
+
+
+def outage_until(end: float):
+    def outcome(vip, source, t):
+        if vip == VIP1 and 0 <= t < end:
+            return "", None, "timeout"
+        return healthy(vip, source, t)
+    return outcome
+
+
+def test_graceful_stop_inside_the_model(tmp_path):
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    events(results, graceful_lvs1(0.70))
+    probes(results, -3, 20, outage_until(0.7))
+    s = analyze(results)
+    inject, heal = s["phases"]
+    (cp,) = inject["expectations"]
+    assert (cp["from"], cp["to"], cp["vip_up_s"], cp["verdict"]) == ("lvs1", "lvs2", 0.7, "pass")
+    assert cp["model"]["earliest_s"] == pytest.approx(176 / 256, abs=1e-3)
+    # latest = skew + 0.25 s latency + 1 process start of 1 ms
+    assert cp["model"]["latest_s"] == pytest.approx(176 / 256 + 0.251, abs=1e-3)
+    c = inject["clients"][VIP1]
+    # last success sent at -0.1, first at 0.7: 0.8 s without answers, 7 failed requests
+    assert c["outage_s"] == pytest.approx(0.8) and c["outage_failed"] == 7 and not c["ongoing"]
+    assert c["errors"] == {"timeout": 7}
+    assert inject["clients"]["192.168.56.132"]["failed"] == 0
+    (back,) = heal["expectations"]
+    # preemption: 3 x 1 + (256-100)/256 = 3.609, plus keepalived start 0.5 + 0.25
+    assert back["vip_up_s"] == pytest.approx(3.8) and back["verdict"] == "pass"
+    assert back["model"]["latest_s"] == pytest.approx(3.609 + 0.75, abs=1e-3)
+    assert s["verdict"] == "pass"
+
+
+def test_no_outage(tmp_path):
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    events(results, graceful_lvs1(0.70))
+    probes(results, -3, 20, healthy)
+    c = analyze(results)["phases"][0]["clients"][VIP1]
+    assert (c["outage_s"], c["failed"], c["error_window"], c["ongoing"]) == (0.0, 0, None, False)
+
+
+def test_outage_that_never_ends(tmp_path):
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    events(results, [*converged(), fault(0, "inject"), addr(0.01, "lvs1", "del", VIP1)])
+    probes(results, -3, 8, outage_until(99))
+    s = analyze(results)
+    (phase,) = s["phases"]
+    c = phase["clients"][VIP1]
+    assert c["ongoing"] and c["outage_end"] is None and c["failed"] == 80
+    (cp,) = phase["expectations"]
+    assert cp["vip_up_s"] is None and cp["verdict"] == "fail" and "never came up on lvs2" in cp["reason"]
+    assert s["verdict"] == "fail"
+
+
+def test_fault_while_converging(tmp_path):
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    rows = [e for e in graceful_lvs1(0.70) if not (e["kind"] == "addr" and e["address"] == VIP1 and e["t"] < 1000)]
+    events(results, rows)
+    probes(results, -3, 20, healthy)
+    (cp,) = analyze(results)["phases"][0]["expectations"]
+    assert cp["verdict"] == "fail" and "had not converged" in cp["reason"]
+    assert cp["holders_at_start"] == []
+
+
+def test_failover_outside_the_window_says_by_how_much(tmp_path):
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    events(results, graceful_lvs1(2.5))
+    probes(results, -3, 20, outage_until(2.5))
+    s = analyze(results)
+    assert s["verdict"] == "fail"
+    assert "after 2.500 s, outside the model's [0.688, 0.939] s" in s["reason"]
+
+
+def test_error_window_when_one_real_server_fails(tmp_path):
+    """nginx dead on server1 behind a live VIP: only clients pinned to server1 fail."""
+    results = folder(tmp_path, "nginx_down", "server1")
+    events(results, [*converged(), fault(0, "inject"), addr(6.6, "server1", "del", VIP_SERVER1),
+                     addr(7.3, "server2", "add", VIP_SERVER1), fault(15, "heal")])
+
+    def outcome(vip, source, t):
+        server, status, error = healthy(vip, source, t)
+        if server == "server1" and 0 <= t < 7.3:
+            return "", None, "refused"
+        return server, status, error
+
+    probes(results, -3, 25, outcome)
+    s = analyze(results)
+    inject = s["phases"][0]
+    (cp,) = inject["expectations"]
+    assert (cp["to"], cp["vip_up_s"], cp["verdict"]) == ("server2", 7.3, "pass")
+    # next check within 3 s, 5 s wait, skew 176/256, tolerance 0.25 + 10 x 1 ms
+    assert cp["model"]["earliest_s"] == pytest.approx(5 + 176 / 256, abs=1e-3)
+    assert cp["model"]["latest_s"] == pytest.approx(8 + 176 / 256 + 0.26, abs=1e-3)
+    ew = inject["clients"][VIP1]["error_window"]
+    assert ew["by_server"] == {"server1": ew["failed"]}
+    assert 7.0 <= ew["span_s"] <= 7.3 and 0.3 < ew["failure_rate"] < 0.7
+    assert inject["clients"][VIP1]["outage_s"] < 0.5, "successes kept coming from server2"
+    dist = s["distribution"]
+    assert set(dist["before"]["by_vip"][VIP1]) == {"server1", "server2"}
+    assert set(dist["inject"]["by_vip"][VIP1]) == {"server1", "server2"}  # .111 answered by server2 from 7.3 s
+
+
+def test_analyze_command_rewrites_summary(tmp_path):
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    events(results, graceful_lvs1(0.70))
+    probes(results, -3, 20, outage_until(0.7))
+    cmd = [sys.executable, "-m", "labs.analyze", str(results)]
+    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "stop_keepalived@lvs1" in p.stdout and "PASS" in p.stdout
+    first = (results / "summary.json").read_text()
+    subprocess.run(cmd, cwd=REPO, capture_output=True, check=True)
+    assert (results / "summary.json").read_text() == first
+    assert json.loads(first)["verdict"] == "pass"
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda p: None, "not a results folder"),
+    (lambda p: (p / "run.json").write_text("{"), "cannot parse"),
+])
+def test_analyze_bad_input(tmp_path, setup, message):
+    setup(tmp_path)
+    p = subprocess.run([sys.executable, "-m", "labs.analyze", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 2 and message in p.stderr and p.stderr.count("\n") == 1
