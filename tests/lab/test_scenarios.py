@@ -33,9 +33,11 @@ def check_common(p, folder):
     s = load(folder, "summary.json")
     assert s["verdict"] == "pass", s["reason"]
     probe = s["probe"]
-    # The probe kept its grid: the rate it was asked for, sends at most a few ms late.
+    # The probe kept its rate. Lateness only thins the sampling (the analysis uses the
+    # real send times), so it must stay well under the model's 0.25 s latency allowance:
+    # p99 below 0.1 s. (Measured under UML on one CPU: p99 ~0.02 s, max ~0.06 s.)
     assert probe["achieved_rate_per_vip"] >= 0.95 * RATE
-    assert probe["late_p99_s"] < 1 / RATE
+    assert probe["late_p99_s"] < 0.1
     assert leftovers([h.name for h in dual_master.spec().hosts]) == []
     return s
 
