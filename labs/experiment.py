@@ -71,7 +71,7 @@ class Probe:
 
 
 def observe_for(expectations: list[model.Expectation], phase: str) -> float:
-    latest = [e.window.latest for e in expectations if e.phase == phase]
+    latest = [e.window.latest for e in expectations if e.phase == phase and hasattr(e, "window")]
     return (max(latest) if latest else 0.0) + SETTLE
 
 
@@ -90,14 +90,19 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
         say(f"inject: {scenario.__name__.split('.')[-1]} on {target}; observing {inject_s:.1f} s")
         scenario.inject(lab, target)
         time.sleep(inject_s)
-        say(f"heal; observing {heal_s:.1f} s, then waiting for the lab to converge again")
-        scenario.heal(lab, target)
         t = time.monotonic()
-        time.sleep(heal_s)
+        if scenario.heal is not None:
+            say(f"heal; observing {heal_s:.1f} s, then waiting for the lab to converge again")
+            scenario.heal(lab, target)
+            time.sleep(heal_s)
+        else:
+            say("nothing to heal; waiting for the lab to converge again")
         converge.wait(lab, t, bound, with_http=False)
         time.sleep(AFTER)
     finally:
         probe.stop()
+        assert lab.events is not None
+        lab.events.record("end", detail="observation over; teardown follows")
     stats = folder / "probe-stats.json"
     if stats.exists():
         say(f"probe: {json.loads(stats.read_text())}")

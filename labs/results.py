@@ -72,16 +72,17 @@ def owner() -> tuple[int, int] | None:
     return None
 
 
-def finish(folder: Path) -> None:
-    """Point results/latest at `folder` and hand everything to the invoking user."""
-    latest = folder.parent / "latest"
-    tmp = folder.parent / f".latest-{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(folder.name)
-    os.replace(tmp, latest)
+def finish(folder: Path, latest: bool = True) -> None:
+    """Point results/latest at `folder` (a run) and hand everything to the invoking user."""
+    link = folder.parent / "latest"
+    if latest:
+        tmp = folder.parent / f".latest-{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(folder.name)
+        os.replace(tmp, link)
     who = owner()
     if who:
-        for path in (folder.parent, latest, folder, *folder.rglob("*")):
+        for path in (folder.parent, link, folder, *folder.rglob("*")):
             try:
                 os.lchown(path, *who)
             except OSError:

@@ -36,7 +36,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    "(no root needed); auto (default): native when possible, else uml")
     p.add_argument("--scenario", metavar="NAME[,NAME]",
                    help=f"scenario(s) to run (default: {','.join(DEFAULT_SCENARIOS)}); see --list")
+    p.add_argument("--variant", default="default", metavar="NAME",
+                   help="configuration variant: the seed's mistakes, 'fast', ... (see --list)")
     p.add_argument("--target", metavar="HOST", help="host the scenario breaks (default: the scenario's own)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run each scenario N times and report min/median/p95/max of each figure")
     p.add_argument("--rate", type=float, default=50.0, help="probe requests per second per VIP (default 50)")
     p.add_argument("--timeout", type=float, default=1.0, help="probe timeout per request in seconds (default 1)")
     p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT, metavar="DIR",
@@ -50,7 +54,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def list_all() -> str:
     lines = ["topologies:"]
     for name in topologies.names():
-        lines.append(f"  {name:16} {topologies.load(name).spec().description}")
+        module = topologies.load(name)
+        lines.append(f"  {name:16} {module.spec().description}")
+        for variant, (what, _) in getattr(module, "VARIANTS", {}).items():
+            lines.append(f"    --variant {variant:16} {what}")
     lines.append("scenarios:")
     for name in scenarios.names():
         module = scenarios.load(name)
@@ -73,13 +80,16 @@ def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-DEFAULT_SCENARIOS = ("stop_keepalived", "nginx_down")
+DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepalived", "link_down", "blackhole",
+                     "link_flap", "split_brain", "real_server_down")
 
 
 def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
     """(scenario, target) pairs to run, validated before anything is built."""
     if args.rate <= 0 or args.timeout <= 0:
         raise LabError("--rate and --timeout must be positive numbers")
+    if args.repeat < 1:
+        raise LabError(f"--repeat {args.repeat}: give a count of 1 or more")
     if args.check:
         return []
     names = args.scenario.split(",") if args.scenario else list(DEFAULT_SCENARIOS)
@@ -99,12 +109,14 @@ def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: st
     from labs.lab.lab import Lab
 
     module = topologies.load(args.topology)
-    spec = module.spec()
+    spec = module.spec(args.variant)
+    if args.variant != "default":
+        what = f"{what}-{args.variant}"
     folder = results.new_folder(args.results, spec.name, what)
     say = Progress()
     say(f"results: {folder}")
-    results.write_run_info(folder, argv, backend, reason, **info)
-    lab = Lab(spec, module.TOPO(), folder, say)
+    results.write_run_info(folder, argv, backend, reason, variant=args.variant, **info)
+    lab = Lab(spec, module.TOPO(args.variant), folder, say)
     try:
         try:
             took = lab.up()
@@ -144,12 +156,16 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
         ok, _ = with_lab(args, argv, backend, reason, "check", check_body)
         return 0 if ok else 1
     from labs import analyze, experiment
+    from labs.analysis import suite
     from labs.analysis.summary import table
 
     settings = experiment.ProbeSettings(rate=args.rate, timeout=args.timeout)
-    verdicts = []
-    for name, target in runs:
+    summaries = []
+    folders = []
+    total = len(runs) * args.repeat
+    for n, (name, target) in enumerate((r for r in runs for _ in range(args.repeat)), 1):
         module = scenarios.load(name)
+        print(f"=== [{n}/{total}] {name} on {target}", flush=True)
 
         def body(lab: "Lab", folder: Path, say: Progress) -> bool:
             experiment.run(lab, module, target, settings, say)
@@ -157,14 +173,29 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
 
         ran, folder = with_lab(args, argv, backend, reason, name, body, scenario=name, target=target,
                                probe={"rate": settings.rate, "timeout": settings.timeout})
-        if not ran:
-            verdicts.append(False)
-            continue
-        summary = analyze.analyze(folder)
-        print(table(summary), flush=True)
-        verdicts.append(summary["verdict"] == "pass")
-    print(f"{sum(verdicts)} of {len(verdicts)} scenario run(s) passed", flush=True)
-    return 0 if all(verdicts) else 1
+        folders.append(folder)
+        if ran:
+            summary = analyze.analyze(folder)
+            print(table(summary), flush=True)
+        else:
+            summary = {"scenario": name, "target": target, "verdict": "fail", "reason": "bring-up failed", "phases": []}
+        summaries.append(summary)
+    passed = sum(s["verdict"] == "pass" for s in summaries)
+    if total > 1:
+        print(f"\n=== summary of {total} runs", flush=True)
+        print(suite.table(summaries), flush=True)
+        report = {"runs": [f.name for f in folders], "verdicts": [s["verdict"] for s in summaries],
+                  "repeat": args.repeat}
+        if args.repeat > 1:
+            report["spread"] = suite.repeat_stats(summaries)
+            print(f"\n=== spread over {args.repeat} repeats", flush=True)
+            print(suite.repeat_table(report["spread"]), flush=True)
+        suite_folder = results.new_folder(args.results, args.topology, "suite")
+        (suite_folder / "suite.json").write_text(json.dumps(report, indent=1))
+        results.finish(suite_folder, latest=False)
+        print(f"suite: {suite_folder}", flush=True)
+    print(f"{passed} of {total} scenario run(s) passed", flush=True)
+    return 0 if passed == total else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        topologies.load(args.topology)
+        topologies.load(args.topology).spec(args.variant)
         plan(args)
         requirements.check()
         if os.environ.get("HALAB_IN_UML"):

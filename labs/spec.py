@@ -110,6 +110,11 @@ class LabSpec:
     timers: Timers = field(default_factory=Timers)
     router_ids: tuple[tuple[str, str], ...] = ()
     description: str = ""
+    variant: str = "default"
+    checker_retry_keyword: str = "retry"  # keepalived 1.x's nb_get_retry in the seed
+    arp_sysctls: bool = True  # arp_ignore=1/arp_announce=2 on the DR real servers
+    script_stops_keepalived: bool = True  # the seed's check script stops keepalived when nginx stays down
+    config_errors_ok: bool = False  # run configs keepalived -t flags as erroneous-but-runnable (exit 5)
 
     @property
     def prefixlen(self) -> int:

@@ -12,7 +12,7 @@ import os
 import signal
 from typing import TYPE_CHECKING
 
-from labs.analysis.model import Expectation, Model, Window
+from labs.analysis.model import Expectation, Model, Move, Stay, Window
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -34,20 +34,36 @@ def inject(lab: "Lab", target: str) -> None:
 
 def heal(lab: "Lab", target: str) -> None:
     lab.daemon(target, "nginx").allow_restart()
-    lab.fault("heal", f"nginx config restored; nginx and keepalived started on {target}")
+    lab.fault("heal", f"nginx config restored; nginx (and keepalived, if the check stopped it) started on {target}")
     lab.restart(target, "nginx")
     lab.restart(target, "keepalived")
 
 
 def expect(model: Model, target: str) -> list[Expectation]:
-    out = []
+    """Three ways, read from the rendered check script and vrrp_script: the script stops
+    keepalived (the seed's design); or its failure lowers the priority below the backup's
+    (weight <= -(p_master - p_backup) - 1); or nothing can move the VIP."""
+    out: list[Expectation] = []
     for inst in model.instances_mastered_by(target):
-        to, graceful = model.graceful(inst, target)
-        # The next check runs within one script interval; it waits restart_wait, then
-        # stops keepalived gracefully.
-        earliest = model.restart_wait + graceful.earliest
-        window = Window(earliest, model.script_interval + earliest + model.tolerance(SCRIPT_SPAWNS),
-                        f"next check within {model.script_interval:g} s + restart wait {model.restart_wait:g} s + {graceful.basis}")
-        out.append(Expectation("inject", inst.name, inst.vip, target, to, window))
-        out.append(Expectation("heal", inst.name, inst.vip, to, target, model.preempt(inst, target, spawns=NGINX_START_SPAWNS)))
+        to = inst.best_other(target)
+        # The next check runs within one script interval (fall checks for the weight path)
+        # and waits restart_wait before its verdict.
+        wait = model.restart_wait
+        checks = model.script_interval * model.script_fall
+        if model.script_stops_keepalived:
+            _, graceful = model.graceful(inst, target)
+            earliest = wait + graceful.earliest
+            window = Window(earliest, model.script_interval + earliest + model.tolerance(SCRIPT_SPAWNS),
+                            f"next check within {model.script_interval:g} s + restart wait {wait:g} s + {graceful.basis}")
+        elif inst.priorities[target] + model.script_weight < inst.priorities[to]:
+            _, silent = model.silent(inst, target)
+            window = Window(wait + silent.earliest, checks + wait + silent.latest + model.tolerance(SCRIPT_SPAWNS),
+                            f"check fails within {checks:g} s + {wait:g} s, priority {inst.priorities[target]}"
+                            f"{model.script_weight:+d} < {inst.priorities[to]}: {silent.basis}")
+        else:
+            out.append(Stay("inject", inst.name, inst.vip, target))
+            continue
+        out.append(Move("inject", inst.name, inst.vip, target, to, window))
+        out.append(Move("heal", inst.name, inst.vip, to, target, model.preempt(inst, target, spawns=NGINX_START_SPAWNS,
+                                                                                 restarted=model.script_stops_keepalived)))
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labs.analysis.model import Expectation, Model
+from labs.analysis.model import Expectation, Model, Move
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -33,6 +33,6 @@ def expect(model: Model, target: str) -> list[Expectation]:
     out = []
     for inst in model.instances_mastered_by(target):
         to, window = model.graceful(inst, target)
-        out.append(Expectation("inject", inst.name, inst.vip, target, to, window))
-        out.append(Expectation("heal", inst.name, inst.vip, to, target, model.preempt(inst, target)))
+        out.append(Move("inject", inst.name, inst.vip, target, to, window))
+        out.append(Move("heal", inst.name, inst.vip, to, target, model.preempt(inst, target)))
     return out

@@ -10,6 +10,10 @@ weighs -30 (100 - 30 < 80, so a failed check moves the VIP), `retry` instead of 
 """
 from __future__ import annotations
 
+import dataclasses
+from typing import Callable
+
+from labs.errors import LabError
 from labs.spec import Host, LabSpec, RealServer, Timers, VirtualServer, VrrpInstance
 from labs.topo import SingleSegmentTopo
 
@@ -47,8 +51,7 @@ VIRTUAL_SERVERS = (
 )
 
 
-def spec() -> LabSpec:
-    """The corrected dual-master lab."""
+def _corrected() -> LabSpec:
     return LabSpec(
         name="dual_master",
         subnet=SUBNET,
@@ -62,11 +65,73 @@ def spec() -> LabSpec:
     )
 
 
+def _seed_vrids(s: LabSpec) -> LabSpec:
+    tier = tuple(dataclasses.replace(i, vrid=d.vrid) for i, d in zip(s.server_instances, s.director_instances))
+    return dataclasses.replace(s, server_instances=tier)
+
+
+def _lvs2_both_backup(s: LabSpec) -> LabSpec:
+    tier = tuple(dataclasses.replace(i, state_override=(("lvs2", "BACKUP"),)) for i in s.director_instances)
+    return dataclasses.replace(s, director_instances=tier)
+
+
+def _weight_plus1(s: LabSpec) -> LabSpec:
+    return dataclasses.replace(s, timers=dataclasses.replace(s.timers, script_weight=1), script_stops_keepalived=False)
+
+
+def _no_arp(s: LabSpec) -> LabSpec:
+    return dataclasses.replace(s, arp_sysctls=False)
+
+
+def _seed(s: LabSpec) -> LabSpec:
+    s = _no_arp(_lvs2_both_backup(_seed_vrids(s)))
+    return dataclasses.replace(
+        s, timers=dataclasses.replace(s.timers, script_weight=1), checker_retry_keyword="nb_get_retry",
+        router_ids=(("lvs1", "keep_101"), ("lvs2", "keep_101"), ("server1", "keep_101"), ("server2", "keep_102")),
+        config_errors_ok=True,
+    )
+
+
+def _fast(s: LabSpec) -> LabSpec:
+    return dataclasses.replace(s, timers=Timers(
+        advert_int=0.2, vrrp_version=3, script_interval=1, restart_wait=1, delay_loop=1, connect_timeout=1,
+        retry=1, delay_before_retry=1, persistence_timeout=s.timers.persistence_timeout))
+
+
+def _no_persistence(s: LabSpec) -> LabSpec:
+    return dataclasses.replace(s, timers=dataclasses.replace(s.timers, persistence_timeout=0))
+
+
+# name -> (what it changes, and why it is interesting; how to build it from the corrected lab)
+VARIANTS: dict[str, tuple[str, Callable[[LabSpec], LabSpec]]] = {
+    "default": ("the corrected configuration", lambda s: s),
+    "seed": ("the article's configs as written, as far as keepalived accepts them: shared router_id keep_101, "
+             "LVS2 BACKUP for both, VRIDs 51/52 on both tiers, check weight +1, nb_get_retry, no ARP sysctls "
+             "(the check script still stops keepalived, as the article's systemctl line does)", _seed),
+    "weight_plus1": ("check weight +1 and a check script that only reports failure: a failed check can never "
+                     "lower 100 below 80, so nginx death moves no VIP", _weight_plus1),
+    "no_arp": ("no arp_ignore/arp_announce on the real servers: they answer ARP for the LVS VIPs on lo, "
+               "so clients can reach them directly, bypassing the directors", _no_arp),
+    "shared_vrids": ("the server tier re-uses VRIDs 51/52 of the LVS tier on the same segment", _seed_vrids),
+    "lvs2_both_backup": ("LVS2 configured BACKUP for both instances (priorities unchanged)", _lvs2_both_backup),
+    "fast": ("tuned for speed: VRRPv3 with 0.2 s adverts, 1 s script/checker timers (costs 5x the adverts "
+             "per second on the segment)", _fast),
+    "no_persistence": ("persistence_timeout off: every connection is scheduled on its own", _no_persistence),
+}
+
+
+def spec(variant: str = "default") -> LabSpec:
+    """The corrected dual-master lab, or one of its VARIANTS."""
+    if variant not in VARIANTS:
+        raise LabError(f"unknown variant {variant!r} for dual_master; known: {', '.join(VARIANTS)}")
+    return dataclasses.replace(VARIANTS[variant][1](_corrected()), variant=variant)
+
+
 class DualMasterTopo(SingleSegmentTopo):
     """Mininet view of `spec()`: every host on one Linux bridge."""
 
-    def __init__(self) -> None:
-        super().__init__(spec())
+    def __init__(self, variant: str = "default") -> None:
+        super().__init__(spec(variant))
 
 
 TOPO = DualMasterTopo

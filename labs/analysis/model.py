@@ -65,6 +65,11 @@ class Model:
     restart_wait: float
     process_start: float
     keepalived_start: float
+    directors: tuple[str, ...] = ()
+    checker: dict[str, float] | None = None
+    script_weight: int = 0
+    script_fall: int = 1
+    script_stops_keepalived: bool = False
 
     def tolerance(self, spawns: int) -> float:
         return LATENCY + spawns * self.process_start
@@ -80,13 +85,47 @@ class Model:
         return to, Window(skew, skew + self.tolerance(spawns),
                           f"graceful stop: skew time of {to} (256-{inst.priorities[to]})/256 = {skew:.3f} s")
 
-    def preempt(self, inst: Instance, started: str, spawns: int = 0) -> Window:
-        """keepalived (re)started on the configured master (after `spawns` other process
-        starts): it starts in BACKUP, ignores the lower-priority adverts and takes over
-        after its own master-down interval."""
+    def silent(self, inst: Instance, lost: str, spawns: int = 0) -> tuple[str, Window]:
+        """The master vanished without a priority-0 advert (crash, link loss, adverts
+        blocked): the best backup takes over a master-down interval after the last advert
+        it heard, which came up to one advert interval before the fault."""
+        to = inst.best_other(lost)
+        mdi = inst.master_down(to)
+        return to, Window(mdi - inst.advert_int, mdi + self.tolerance(spawns),
+                          f"silent loss: master-down interval of {to} 3x{inst.advert_int:g}+skew = {mdi:.3f} s "
+                          f"after its last advert (0-{inst.advert_int:g} s before the fault)")
+
+    def preempt(self, inst: Instance, started: str, spawns: int = 0, restarted: bool = True) -> Window:
+        """keepalived on the configured master comes back ((re)started after `spawns`
+        other process starts, or its link restored): it starts in BACKUP, ignores the
+        lower-priority adverts and takes over after its own master-down interval."""
         mdi = inst.master_down(started)
-        return Window(mdi, mdi + self.keepalived_start + self.tolerance(spawns),
+        start = self.keepalived_start if restarted else 0.0
+        return Window(mdi, mdi + start + self.tolerance(spawns),
                       f"preemption: master-down interval of {started} 3x{inst.advert_int:g}+skew = {mdi:.3f} s")
+
+    def yields(self, inst: Instance, spawns: int = 0) -> Window:
+        """Two masters hear each other again (after the healing's `spawns` process starts):
+        the lower priority yields on the first advert it hears."""
+        return Window(0.0, inst.advert_int + self.tolerance(spawns),
+                      f"adverts heard again: the lower priority yields within one advert interval ({inst.advert_int:g} s)")
+
+    def checker_down(self) -> Window:
+        """A real server that silently stops answering: the next check starts within
+        delay_loop; it and its retries each wait connect_timeout, with delay_before_retry
+        between them, before the checker removes it."""
+        c = self.checker
+        detect = (c["retry"] + 1) * c["connect_timeout"] + c["retry"] * c["delay_before_retry"]
+        return Window(detect, c["delay_loop"] + detect + self.tolerance(0),
+                      f"TCP_CHECK: within delay_loop {c['delay_loop']:g} s, then {c['retry'] + 1} connects of "
+                      f"{c['connect_timeout']:g} s with {c['delay_before_retry']:g} s between = {detect:g} s")
+
+    def checker_up(self) -> Window:
+        """A removed real server answering again is re-added by the next check, which
+        starts within delay_loop (one that was waiting on a dropped connect first times out)."""
+        c = self.checker
+        return Window(0.0, c["delay_loop"] + c["connect_timeout"] + self.tolerance(0),
+                      f"TCP_CHECK: next check within delay_loop {c['delay_loop']:g} s (+ connect_timeout {c['connect_timeout']:g} s)")
 
 
 def _num(block: kaconf.Block, key: str, default: float) -> float:
@@ -97,7 +136,9 @@ def _num(block: kaconf.Block, key: str, default: float) -> float:
 def load(results: Path, info: dict[str, float]) -> Model:
     """Read every host's keepalived.conf (and check script) under results/configs/."""
     instances: dict[str, dict] = {}
-    interval, restart_wait = 0.0, 0.0
+    interval, restart_wait, weight, fall, stops = 0.0, 0.0, 0, 1, False
+    directors: list[str] = []
+    checker: dict[str, float] = {}
     for conf in sorted((results / "configs").glob("*/keepalived.conf")):
         host = conf.parent.name
         root = kaconf.parse(conf.read_text())
@@ -108,21 +149,32 @@ def load(results: Path, info: dict[str, float]) -> Model:
             entry = instances.setdefault(vip, {"name": inst.args[0], "priorities": {},
                                                "advert_int": _num(inst, "advert_int", 1.0), "version": version})
             entry["priorities"][host] = int(inst.value("priority"))
+        for vs in root.all("virtual_server"):
+            if host not in directors:
+                directors.append(host)
+            for rs in vs.all("real_server"):
+                tcp = rs.one("TCP_CHECK")
+                checker = {"delay_loop": _num(vs, "delay_loop", 60.0), "connect_timeout": _num(tcp, "connect_timeout", 5.0),
+                           "retry": int(_num(tcp, "retry", 1)), "delay_before_retry": _num(tcp, "delay_before_retry", 1.0)}
         for script in root.all("vrrp_script"):
             interval = max(interval, _num(script, "interval", 1.0))
+            weight, fall = int(_num(script, "weight", 0)), int(_num(script, "fall", 1))
         check = conf.parent / "check_nginx.sh"
         if check.exists():
-            m = re.search(r"^sleep\s+([\d.]+)", check.read_text(), re.M)
+            text = check.read_text()
+            m = re.search(r"^sleep\s+([\d.]+)", text, re.M)
             restart_wait = max(restart_wait, float(m.group(1)) if m else 0.0)
+            stops = bool(re.search(r"^kill -TERM", text, re.M))
     return Model(
         {vip: Instance(e["name"], vip, e["priorities"], e["advert_int"], e["version"]) for vip, e in instances.items()},
         interval, restart_wait, info.get("process_start_s", 0.0), info.get("keepalived_start_s", 0.0),
+        tuple(directors), checker or None, weight, fall, stops,
     )
 
 
 @dataclass(frozen=True)
-class Expectation:
-    """What the model says one VIP does after a fault (or its healing)."""
+class Move:
+    """A VIP moves from one host to another within the window."""
 
     phase: str  # "inject" | "heal"
     instance: str
@@ -130,3 +182,56 @@ class Expectation:
     from_host: str
     to_host: str
     window: Window
+
+
+@dataclass(frozen=True)
+class Release:
+    """A host that held a VIP it should not (a duplicate) gives it up within the window."""
+
+    phase: str
+    instance: str
+    vip: str
+    host: str
+    window: Window
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A VIP stays on its host for the whole phase."""
+
+    phase: str
+    instance: str
+    vip: str
+    host: str
+
+
+@dataclass(frozen=True)
+class Moves:
+    """A VIP arrives on `to_host` exactly `count` times during the phase (flapping)."""
+
+    phase: str
+    vip: str
+    to_host: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Checker:
+    """Every director's checker marks a real server DOWN (or UP) within the window."""
+
+    phase: str
+    real_server: str
+    state: str
+    directors: tuple[str, ...]
+    window: Window
+
+
+@dataclass(frozen=True)
+class ClientBlip:
+    """Client failures on the LVS VIPs, if any, end within the window after the fault."""
+
+    phase: str
+    window: Window
+
+
+Expectation = Move | Release | Stay | Moves | Checker | ClientBlip

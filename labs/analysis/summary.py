@@ -27,37 +27,111 @@ def first(run: Run, kind: str, after: float, before: float, **match: Any) -> dic
     return None
 
 
-def control_plane(run: Run, exp: model.Expectation, t0: float, t1: float) -> dict[str, Any]:
-    """When the VIP arrived on its expected new holder, and the verdict against the window."""
-    at_fault = holders_at(run, exp.vip, t0)
-    added = first(run, "addr", t0, t1, address=exp.vip, host=exp.to_host, action="add")
-    master = first(run, "vrrp", t0, t1, instance=exp.instance, host=exp.to_host, state="MASTER")
-    removed = first(run, "addr", t0, t1, address=exp.vip, host=exp.from_host, action="del")
-    out: dict[str, Any] = {
-        "instance": exp.instance, "vip": exp.vip, "from": exp.from_host, "to": exp.to_host,
-        "holders_at_start": sorted(at_fault),
-        "model": {"earliest_s": round(exp.window.earliest, 3), "latest_s": round(exp.window.latest, 3), "basis": exp.window.basis},
-        "vip_up_s": round(added["t"] - t0, 4) if added else None,
-        "master_notify_s": round(master["t"] - t0, 4) if master else None,
-        "vip_removed_from_old_s": round(removed["t"] - t0, 4) if removed else None,
-    }
-    if exp.from_host not in at_fault:
-        out["verdict"], out["reason"] = "fail", f"at the start {exp.vip} was on {sorted(at_fault) or 'no host'}, not {exp.from_host}: the lab had not converged"
-    elif added is None:
-        out["verdict"], out["reason"] = "fail", f"{exp.vip} never came up on {exp.to_host} (observed {t1 - t0:.1f} s)"
-    elif not exp.window.holds(added["t"] - t0):
+def duplicate_s(run: Run, vip: str, t0: float, t1: float) -> float:
+    """Seconds within [t0, t1) during which more than one host held `vip`."""
+    held = holders_at(run, vip, t0)
+    total, since = 0.0, t0 if len(held) > 1 else None
+    for e in run.of_kind("addr"):
+        if not t0 <= e["t"] < t1 or e["address"] != vip:
+            continue
+        (held.add if e["action"] == "add" else held.discard)(e["host"])
+        if len(held) > 1 and since is None:
+            since = e["t"]
+        elif len(held) <= 1 and since is not None:
+            total, since = total + e["t"] - since, None
+    if since is not None:
+        total += t1 - since
+    return round(total, 4)
+
+
+def _judge(out: dict[str, Any], window: model.Window | None, measured: float | None, what: str, t1: float, t0: float) -> dict[str, Any]:
+    out["measured_s"] = None if measured is None else round(measured, 4)
+    if window is not None:
+        out["model"] = {"earliest_s": round(window.earliest, 3), "latest_s": round(window.latest, 3), "basis": window.basis}
+    if "verdict" in out:
+        return out
+    if measured is None:
+        out["verdict"], out["reason"] = "fail", f"{what} never happened (observed {t1 - t0:.1f} s)"
+    elif window is not None and not window.holds(measured):
         out["verdict"] = "fail"
-        out["reason"] = (f"{exp.vip} came up on {exp.to_host} after {added['t'] - t0:.3f} s, outside the model's "
-                         f"[{exp.window.earliest:.3f}, {exp.window.latest:.3f}] s ({exp.window.basis})")
+        out["reason"] = (f"{what} after {measured:.3f} s, outside the model's [{window.earliest:.3f}, "
+                         f"{window.latest:.3f}] s ({window.basis})")
     else:
         out["verdict"], out["reason"] = "pass", "inside the model window"
     return out
 
 
+def evaluate(run: Run, exp: model.Expectation, t0: float, t1: float) -> dict[str, Any]:
+    """One expectation against the events of [t0, t1): what happened, when, the verdict."""
+    if isinstance(exp, model.Move):
+        at_start = holders_at(run, exp.vip, t0)
+        added = first(run, "addr", t0, t1, address=exp.vip, host=exp.to_host, action="add")
+        master = first(run, "vrrp", t0, t1, instance=exp.instance, host=exp.to_host, state="MASTER")
+        removed = first(run, "addr", t0, t1, address=exp.vip, host=exp.from_host, action="del")
+        out: dict[str, Any] = {
+            "kind": "move", "what": f"{exp.vip} {exp.from_host}->{exp.to_host}", "vip": exp.vip,
+            "instance": exp.instance, "from": exp.from_host, "to": exp.to_host, "holders_at_start": sorted(at_start),
+            "master_notify_s": round(master["t"] - t0, 4) if master else None,
+            "vip_removed_from_old_s": round(removed["t"] - t0, 4) if removed else None,
+            "duplicate_s": duplicate_s(run, exp.vip, t0, t1),
+        }
+        if exp.from_host not in at_start:
+            out["verdict"] = "fail"
+            out["reason"] = f"at the start {exp.vip} was on {sorted(at_start) or 'no host'}, not {exp.from_host}: the lab had not converged"
+        return _judge(out, exp.window, added and added["t"] - t0, f"{exp.vip} up on {exp.to_host}", t1, t0)
+    if isinstance(exp, model.Release):
+        gone = first(run, "addr", t0, t1, address=exp.vip, host=exp.host, action="del")
+        out = {"kind": "release", "what": f"{exp.vip} released by {exp.host}", "vip": exp.vip, "host": exp.host,
+               "duplicate_s": duplicate_s(run, exp.vip, t0, t1)}
+        if exp.host not in holders_at(run, exp.vip, t0):
+            out["verdict"], out["reason"] = "fail", f"{exp.host} did not hold {exp.vip} at the start"
+        return _judge(out, exp.window, gone and gone["t"] - t0, f"{exp.vip} released by {exp.host}", t1, t0)
+    if isinstance(exp, model.Stay):
+        moved = [e for e in run.of_kind("addr") if t0 <= e["t"] < t1 and e["address"] == exp.vip
+                 and (e["host"] != exp.host) == (e["action"] == "add")]
+        out = {"kind": "stay", "what": f"{exp.vip} stays on {exp.host}", "vip": exp.vip, "host": exp.host}
+        if exp.host not in holders_at(run, exp.vip, t0):
+            out["verdict"], out["reason"] = "fail", f"{exp.vip} was not on {exp.host} at the start"
+        elif moved:
+            e = moved[0]
+            out["verdict"] = "fail"
+            out["reason"] = f"{exp.vip} {'appeared on' if e['action'] == 'add' else 'left'} {e['host']} after {e['t'] - t0:.3f} s"
+        else:
+            out["verdict"], out["reason"] = "pass", "did not move"
+        return _judge(out, None, 0.0, "", t1, t0)
+    if isinstance(exp, model.Moves):
+        arrivals = [e for e in run.of_kind("addr") if t0 <= e["t"] < t1 and e["address"] == exp.vip
+                    and e["host"] == exp.to_host and e["action"] == "add"]
+        out = {"kind": "moves", "what": f"{exp.vip} arrivals on {exp.to_host}", "vip": exp.vip, "count": len(arrivals),
+               "expected_count": exp.count, "at_s": [round(e["t"] - t0, 3) for e in arrivals],
+               "duplicate_s": duplicate_s(run, exp.vip, t0, t1)}
+        ok = len(arrivals) == exp.count
+        out["verdict"] = "pass" if ok else "fail"
+        out["reason"] = f"{len(arrivals)} arrival(s), the model expects {exp.count}"
+        return _judge(out, None, None if not arrivals else arrivals[-1]["t"] - t0, "", t1, t0)
+    if isinstance(exp, model.Checker):
+        times = []
+        for d in exp.directors:
+            e = first(run, "ipvs", t0, t1, host=d, real_server=exp.real_server, state=exp.state)
+            times.append(e["t"] - t0 if e else None)
+        out = {"kind": "checker", "what": f"{exp.real_server} {exp.state} on {','.join(exp.directors)}",
+               "per_director_s": dict(zip(exp.directors, [None if t is None else round(t, 4) for t in times]))}
+        measured = None if None in times else max(t for t in times if t is not None)
+        return _judge(out, exp.window, measured, f"{exp.real_server} {exp.state} on every director", t1, t0)
+    if isinstance(exp, model.ClientBlip):
+        failed = [r for r in run.requests if t0 <= r.send_t < t1 and not r.ok]
+        out = {"kind": "client_blip", "what": "client failures end", "failed": len(failed)}
+        last = failed[-1].send_t - t0 if failed else 0.0
+        return _judge(out, exp.window, last, "the last client failure", t1, t0)
+    raise TypeError(exp)
+
+
 def phases(run: Run) -> list[tuple[str, float, float, dict[str, Any]]]:
     """(phase, start, end, fault event) for each injected fault and healing."""
     faults = run.of_kind("fault")
-    end = max([r.finish_t for r in run.requests] + [e["t"] for e in run.events], default=0.0)
+    # Observation ends when the runner says so; teardown's events come after and are not the fault's.
+    ends = run.of_kind("end")
+    end = ends[0]["t"] if ends else max([r.finish_t for r in run.requests] + [e["t"] for e in run.events], default=0.0)
     out = []
     for i, f in enumerate(faults):
         stop = faults[i + 1]["t"] if i + 1 < len(faults) else end
@@ -79,7 +153,9 @@ def summarize(run: Run) -> dict[str, Any]:
         pins = clients.pinned(run.requests, t0)
         result["phases"].append({
             "phase": phase, "t": t0, "detail": fault.get("detail"),
-            "expectations": [control_plane(run, e, t0, t1) for e in expectations if e.phase == phase],
+            "notes": [{k: v for k, v in n.items() if k not in ("t", "kind", "ref_t")}
+                      for n in run.of_kind("fault_note") if n.get("ref_t") == t0],
+            "expectations": [evaluate(run, e, t0, t1) for e in expectations if e.phase == phase],
             "clients": {vip: clients.view(run.requests, vip, t0, t1, pins) for vip in vips},
             "ipvs": [{**{k: e[k] for k in ("host", "real_server", "virtual_server", "state")}, "after_s": round(e["t"] - t0, 4)}
                      for e in run.of_kind("ipvs") if t0 <= e["t"] < t1],
@@ -106,20 +182,29 @@ def _s(value: float | None) -> str:
 
 
 def table(summary: dict[str, Any]) -> str:
-    """One line per phase and VIP: model window, control plane, client outage, failures, verdict."""
-    header = ["scenario", "phase", "VIP", "model window", "control plane", "client outage", "failed", "verdict"]
-    rows = []
+    """One line per expectation and per probed VIP: model window, measured, client view, verdict."""
+    return render_rows(rows(summary)) + f"\nverdict: {summary['verdict'].upper()} — {summary['reason']}"
+
+
+HEADER = ["scenario", "phase", "what", "model window", "measured", "client outage", "failed", "verdict"]
+
+
+def rows(summary: dict[str, Any]) -> list[list[str]]:
+    name = f"{summary['scenario']}@{summary['target']}"
+    out = []
     for p in summary["phases"]:
         for e in p["expectations"]:
-            rows.append([f"{summary['scenario']}@{summary['target']}", p["phase"], f"{e['vip']} {e['from']}->{e['to']}",
-                         f"{e['model']['earliest_s']:.2f}-{e['model']['latest_s']:.2f}s", _s(e["vip_up_s"]), "", "",
-                         e["verdict"]])
+            m = e.get("model")
+            window = f"{m['earliest_s']:.2f}-{m['latest_s']:.2f}s" if m else "-"
+            measured = {"moves": str(e.get("count")), "stay": "-"}.get(e["kind"], _s(e.get("measured_s")))
+            out.append([name, p["phase"], e["what"], window, measured, "", "", e["verdict"]])
         for vip, c in p["clients"].items():
             outage = _s(c["outage_s"]) + (" (ongoing)" if c["ongoing"] else "")
-            rows.append([f"{summary['scenario']}@{summary['target']}", p["phase"], f"{vip} (clients)", "", "", outage,
-                         f"{c['failed']}/{c['requests']}", ""])
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+            out.append([name, p["phase"], f"{vip} clients", "", "", outage, f"{c['failed']}/{c['requests']}", ""])
+    return out
+
+
+def render_rows(table_rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [HEADER, *table_rows]) for i in range(len(HEADER))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = [fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*r) for r in rows)]
-    lines.append(f"verdict: {summary['verdict'].upper()} — {summary['reason']}")
-    return "\n".join(lines)
+    return "\n".join([fmt.format(*HEADER), fmt.format(*("-" * w for w in widths)), *(fmt.format(*r) for r in table_rows)])

@@ -117,15 +117,23 @@ class Daemon(ABC):
     def start(self, node: Node) -> None:
         """Start the daemon inside the host's namespace."""
 
-    def check(self, node: Node) -> None:
-        """Run the daemon's own config check; stop bring-up with its message on failure."""
+    def tolerated(self, code: int) -> bool:
+        """Whether a non-zero check status may still run (only some variants allow one)."""
+        return False
+
+    def check(self, node: Node) -> str | None:
+        """Run the daemon's own config check; stop bring-up with its message on failure.
+        Returns the message of a failure the variant tolerates, to be shown."""
         out, err, code = node.pexec(self.check_command())
+        message = " ".join((err + out).split()) or "(no output)"
+        if code != 0 and self.tolerated(code):
+            return f"{self.name} -t on {self.host.name} exit {code}, run anyway ({self.spec.variant} variant): {message}"
         if code != 0:
-            message = " ".join((err + out).split()) or "(no output)"
             raise LabError(
                 f"{self.name} rejects {self.config_file} on {self.host.name} "
                 f"(`{' '.join(self.check_command())}` exit {code}): {message}"
             )
+        return None
 
     @property
     def pid(self) -> int | None:

@@ -43,6 +43,7 @@ class Keepalived(Daemon):
             instances=self.spec.instances_of(self.host.name),
             virtual_servers=self.spec.virtual_servers if self.host.role == "director" else (),
             check_script=self.check_script, notify_fifo=self.notify_fifo,
+            retry_keyword=self.spec.checker_retry_keyword,
         )
         if self.check_script is not None:
             nginx = Nginx(self.spec, self.host, self.paths)
@@ -51,6 +52,7 @@ class Keepalived(Daemon):
                 host=self.host.name, restart_wait=self.spec.timers.restart_wait,
                 nginx_pid=nginx.pid_file, keepalived_pid=self.pid_file,
                 nginx_start=subprocess.list2cmdline(nginx.start_command()),
+                stops_keepalived=self.spec.script_stops_keepalived,
             )
             # The copy keepalived runs: root-owned, in a root-owned folder (script security).
             shutil.copyfile(recorded, self.check_script)
@@ -58,6 +60,10 @@ class Keepalived(Daemon):
 
     def check_command(self) -> list[str]:
         return [BINARY, "--config-test", "-f", str(self.config_file)]
+
+    def tolerated(self, code: int) -> bool:
+        """keepalived -t exit 5: errors it would run with; a variant may run them on purpose."""
+        return code == 5 and self.spec.config_errors_ok
 
     def start_command(self) -> list[str]:
         return [

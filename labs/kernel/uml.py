@@ -24,8 +24,8 @@ from typing import IO
 KERNEL = "linux.uml"
 MODULES_ROOT = Path("/usr/lib/uml/modules")
 # What the lab loads inside UML: IPVS and its schedulers, veth and bridge for Mininet,
-# netem and nftables for the link faults.
-MODULES = ("ip_vs", "ip_vs_rr", "ip_vs_wrr", "veth", "bridge", "sch_netem", "nf_tables")
+# netem, nftables and iptables (whose inet/ip nftables families this kernel lacks) for faults.
+MODULES = ("ip_vs", "ip_vs_rr", "ip_vs_wrr", "veth", "bridge", "sch_netem", "nf_tables", "iptable_filter", "xt_tcpudp")
 MEMORY = "1G"
 START = "@@halab-uml-start@@"
 END = "@@halab-uml-end@@"

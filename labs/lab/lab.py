@@ -72,7 +72,9 @@ class Lab:
         for d in self.daemons:
             d.render()
         for d in self.daemons:
-            d.check(self.node(d.host.name))
+            warning = d.check(self.node(d.host.name))
+            if warning:
+                self.say(warning)
         self.say(f"configs rendered and checked (keepalived -t, nginx -t): {self.paths.results / 'configs'}")
 
         self.events = EventLog(self.paths.results / "events.jsonl")
@@ -163,6 +165,12 @@ class Lab:
         """Record a fault action ("inject" / "heal") the moment before it is carried out."""
         assert self.events is not None
         return self.events.record("fault", action=action, detail=detail, **fields)["t"]
+
+    def annotate(self, t: float, **fields: object) -> None:
+        """Add what is only known after acting (e.g. which blackhole method worked) to the
+        fault recorded at time t."""
+        assert self.events is not None
+        self.events.record("fault_note", ref_t=t, **fields)
 
     def node(self, name: str) -> Node:
         assert self.net is not None

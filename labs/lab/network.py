@@ -53,7 +53,7 @@ def configure(spec: LabSpec, host: Host) -> None:
         if host.role == "real_server":
             for vip in spec.lvs_vips:
                 ipr.addr("add", index=lo, address=vip, prefixlen=32)
-    if host.role == "real_server":
+    if host.role == "real_server" and spec.arp_sysctls:
         for scope in ("all", spec.interface):
             for key, value in DR_SYSCTLS.items():
                 _sysctl(host.name, f"net.ipv4.conf.{scope}.{key}", value)

@@ -1,0 +1,74 @@
+"""pytest fixture for failover regression tests of your own.
+
+    pytest_plugins = ["labs.pytest_plugin"]
+
+    @pytest.mark.lab
+    def test_lvs1_fails_over_within_a_second(halab_run):
+        result = halab_run("stop_keepalived", target="lvs1")
+        assert result.verdict == "pass", result.reason
+        assert result.failover("192.168.56.131") < 1.0
+
+`halab_run` runs `python -m labs.run TOPOLOGY --scenario ...` exactly as a user would (on
+the native kernel or through User-mode Linux), in a temporary results folder, and returns
+the run's summary.json wrapped in `Result`.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT = 900
+
+
+@dataclass
+class Result:
+    folder: Path
+    summary: dict[str, Any]
+    output: str
+    returncode: int
+
+    @property
+    def verdict(self) -> str:
+        return self.summary["verdict"]
+
+    @property
+    def reason(self) -> str:
+        return self.summary["reason"]
+
+    def phase(self, name: str = "inject") -> dict[str, Any]:
+        return next(p for p in self.summary["phases"] if p["phase"] == name)
+
+    def expectation(self, vip: str, phase: str = "inject") -> dict[str, Any]:
+        return next(e for e in self.phase(phase)["expectations"] if e.get("vip") == vip)
+
+    def failover(self, vip: str, phase: str = "inject") -> float | None:
+        """Fault -> the VIP up on its new holder, in seconds (None if it never moved)."""
+        return self.expectation(vip, phase)["measured_s"]
+
+    def clients(self, vip: str, phase: str = "inject") -> dict[str, Any]:
+        """What clients of an LVS VIP saw: outage_s, failed, error_window, ..."""
+        return self.phase(phase)["clients"][vip]
+
+
+@pytest.fixture
+def halab_run(tmp_path: Path) -> Callable[..., Result]:
+    def run(scenario: str, target: str | None = None, topology: str = "dual_master", *options: str) -> Result:
+        results = tmp_path / f"{scenario}-{target or 'default'}"
+        argv = [sys.executable, "-m", "labs.run", topology, "--scenario", scenario, "--results", str(results), *options]
+        if target:
+            argv += ["--target", target]
+        p = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT)
+        print(p.stdout, p.stderr)
+        folder = (results / "latest").resolve()
+        if not (folder / "summary.json").exists():
+            pytest.fail(f"no summary from `{' '.join(argv)}` (exit {p.returncode}):\n{p.stdout[-3000:]}{p.stderr[-2000:]}")
+        return Result(folder, json.loads((folder / "summary.json").read_text()), p.stdout, p.returncode)
+
+    return run

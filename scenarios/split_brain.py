@@ -1,0 +1,45 @@
+"""split_brain: VRRP adverts between a host and its peers blocked; both sides become MASTER.
+
+Breaks: a firewall rule in the target (nftables, or iptables-legacy) drops VRRP (IP protocol 112) in and out, and
+nothing else. Each side stops hearing the other: the backup of each instance promotes
+itself after its master-down interval, so every VIP of the pair is held twice.
+Heals: the rule is removed; the lower priority hears the higher and yields at once.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from labs.analysis.model import Expectation, Model, Move, Release
+from labs.faults import DropRule, drop_rule
+
+if TYPE_CHECKING:
+    from labs.lab.lab import Lab
+
+TARGETS = ("lvs1", "lvs2", "server1", "server2")
+HEAL_SPAWNS = 1  # one atomic nft / iptables-legacy-restore call
+DEFAULT_TARGET = "lvs1"
+RULES: dict[str, DropRule] = {}
+
+
+def inject(lab: "Lab", target: str) -> None:
+    rule = drop_rule(lab.node(target), "ip protocol vrrp", "-p 112")
+    RULES[target] = rule
+    lab.fault("inject", f"VRRP (IP protocol 112) dropped in and out of {target} ({rule.method})", method=rule.method)
+    rule.apply()
+
+
+def heal(lab: "Lab", target: str) -> None:
+    lab.fault("heal", f"VRRP allowed again on {target}")
+    RULES.pop(target).clear()
+
+
+def expect(model: Model, target: str) -> list[Expectation]:
+    out: list[Expectation] = []
+    for inst in model.instances.values():
+        if target not in inst.priorities:
+            continue
+        backup = inst.best_other(inst.master)
+        _, window = model.silent(inst, inst.master, spawns=1)
+        out.append(Move("inject", inst.name, inst.vip, inst.master, backup, window))
+        out.append(Release("heal", inst.name, inst.vip, backup, model.yields(inst, HEAL_SPAWNS)))
+    return out
