@@ -23,13 +23,14 @@ RULES: dict[str, DropRule] = {}
 def inject(lab: "Lab", target: str) -> None:
     rule = drop_rule(lab.node(target), "tcp dport 80", "-p tcp --dport 80")
     RULES[target] = rule
-    lab.fault("inject", f"TCP port 80 dropped on {target} ({rule.method}); VRRP untouched", method=rule.method)
-    rule.apply()
+    took = rule.apply()
+    lab.fault("inject", f"TCP port 80 dropped on {target} ({rule.method}); VRRP untouched",
+              method=rule.method, applied_in_s=round(took, 4))
 
 
 def heal(lab: "Lab", target: str) -> None:
-    lab.fault("heal", f"TCP port 80 allowed again on {target}")
-    RULES.pop(target).clear()
+    took = RULES.pop(target).clear()
+    lab.fault("heal", f"TCP port 80 allowed again on {target}", applied_in_s=round(took, 4))
 
 
 def expect(model: Model, target: str) -> list[Expectation]:

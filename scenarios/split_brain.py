@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
 TARGETS = ("lvs1", "lvs2", "server1", "server2")
-HEAL_SPAWNS = 1  # one atomic nft / iptables-legacy-restore call
 DEFAULT_TARGET = "lvs1"
 RULES: dict[str, DropRule] = {}
 
@@ -24,13 +23,14 @@ RULES: dict[str, DropRule] = {}
 def inject(lab: "Lab", target: str) -> None:
     rule = drop_rule(lab.node(target), "ip protocol vrrp", "-p 112")
     RULES[target] = rule
-    lab.fault("inject", f"VRRP (IP protocol 112) dropped in and out of {target} ({rule.method})", method=rule.method)
-    rule.apply()
+    took = rule.apply()
+    lab.fault("inject", f"VRRP (IP protocol 112) dropped in and out of {target} ({rule.method})",
+              method=rule.method, applied_in_s=round(took, 4))
 
 
 def heal(lab: "Lab", target: str) -> None:
-    lab.fault("heal", f"VRRP allowed again on {target}")
-    RULES.pop(target).clear()
+    took = RULES.pop(target).clear()
+    lab.fault("heal", f"VRRP allowed again on {target}", applied_in_s=round(took, 4))
 
 
 def expect(model: Model, target: str) -> list[Expectation]:
@@ -39,7 +39,7 @@ def expect(model: Model, target: str) -> list[Expectation]:
         if target not in inst.priorities:
             continue
         backup = inst.best_other(inst.master)
-        _, window = model.silent(inst, inst.master, spawns=1)
+        _, window = model.silent(inst, inst.master)
         out.append(Move("inject", inst.name, inst.vip, inst.master, backup, window))
-        out.append(Release("heal", inst.name, inst.vip, backup, model.yields(inst, HEAL_SPAWNS)))
+        out.append(Release("heal", inst.name, inst.vip, backup, model.yields(inst)))
     return out
