@@ -85,9 +85,10 @@ def blackhole(lab: "Lab", host: str, on: bool) -> str:
 
 @dataclass(frozen=True)
 class DropRule:
-    """A drop rule for one host, prepared so that installing it is a single atomic call,
-    which commits when it returns: the fault is recorded then (with how long the call
-    took, ~0.3 s for iptables-legacy-restore under UML), and nothing took effect earlier."""
+    """A drop rule for one host, prepared so that installing it is a single atomic call.
+    The fault is recorded as the call starts and the call's duration noted after it
+    (~0.3 s for iptables-legacy-restore under UML): the rule took effect in between, and
+    the analysis widens the model's window by that much."""
 
     node: "Node"
     method: str  # "nftables" | "iptables-legacy"

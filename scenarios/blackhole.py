@@ -8,6 +8,7 @@ Heals: traffic flows again; hearing the higher priority, the lower one yields at
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from labs.analysis.model import Expectation, Model, Move, Release
@@ -17,18 +18,21 @@ if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
 TARGETS = ("lvs1", "lvs2", "server1", "server2")
-HEAL_SPAWNS = 4  # tc on both ends of the link (and the firewall fallback's clean-up)
 DEFAULT_TARGET = "lvs1"
 
 
 def inject(lab: "Lab", target: str) -> None:
     t = lab.fault("inject", f"blackhole {target}")
-    lab.annotate(t, method=blackhole(lab, target, on=True))
+    start = time.monotonic()
+    method = blackhole(lab, target, on=True)
+    lab.annotate(t, method=method, applied_in_s=round(time.monotonic() - start, 4))
 
 
 def heal(lab: "Lab", target: str) -> None:
-    lab.fault("heal", f"blackhole removed from {target}")
+    t = lab.fault("heal", f"blackhole removed from {target}")
+    start = time.monotonic()
     blackhole(lab, target, on=False)
+    lab.annotate(t, applied_in_s=round(time.monotonic() - start, 4))
 
 
 def expect(model: Model, target: str) -> list[Expectation]:
@@ -37,11 +41,11 @@ def expect(model: Model, target: str) -> list[Expectation]:
         if target not in inst.priorities:
             continue
         if inst.master == target:
-            to, window = model.silent(inst, target, spawns=1)
+            to, window = model.silent(inst, target)
             out.append(Move("inject", inst.name, inst.vip, target, to, window))
-            out.append(Release("heal", inst.name, inst.vip, to, model.yields(inst, HEAL_SPAWNS)))
+            out.append(Release("heal", inst.name, inst.vip, to, model.yields(inst)))
         else:  # the isolated backup promotes itself, unseen; on healing it yields
-            _, window = model.silent(inst, inst.master, spawns=1)
+            _, window = model.silent(inst, inst.master)
             out.append(Move("inject", inst.name, inst.vip, inst.master, target, window))
-            out.append(Release("heal", inst.name, inst.vip, target, model.yields(inst, HEAL_SPAWNS)))
+            out.append(Release("heal", inst.name, inst.vip, target, model.yields(inst)))
     return out

@@ -23,14 +23,13 @@ RULES: dict[str, DropRule] = {}
 def inject(lab: "Lab", target: str) -> None:
     rule = drop_rule(lab.node(target), "tcp dport 80", "-p tcp --dport 80")
     RULES[target] = rule
-    took = rule.apply()
-    lab.fault("inject", f"TCP port 80 dropped on {target} ({rule.method}); VRRP untouched",
-              method=rule.method, applied_in_s=round(took, 4))
+    t = lab.fault("inject", f"TCP port 80 dropped on {target} ({rule.method}); VRRP untouched", method=rule.method)
+    lab.annotate(t, applied_in_s=round(rule.apply(), 4))
 
 
 def heal(lab: "Lab", target: str) -> None:
-    took = RULES.pop(target).clear()
-    lab.fault("heal", f"TCP port 80 allowed again on {target}", applied_in_s=round(took, 4))
+    t = lab.fault("heal", f"TCP port 80 allowed again on {target}")
+    lab.annotate(t, applied_in_s=round(RULES.pop(target).clear(), 4))
 
 
 def expect(model: Model, target: str) -> list[Expectation]:

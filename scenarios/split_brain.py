@@ -23,14 +23,13 @@ RULES: dict[str, DropRule] = {}
 def inject(lab: "Lab", target: str) -> None:
     rule = drop_rule(lab.node(target), "ip protocol vrrp", "-p 112")
     RULES[target] = rule
-    took = rule.apply()
-    lab.fault("inject", f"VRRP (IP protocol 112) dropped in and out of {target} ({rule.method})",
-              method=rule.method, applied_in_s=round(took, 4))
+    t = lab.fault("inject", f"VRRP (IP protocol 112) dropped in and out of {target} ({rule.method})", method=rule.method)
+    lab.annotate(t, applied_in_s=round(rule.apply(), 4))
 
 
 def heal(lab: "Lab", target: str) -> None:
-    took = RULES.pop(target).clear()
-    lab.fault("heal", f"VRRP allowed again on {target}", applied_in_s=round(took, 4))
+    t = lab.fault("heal", f"VRRP allowed again on {target}")
+    lab.annotate(t, applied_in_s=round(RULES.pop(target).clear(), 4))
 
 
 def expect(model: Model, target: str) -> list[Expectation]:

@@ -57,6 +57,13 @@ class Window:
     def holds(self, value: float) -> bool:
         return self.earliest <= value <= self.latest
 
+    def widened(self, seconds: float) -> "Window":
+        """The same window for a fault that took `seconds` to apply: its effect began
+        somewhere in that span after the recorded time."""
+        if not seconds:
+            return self
+        return Window(self.earliest, self.latest + seconds, f"{self.basis}; +{seconds:.3f} s to apply the fault")
+
 
 @dataclass
 class Model:

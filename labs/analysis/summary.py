@@ -2,6 +2,7 @@
 model expected, what the control plane did, what clients saw, and the verdict."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import scenarios
@@ -61,8 +62,11 @@ def _judge(out: dict[str, Any], window: model.Window | None, measured: float | N
     return out
 
 
-def evaluate(run: Run, exp: model.Expectation, t0: float, t1: float) -> dict[str, Any]:
-    """One expectation against the events of [t0, t1): what happened, when, the verdict."""
+def evaluate(run: Run, exp: model.Expectation, t0: float, t1: float, applied_in: float = 0.0) -> dict[str, Any]:
+    """One expectation against the events of [t0, t1): what happened, when, the verdict.
+    `applied_in`: how long the fault took to apply (its window is widened by it)."""
+    if hasattr(exp, "window"):
+        exp = dataclasses.replace(exp, window=exp.window.widened(applied_in))  # type: ignore[arg-type]
     if isinstance(exp, model.Move):
         at_start = holders_at(run, exp.vip, t0)
         added = first(run, "addr", t0, t1, address=exp.vip, host=exp.to_host, action="add")
@@ -151,11 +155,12 @@ def summarize(run: Run) -> dict[str, Any]:
     bounds = phases(run)
     for phase, t0, t1, fault in bounds:
         pins = clients.pinned(run.requests, t0)
+        notes = [n for n in run.of_kind("fault_note") if n.get("ref_t") == t0]
+        applied_in = sum(n.get("applied_in_s", 0.0) for n in notes)
         result["phases"].append({
             "phase": phase, "t": t0, "detail": fault.get("detail"),
-            "notes": [{k: v for k, v in n.items() if k not in ("t", "kind", "ref_t")}
-                      for n in run.of_kind("fault_note") if n.get("ref_t") == t0],
-            "expectations": [evaluate(run, e, t0, t1) for e in expectations if e.phase == phase],
+            "notes": [{k: v for k, v in n.items() if k not in ("t", "kind", "ref_t")} for n in notes],
+            "expectations": [evaluate(run, e, t0, t1, applied_in) for e in expectations if e.phase == phase],
             "clients": {vip: clients.view(run.requests, vip, t0, t1, pins) for vip in vips},
             "ipvs": [{**{k: e[k] for k in ("host", "real_server", "virtual_server", "state")}, "after_s": round(e["t"] - t0, 4)}
                      for e in run.of_kind("ipvs") if t0 <= e["t"] < t1],

@@ -162,8 +162,8 @@ class Lab:
                 self.started.append(d)
 
     def fault(self, action: str, detail: str, **fields: object) -> float:
-        """Record a fault action ("inject" / "heal") at the moment it takes effect: just
-        before a signal or a link change, just after an atomic firewall commit."""
+        """Record a fault action ("inject" / "heal") the moment before it is carried out;
+        an action that takes time to apply notes its duration with `annotate`."""
         assert self.events is not None
         return self.events.record("fault", action=action, detail=detail, **fields)["t"]
 

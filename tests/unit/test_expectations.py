@@ -108,3 +108,12 @@ def test_observation_ends_at_the_end_marker(tmp_path):
 def test_repeat_spread():
     assert suite.spread([0.7, 0.9, 0.8, 2.0]) == {"n": 4, "min": 0.7, "median": 0.8, "p95": 2.0, "max": 2.0}
     assert suite.percentile(list(range(1, 101)), 95) == 95
+
+
+def test_window_widened_by_the_time_the_fault_took_to_apply(tmp_path):
+    rows = [fault(0, "inject"), {"t": T0 + 0.001, "kind": "fault_note", "ref_t": T0, "applied_in_s": 0.4},
+            addr(4.2, "lvs2", "add", VIP1), addr(3.3, "lvs1", "add", VIP2)]
+    s = summary.summarize(run_with(tmp_path, "split_brain", "lvs1", rows))
+    moved = {e["vip"]: e for e in s["phases"][0]["expectations"]}
+    assert moved[VIP1]["model"]["latest_s"] == pytest.approx(3 + 176 / 256 + 0.25 + 0.4, abs=1e-3)
+    assert moved[VIP1]["verdict"] == "pass" and s["phases"][0]["notes"] == [{"applied_in_s": 0.4}]
