@@ -38,27 +38,36 @@ class Probe:
     def __init__(self, lab: Lab, settings: ProbeSettings, folder: Path) -> None:
         self.lab, self.settings, self.folder = lab, settings, folder
         self.proc: subprocess.Popen[bytes] | None = None
+        self.max_seconds = 0.0
 
-    def start(self, max_seconds: float) -> None:
+    def start(self, max_seconds: float, sources: tuple[str, ...] | None = None) -> None:
+        """Start probing from `sources` (default: every client address); rows are appended."""
+        self.max_seconds = max_seconds
         client = self.lab.spec.client
         argv = [sys.executable, "-m", "labs.probes.http", "--rate", str(self.settings.rate),
                 "--timeout", str(self.settings.timeout), "--duration", f"{max_seconds:.0f}",
                 "--out", str(self.folder / "probes.csv"), "--stats", str(self.folder / "probe-stats.json")]
         for vip in self.lab.spec.lvs_vips:
             argv += ["--vip", vip]
-        for source in client.source_ips:
+        for source in sources or client.source_ips:
             argv += ["--source", source]
+        csv = self.folder / "probes.csv"
+        rows_before = csv.read_text().count("\n") if csv.exists() else 1
         with open(self.folder / "logs" / "probe.log", "ab") as log:
             self.proc = self.lab.node(client.name).popen(argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        csv = self.folder / "probes.csv"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # python starts slowly under UML
-            if csv.exists() and csv.read_text().count("\n") > 1:
+            if csv.exists() and csv.read_text().count("\n") > rows_before:
                 return
             if self.proc.poll() is not None:
                 break
             time.sleep(0.1)
         raise LabError(f"the HTTP probe did not start; see {self.folder / 'logs' / 'probe.log'}")
+
+    def restart(self, sources: tuple[str, ...]) -> None:
+        """Probe from other client addresses from now on (scenarios about distribution)."""
+        self.stop()
+        self.start(self.max_seconds, sources)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -70,9 +79,11 @@ class Probe:
                 self.proc.wait()
 
 
-def observe_for(expectations: list[model.Expectation], phase: str) -> float:
-    latest = [e.window.latest for e in expectations if e.phase == phase and hasattr(e, "window")]
-    return (max(latest) if latest else 0.0) + SETTLE
+def observe_for(expectations: list[model.Expectation], phase: str, at_least: float = 0.0) -> float:
+    """Past the latest time the model expects anything, or the scenario's own minimum."""
+    latest = [e.window.latest for e in expectations
+              if e.phase == phase and hasattr(e, "window") and not isinstance(e, model.Share)]
+    return max((max(latest) if latest else 0.0) + SETTLE, at_least)
 
 
 def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, say) -> None:
@@ -80,10 +91,12 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
     folder = lab.paths.results
     m = model.load(folder, json.loads((folder / "run.json").read_text()))
     expectations = scenario.expect(m, target)
-    inject_s, heal_s = observe_for(expectations, "inject"), observe_for(expectations, "heal")
+    at_least = getattr(scenario, "OBSERVE_S", 0.0)
+    inject_s, heal_s = observe_for(expectations, "inject", at_least), observe_for(expectations, "heal", at_least)
     bound = convergence_bound(lab.spec)
     probe = Probe(lab, settings, folder)
     probe.start(BASELINE + inject_s + heal_s + bound + AFTER + 60)
+    lab.probe = probe
     try:
         say(f"probes running ({settings.rate:g}/s per VIP); baseline {BASELINE:g} s")
         time.sleep(BASELINE)
@@ -100,6 +113,7 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
         converge.wait(lab, t, bound, with_http=False)
         time.sleep(AFTER)
     finally:
+        lab.probe = None
         probe.stop()
         assert lab.events is not None
         lab.events.record("end", detail="observation over; teardown follows")

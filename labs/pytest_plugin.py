@@ -19,7 +19,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import pytest
 
@@ -59,8 +59,10 @@ class Result:
 
 @pytest.fixture
 def halab_run(tmp_path: Path) -> Callable[..., Result]:
-    def run(scenario: str, target: str | None = None, topology: str = "dual_master", *options: str) -> Result:
-        results = tmp_path / f"{scenario}-{target or 'default'}"
+    def run(scenario: str, target: str | None = None, topology: str = "dual_master",
+            options: Sequence[str] = ()) -> Result:
+        """One scenario run; `options` are more command-line options, e.g. ("--variant", "fast")."""
+        results = tmp_path / "-".join([scenario, target or "default", *options]).replace("/", "_")
         argv = [sys.executable, "-m", "labs.run", topology, "--scenario", scenario, "--results", str(results), *options]
         if target:
             argv += ["--target", target]

@@ -81,7 +81,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepalived", "link_down", "blackhole",
-                     "link_flap", "split_brain", "real_server_down")
+                     "link_flap", "split_brain", "real_server_down", "persistence")
 
 
 def plan(args: argparse.Namespace) -> list[tuple[str, str]]:

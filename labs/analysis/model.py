@@ -77,6 +77,7 @@ class Model:
     script_weight: int = 0
     script_fall: int = 1
     script_stops_keepalived: bool = False
+    persistence: dict[str, float] | None = None  # LVS VIP -> persistence_timeout (0: off)
 
     def tolerance(self, spawns: int) -> float:
         return LATENCY + spawns * self.process_start
@@ -146,6 +147,7 @@ def load(results: Path, info: dict[str, float]) -> Model:
     interval, restart_wait, weight, fall, stops = 0.0, 0.0, 0, 1, False
     directors: list[str] = []
     checker: dict[str, float] = {}
+    persistence: dict[str, float] = {}
     for conf in sorted((results / "configs").glob("*/keepalived.conf")):
         host = conf.parent.name
         root = kaconf.parse(conf.read_text())
@@ -159,6 +161,7 @@ def load(results: Path, info: dict[str, float]) -> Model:
         for vs in root.all("virtual_server"):
             if host not in directors:
                 directors.append(host)
+            persistence[vs.args[0]] = _num(vs, "persistence_timeout", 0.0)
             for rs in vs.all("real_server"):
                 tcp = rs.one("TCP_CHECK")
                 checker = {"delay_loop": _num(vs, "delay_loop", 60.0), "connect_timeout": _num(tcp, "connect_timeout", 5.0),
@@ -175,7 +178,7 @@ def load(results: Path, info: dict[str, float]) -> Model:
     return Model(
         {vip: Instance(e["name"], vip, e["priorities"], e["advert_int"], e["version"]) for vip, e in instances.items()},
         interval, restart_wait, info.get("process_start_s", 0.0), info.get("keepalived_start_s", 0.0),
-        tuple(directors), checker or None, weight, fall, stops,
+        tuple(directors), checker or None, weight, fall, stops, persistence,
     )
 
 
@@ -241,4 +244,13 @@ class ClientBlip:
     window: Window
 
 
-Expectation = Move | Release | Stay | Moves | Checker | ClientBlip
+@dataclass(frozen=True)
+class Share:
+    """The busiest real server's share of a VIP's answers during the phase."""
+
+    phase: str
+    vip: str
+    window: Window
+
+
+Expectation = Move | Release | Stay | Moves | Checker | ClientBlip | Share

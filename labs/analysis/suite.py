@@ -6,7 +6,7 @@ import math
 from collections import defaultdict
 from typing import Any, Sequence
 
-from labs.analysis.summary import _s, render_rows
+from labs.analysis.summary import _s, cells, render_rows
 
 
 def _client_worst(phase: dict[str, Any]) -> tuple[float, bool, int, int]:
@@ -27,11 +27,9 @@ def rows(summaries: Sequence[dict[str, Any]]) -> list[list[str]]:
         for p in s.get("phases", []):
             outage, ongoing, failed, sent = _client_worst(p)
             client = [_s(outage) + (" (ongoing)" if ongoing else ""), f"{failed}/{sent}"]
-            for e in p["expectations"] or [{"what": "-", "verdict": "-"}]:
-                m = e.get("model")
-                window = f"{m['earliest_s']:.2f}-{m['latest_s']:.2f}s" if m else "-"
-                measured = {"moves": str(e.get("count")), "stay": "-"}.get(e.get("kind", ""), _s(e.get("measured_s")))
-                out.append([name, p["phase"], e["what"], window, measured, *client, e["verdict"]])
+            for e in p["expectations"]:
+                what, window, measured, verdict = cells(e)
+                out.append([name, p["phase"], what, window, measured, *client, verdict])
     return out
 
 

@@ -127,6 +127,12 @@ def evaluate(run: Run, exp: model.Expectation, t0: float, t1: float, applied_in:
         out = {"kind": "client_blip", "what": "client failures end", "failed": len(failed)}
         last = failed[-1].send_t - t0 if failed else 0.0
         return _judge(out, exp.window, last, "the last client failure", t1, t0)
+    if isinstance(exp, model.Share):
+        answers = clients.distribution(run.requests, t0, t1)["by_vip"].get(exp.vip, {})
+        total = sum(answers.values())
+        share = max(answers.values()) / total if total else None
+        out = {"kind": "share", "what": f"{exp.vip} busiest server's share", "vip": exp.vip, "answers": answers}
+        return _judge(out, exp.window, share, f"answers on {exp.vip}", t1, t0)
     raise TypeError(exp)
 
 
@@ -194,15 +200,27 @@ def table(summary: dict[str, Any]) -> str:
 HEADER = ["scenario", "phase", "what", "model window", "measured", "client outage", "failed", "verdict"]
 
 
+def cells(e: dict[str, Any]) -> list[str]:
+    """what, model window, measured, verdict of one evaluated expectation (seconds, a
+    count for flaps, a fraction for shares)."""
+    m = e.get("model")
+    value = e.get("measured_s")
+    if e["kind"] == "share":
+        window = f"{m['earliest_s']:.0%}-{m['latest_s']:.0%}"
+        measured = "-" if value is None else f"{value:.0%}"
+    else:
+        window = f"{m['earliest_s']:.2f}-{m['latest_s']:.2f}s" if m else "-"
+        measured = {"moves": str(e.get("count")), "stay": "-"}.get(e["kind"], _s(value))
+    return [e["what"], window, measured, e["verdict"]]
+
+
 def rows(summary: dict[str, Any]) -> list[list[str]]:
     name = f"{summary['scenario']}@{summary['target']}"
     out = []
     for p in summary["phases"]:
         for e in p["expectations"]:
-            m = e.get("model")
-            window = f"{m['earliest_s']:.2f}-{m['latest_s']:.2f}s" if m else "-"
-            measured = {"moves": str(e.get("count")), "stay": "-"}.get(e["kind"], _s(e.get("measured_s")))
-            out.append([name, p["phase"], e["what"], window, measured, "", "", e["verdict"]])
+            what, window, measured, verdict = cells(e)
+            out.append([name, p["phase"], what, window, measured, "", "", verdict])
         for vip, c in p["clients"].items():
             outage = _s(c["outage_s"]) + (" (ongoing)" if c["ongoing"] else "")
             out.append([name, p["phase"], f"{vip} clients", "", "", outage, f"{c['failed']}/{c['requests']}", ""])

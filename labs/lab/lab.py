@@ -47,6 +47,7 @@ class Lab:
         self.started: list[Daemon] = []
         self.start_times: dict[tuple[str, str], float] = {}
         self.converged_after: float | None = None
+        self.probe = None  # the client probe (labs.experiment.Probe) while a scenario runs
 
     # -- bring-up ---------------------------------------------------------------------
 

@@ -55,7 +55,8 @@ class Probe:
         self.vips, self.sources, self.rate, self.timeout, self.port = vips, sources, rate, timeout, port
         self.writer = csv.writer(out)
         self.out = out
-        self.writer.writerow(FIELDS)
+        if out.tell() == 0:  # appending after a restart keeps one header
+            self.writer.writerow(FIELDS)
         self.sent = 0
         self.done = 0
         self.max_late = 0.0
@@ -133,12 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=1.0, help="seconds per request (connect + response)")
     p.add_argument("--port", type=int, default=80)
     p.add_argument("--duration", type=float, default=600.0, help="stop by itself after this many seconds")
-    p.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    p.add_argument("--out", type=Path, required=True, help="CSV file to append to")
     p.add_argument("--stats", type=Path, help="JSON file for the probe's own figures")
     args = p.parse_args(argv)
     if args.rate <= 0 or args.timeout <= 0 or args.duration <= 0:
         p.error("--rate, --timeout and --duration must be positive")
-    with open(args.out, "w", newline="") as out:
+    with open(args.out, "a", newline="") as out:
         stats = asyncio.run(Probe(args.vip, args.source, args.rate, args.timeout, args.port, out).run(args.duration))
     if args.stats:
         args.stats.write_text(json.dumps(stats, indent=1))

@@ -30,7 +30,7 @@ def scenario(halab_run, cache):
 
 
 def test_every_scenario_is_in_the_default_set():
-    assert sorted(DEFAULT_SCENARIOS) == sorted(n for n in scenarios.names() if n != "persistence")
+    assert sorted(DEFAULT_SCENARIOS) == sorted(scenarios.names())
 
 
 @pytest.mark.parametrize("name", DEFAULT_SCENARIOS)
@@ -96,3 +96,20 @@ def test_link_flap_counts_every_move(scenario):
     result = scenario("link_flap")
     (moves,) = result.phase()["expectations"]
     assert moves["count"] == moves["expected_count"] == 3
+
+
+def test_persistence_pins_one_client_to_one_server(scenario):
+    result = scenario("persistence")
+    for vip in LVS_VIPS:
+        one = next(e for e in result.phase("inject")["expectations"] if e["vip"] == vip)
+        assert len(one["answers"]) == 1 and one["measured_s"] == 1.0
+        many = next(e for e in result.phase("heal")["expectations"] if e["vip"] == vip)
+        assert set(many["answers"]) == {"server1", "server2"}
+
+
+def test_without_persistence_one_client_is_balanced(halab_run):
+    result = halab_run("persistence", options=("--variant", "no_persistence"))
+    assert result.verdict == "pass", result.reason
+    for vip in LVS_VIPS:
+        one = next(e for e in result.phase("inject")["expectations"] if e["vip"] == vip)
+        assert set(one["answers"]) == {"server1", "server2"}

@@ -117,3 +117,14 @@ def test_window_widened_by_the_time_the_fault_took_to_apply(tmp_path):
     moved = {e["vip"]: e for e in s["phases"][0]["expectations"]}
     assert moved[VIP1]["model"]["latest_s"] == pytest.approx(3 + 176 / 256 + 0.25 + 0.4, abs=1e-3)
     assert moved[VIP1]["verdict"] == "pass" and s["phases"][0]["notes"] == [{"applied_in_s": 0.4}]
+
+
+def test_share_of_the_busiest_server(tmp_path):
+    def one_server(vip, source, t):
+        return ("server1", 200, "") if t >= 0 else healthy(vip, source, t)
+
+    rows = [fault(0, "inject"), {"t": T0 + 10, "kind": "end"}]
+    s = summary.summarize(run_with(tmp_path, "persistence", "client", rows, one_server))
+    shares = {e["vip"]: e for e in s["phases"][0]["expectations"]}
+    assert shares[VIP1]["measured_s"] == 1.0 and shares[VIP1]["verdict"] == "pass"  # persistence 5: one server
+    assert shares[VIP1]["answers"] == {"server1": 100}
