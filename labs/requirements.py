@@ -16,7 +16,8 @@ PROGRAMS = {
     "/usr/sbin/ifconfig": "net-tools",
     "/usr/sbin/ip": "iproute2",
 }
-MODULES = {"mininet": "mininet", "pyroute2": "python3-pyroute2", "jinja2": "python3-jinja2"}
+MODULES = {"mininet": "mininet", "pyroute2": "python3-pyroute2", "jinja2": "python3-jinja2",
+           "matplotlib": "python3-matplotlib"}
 
 
 def check() -> None:

@@ -155,7 +155,7 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
     if not runs:
         ok, _ = with_lab(args, argv, backend, reason, "check", check_body)
         return 0 if ok else 1
-    from labs import analyze, experiment
+    from labs import analyze, experiment, plot
     from labs.analysis import suite
     from labs.analysis.summary import table
 
@@ -177,6 +177,7 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
         if ran:
             summary = analyze.analyze(folder)
             print(table(summary), flush=True)
+            print(f"report: {plot.draw(folder)[-1]}", flush=True)
         else:
             summary = {"scenario": name, "target": target, "verdict": "fail", "reason": "bring-up failed", "phases": []}
         summaries.append(summary)

@@ -36,5 +36,5 @@ def expect(model: Model, target: str) -> list[Expectation]:
     for inst in model.instances_mastered_by(target):
         to, window = model.silent(inst, target)
         out.append(Move("inject", inst.name, inst.vip, target, to, window))
-        out.append(Move("heal", inst.name, inst.vip, to, target, model.preempt(inst, target)))
+        out.append(Move("heal", inst.name, inst.vip, to, target, model.preempt(inst, target), after_restart_of=target))
     return out

@@ -34,5 +34,5 @@ def expect(model: Model, target: str) -> list[Expectation]:
     for inst in model.instances_mastered_by(host):
         to, window = model.silent(inst, host)
         out.append(Move("inject", inst.name, inst.vip, host, to, window))
-        out.append(Move("heal", inst.name, inst.vip, to, host, model.preempt(inst, host, restarted=False)))
+        out.append(Move("heal", inst.name, inst.vip, to, host, model.preempt(inst, host)))
     return out

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 TARGETS = ("server1", "server2")
 DEFAULT_TARGET = "server1"
 SCRIPT_SPAWNS = 10  # sh, cat, grep, nginx, sleep, cat, grep, cat ... in the check script
-NGINX_START_SPAWNS = 3  # healing starts nginx (mnexec, nginx, its fork) before keepalived
 
 
 def inject(lab: "Lab", target: str) -> None:
@@ -64,6 +63,6 @@ def expect(model: Model, target: str) -> list[Expectation]:
             out.append(Stay("inject", inst.name, inst.vip, target))
             continue
         out.append(Move("inject", inst.name, inst.vip, target, to, window))
-        out.append(Move("heal", inst.name, inst.vip, to, target, model.preempt(inst, target, spawns=NGINX_START_SPAWNS,
-                                                                                 restarted=model.script_stops_keepalived)))
+        out.append(Move("heal", inst.name, inst.vip, to, target, model.preempt(inst, target),
+                        after_restart_of=target if model.script_stops_keepalived else ""))
     return out

@@ -11,7 +11,8 @@ itself (run.json): `process_start_s`, the median cost of starting a process in a
 (~1 ms natively, ~0.05 s under UML for a small one), times the processes a path starts
 (the check script runs ~10: sh, cat, grep, nginx, sleep, ...); and `keepalived_start_s`,
 the longest time any keepalived took at bring-up from exec to its first VRRP notification
-(~0.5 s under UML), for paths that restart keepalived.
+(~0.5 s under UML), reported for reference: a path that restarts keepalived is timed
+from the restarted daemon's own first notification instead.
 """
 from __future__ import annotations
 
@@ -103,13 +104,13 @@ class Model:
                           f"silent loss: master-down interval of {to} 3x{inst.advert_int:g}+skew = {mdi:.3f} s "
                           f"after its last advert (0-{inst.advert_int:g} s before the fault)")
 
-    def preempt(self, inst: Instance, started: str, spawns: int = 0, restarted: bool = True) -> Window:
-        """keepalived on the configured master comes back ((re)started after `spawns`
-        other process starts, or its link restored): it starts in BACKUP, ignores the
-        lower-priority adverts and takes over after its own master-down interval."""
+    def preempt(self, inst: Instance, started: str) -> Window:
+        """keepalived on the configured master is back (restarted, or its link restored):
+        it starts in BACKUP, ignores the lower-priority adverts and takes over after its
+        own master-down interval. For a restart the window counts from the restarted
+        daemon's first VRRP notification (see Move.after_restart_of)."""
         mdi = inst.master_down(started)
-        start = self.keepalived_start if restarted else 0.0
-        return Window(mdi, mdi + start + self.tolerance(spawns),
+        return Window(mdi, mdi + self.tolerance(0),
                       f"preemption: master-down interval of {started} 3x{inst.advert_int:g}+skew = {mdi:.3f} s")
 
     def yields(self, inst: Instance, spawns: int = 0) -> Window:
@@ -184,7 +185,9 @@ def load(results: Path, info: dict[str, float]) -> Model:
 
 @dataclass(frozen=True)
 class Move:
-    """A VIP moves from one host to another within the window."""
+    """A VIP moves from one host to another within the window. With `after_restart_of`,
+    the window counts from that host's restarted keepalived's first VRRP notification:
+    how long a daemon takes to start is measured, not guessed."""
 
     phase: str  # "inject" | "heal"
     instance: str
@@ -192,6 +195,7 @@ class Move:
     from_host: str
     to_host: str
     window: Window
+    after_restart_of: str = ""
 
 
 @dataclass(frozen=True)

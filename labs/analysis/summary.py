@@ -79,10 +79,20 @@ def evaluate(run: Run, exp: model.Expectation, t0: float, t1: float, applied_in:
             "vip_removed_from_old_s": round(removed["t"] - t0, 4) if removed else None,
             "duplicate_s": duplicate_s(run, exp.vip, t0, t1),
         }
+        window = exp.window
+        if exp.after_restart_of:
+            started = first(run, "vrrp", t0, t1, host=exp.after_restart_of)
+            if started is None:
+                out["verdict"], out["reason"] = "fail", f"keepalived on {exp.after_restart_of} never started"
+            else:
+                offset = started["t"] - t0
+                out["restart_s"] = round(offset, 4)
+                window = model.Window(window.earliest + offset, window.latest + offset,
+                                      f"{window.basis}, after keepalived on {exp.after_restart_of} started ({offset:.3f} s)")
         if exp.from_host not in at_start:
             out["verdict"] = "fail"
             out["reason"] = f"at the start {exp.vip} was on {sorted(at_start) or 'no host'}, not {exp.from_host}: the lab had not converged"
-        return _judge(out, exp.window, added and added["t"] - t0, f"{exp.vip} up on {exp.to_host}", t1, t0)
+        return _judge(out, window, added and added["t"] - t0, f"{exp.vip} up on {exp.to_host}", t1, t0)
     if isinstance(exp, model.Release):
         gone = first(run, "addr", t0, t1, address=exp.vip, host=exp.host, action="del")
         out = {"kind": "release", "what": f"{exp.vip} released by {exp.host}", "vip": exp.vip, "host": exp.host,

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO
 from labs.analysis import data, summary
-from unit.analysis_fixture import addr, converged, events, fault, folder, healthy, probes
+from unit.analysis_fixture import T0, addr, converged, events, fault, folder, healthy, probes
 
 VIP1 = "192.168.56.131"
 VIP_SERVER1 = "192.168.56.111"
@@ -19,9 +19,14 @@ def analyze(results):
     return summary.summarize(data.load(results))
 
 
-def graceful_lvs1(vip_up: float, heal_up: float | None = 3.8):
+def restarted(t: float, host: str) -> dict:
+    """The first notification of a restarted keepalived (it starts in BACKUP)."""
+    return {"t": T0 + t, "kind": "vrrp", "host": host, "instance": "VI_1", "state": "BACKUP", "priority": 100}
+
+
+def graceful_lvs1(vip_up: float, heal_up: float | None = 3.9):
     rows = [*converged(), fault(0, "inject"), addr(0.01, "lvs1", "del", VIP1), addr(vip_up, "lvs2", "add", VIP1),
-            fault(10, "heal")]
+            fault(10, "heal"), restarted(10.2, "lvs1")]
     if heal_up is not None:
         rows += [addr(10 + heal_up, "lvs1", "add", VIP1), addr(10 + heal_up, "lvs2", "del", VIP1)]
     return rows
@@ -52,9 +57,10 @@ def test_graceful_stop_inside_the_model(tmp_path):
     assert c["errors"] == {"timeout": 7}
     assert inject["clients"]["192.168.56.132"]["failed"] == 0
     (back,) = heal["expectations"]
-    # preemption: 3 x 1 + (256-100)/256 = 3.609, plus keepalived start 0.5 + 0.25
-    assert back["measured_s"] == pytest.approx(3.8) and back["verdict"] == "pass"
-    assert back["model"]["latest_s"] == pytest.approx(3.609 + 0.75, abs=1e-3)
+    # preemption: 3 x 1 + (256-100)/256 = 3.609 after the restarted keepalived's first
+    # notification (0.2 s after the healing began), plus 0.25 s latency
+    assert back["measured_s"] == pytest.approx(3.9) and back["verdict"] == "pass" and back["restart_s"] == pytest.approx(0.2)
+    assert (back["model"]["earliest_s"], back["model"]["latest_s"]) == pytest.approx((3.809, 4.059), abs=1e-3)
     assert s["verdict"] == "pass"
 
 

@@ -35,7 +35,8 @@ def test_checker_windows_from_the_configs(tmp_path):
 def test_crash_duplicate_vip_is_measured(tmp_path):
     run = run_with(tmp_path, "crash_keepalived", "lvs1",
                    [fault(0, "inject"), addr(3.2, "lvs2", "add", VIP1), fault(10, "heal"),
-                    addr(10.3, "lvs1", "del", VIP1), addr(13.9, "lvs1", "add", VIP1), addr(13.9, "lvs2", "del", VIP1)])
+                    {"t": T0 + 10.3, "kind": "vrrp", "host": "lvs1", "instance": "VI_1", "state": "BACKUP", "priority": 100},
+                    addr(10.3, "lvs1", "del", VIP1), addr(14.0, "lvs1", "add", VIP1), addr(14.0, "lvs2", "del", VIP1)])
     s = summary.summarize(run)
     inject, heal = s["phases"]
     (cp,) = inject["expectations"]
@@ -43,6 +44,7 @@ def test_crash_duplicate_vip_is_measured(tmp_path):
     assert cp["duplicate_s"] == pytest.approx(10 - 3.2)  # from lvs2's add until the heal
     (back,) = heal["expectations"]
     assert back["duplicate_s"] == pytest.approx(0.3)  # until the restarted keepalived removed it
+    assert back["verdict"] == "pass" and back["restart_s"] == pytest.approx(0.3)
 
 
 def test_release_and_its_window(tmp_path):

@@ -1,0 +1,142 @@
+"""Convergence timeline and distribution charts of one run, drawn from its files alone.
+
+Made to be read on a projector: one lane per VIP, every probe a tick at its send time
+coloured by the server that answered (failures in red), the fault and healing as black
+lines, VRRP transitions, VIP moves and IPVS changes as thin labelled lines, the measured
+outage shaded and labelled, the model's window drawn beside it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from labs.analysis.data import Run  # noqa: E402
+
+SERVER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f"]
+FAILED = "#d62728"
+PERIODS = ("before", "inject", "heal")
+
+
+def _servers(run: Run) -> list[str]:
+    return sorted({r.server for r in run.requests if r.ok and r.server})
+
+
+def _colour(servers: list[str], server: str) -> str:
+    return SERVER_COLOURS[servers.index(server) % len(SERVER_COLOURS)]
+
+
+def timeline(run: Run, summary: dict[str, Any]) -> Figure:
+    """The convergence timeline; x is seconds from the first fault."""
+    faults = run.of_kind("fault")
+    zero = faults[0]["t"] if faults else (run.requests[0].send_t if run.requests else 0.0)
+    probed = sorted({r.vip for r in run.requests})
+    moved = [e["vip"] for p in summary.get("phases", []) for e in p["expectations"] if e.get("vip")]
+    lanes = probed + sorted(set(moved) - set(probed))
+    servers = _servers(run)
+    fig, axes = plt.subplots(len(lanes) or 1, 1, figsize=(14, 1.9 * max(len(lanes), 1) + 1.2), sharex=True, squeeze=False)
+    fig.suptitle(f"{summary.get('scenario')} on {summary.get('target')}: {summary.get('verdict', '?').upper()}", fontsize=15)
+    for ax, vip in zip(axes[:, 0], lanes):
+        mine = [r for r in run.requests if r.vip == vip]
+        for i, server in enumerate(servers):  # one row per server, so none hides another
+            xs = [r.send_t - zero for r in mine if r.ok and r.server == server]
+            if xs:
+                ax.scatter(xs, [0.5 + 0.15 * i] * len(xs), marker="|", s=120, color=_colour(servers, server), label=server)
+        bad = [r.send_t - zero for r in mine if not r.ok]
+        if bad:
+            ax.scatter(bad, [0.35] * len(bad), marker="x", s=40, color=FAILED, label="failed")
+        _events(ax, run, vip, zero)
+        _phases(ax, summary, vip, zero)
+        ax.set_ylim(0, 1.35)
+        ax.set_yticks([])
+        ax.set_ylabel(vip, rotation=0, ha="right", va="center", fontsize=12)
+        ax.grid(axis="x", alpha=0.3)
+    for f in faults:
+        for ax in axes[:, 0]:
+            ax.axvline(f["t"] - zero, color="black", lw=2)
+        axes[0, 0].text(f["t"] - zero, 1.36, f" {f['action']}", fontsize=11, fontweight="bold", va="bottom")
+    handles = {}
+    for ax in axes[:, 0]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    if handles:
+        fig.legend(handles.values(), handles.keys(), loc="upper right", ncol=len(handles), fontsize=10)
+    if run.requests:  # the probed span: bring-up's and teardown's events stay out of view
+        axes[-1, 0].set_xlim(run.requests[0].send_t - zero - 0.5, max(r.finish_t for r in run.requests) - zero + 0.5)
+    axes[-1, 0].set_xlabel("seconds from the fault", fontsize=12)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
+def _events(ax: Any, run: Run, vip: str, zero: float) -> None:
+    """VIP add/remove for this lane's VIP; VRRP transitions of the instance holding it;
+    IPVS changes naming it (as real or virtual server)."""
+    for e in run.of_kind("addr"):
+        if e["address"] == vip:
+            ax.axvline(e["t"] - zero, color="#2ca02c" if e["action"] == "add" else "#8c564b", lw=1, ls=":")
+            ax.text(e["t"] - zero, 1.02, f"{e['host']} {e['action']}", fontsize=8, rotation=90, va="bottom", clip_on=True)
+    for e in run.of_kind("ipvs"):
+        if vip in (e["real_server"].split(":")[0], e["virtual_server"].split(":")[0]):
+            ax.axvline(e["t"] - zero, color="grey", lw=1, ls="--")
+            ax.text(e["t"] - zero, 0.05, f"{e['host']}: {e['real_server']} {e['state']}", fontsize=7, rotation=90, va="bottom", clip_on=True)
+
+
+def _phases(ax: Any, summary: dict[str, Any], vip: str, zero: float) -> None:
+    for p in summary.get("phases", []):
+        t0 = p["t"] - zero
+        c = p["clients"].get(vip)
+        if c and c["outage_s"] and c["outage_start"] is not None:
+            end = c["outage_end"] if c["outage_end"] is not None else c["outage_start"] + c["outage_s"]
+            ax.axvspan(c["outage_start"] - zero, end - zero, color=FAILED, alpha=0.15)
+            ax.text(c["outage_start"] - zero, 1.2, f"outage {c['outage_s']:.2f} s" + (" (ongoing)" if c["ongoing"] else ""),
+                    fontsize=10, color=FAILED, fontweight="bold")
+        for e in p["expectations"]:
+            if e.get("vip") != vip or not e.get("model") or e["kind"] == "share":
+                continue
+            m = e["model"]
+            ax.axvspan(t0 + m["earliest_s"], t0 + m["latest_s"], ymin=0.0, ymax=0.15, color="#2ca02c", alpha=0.35)
+            ax.text(t0 + m["latest_s"], 0.08, f" model {m['earliest_s']:.2f}-{m['latest_s']:.2f} s", fontsize=9, color="#2ca02c")
+            if e.get("measured_s") is not None:
+                ax.plot([t0 + e["measured_s"]], [0.15], marker="v", ms=11, color="black")
+                ax.text(t0 + e["measured_s"], 0.22, f" {e['what']}: {e['measured_s']:.2f} s", fontsize=9)
+
+
+def distribution(summary: dict[str, Any]) -> Figure:
+    """Answers per real server for each LVS VIP and each client address, per period."""
+    dist = summary.get("distribution", {})
+    periods = [p for p in PERIODS if p in dist]
+    vips = sorted({v for p in periods for v in dist[p]["by_vip"]})
+    sources = sorted({s for p in periods for s in dist[p]["by_source"]}, key=lambda a: [int(x) for x in a.split(".")])
+    servers = sorted({srv for p in periods for d in dist[p]["by_vip"].values() for srv in d})
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(14, 8))
+    fig.suptitle(f"where requests went: {summary.get('scenario')} on {summary.get('target')}", fontsize=15)
+    _grouped(top, [(f"{v}\n{p}", dist[p]["by_vip"].get(v, {})) for v in vips for p in periods], servers)
+    top.set_title("per LVS VIP, before / during the fault / after healing")
+    _grouped(bottom, [(f"{s.rsplit('.', 1)[1]}\n{p[:3]}", dist[p]["by_source"].get(s, {})) for s in sources for p in periods], servers)
+    bottom.set_title("per client address (last octet)")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
+def _grouped(ax: Any, groups: list[tuple[str, dict[str, int]]], servers: list[str]) -> None:
+    width = 0.8 / max(len(servers), 1)
+    for i, server in enumerate(servers):
+        xs = [n + i * width for n in range(len(groups))]
+        ax.bar(xs, [g[1].get(server, 0) for g in groups], width, label=server, color=SERVER_COLOURS[i % len(SERVER_COLOURS)])
+    ax.set_xticks([n + 0.4 - width / 2 for n in range(len(groups))])
+    ax.set_xticklabels([g[0] for g in groups], fontsize=8)
+    ax.set_ylabel("answers")
+    ax.legend()
+
+
+def save(fig: Figure, folder: Path, name: str) -> list[Path]:
+    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
+    fig.savefig(paths[0], dpi=110)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths
