@@ -1,0 +1,74 @@
+"""Plots and report.html drawn from a hand-made results folder: what is drawn, not just files."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+from labs import plots
+from labs.analysis import data, summary
+from labs.analyze import analyze
+from unit.analysis_fixture import T0, addr, converged, events, fault, folder, healthy, probes
+from unit.test_analysis import graceful_lvs1, outage_until
+
+VIP1 = "192.168.56.131"
+
+
+@pytest.fixture
+def run_folder(tmp_path):
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    events(results, [*graceful_lvs1(0.70), {"t": T0 + 20, "kind": "end"}])
+    probes(results, -3, 20, outage_until(0.7))
+    analyze(results)
+    return results
+
+
+def test_timeline_draws_every_probe_the_outage_and_the_model(run_folder):
+    run = data.load(run_folder)
+    s = json.loads((run_folder / "summary.json").read_text())
+    fig = plots.timeline(run, s)
+    lanes = [ax for ax in fig.axes if ax.get_ylabel()]
+    assert [ax.get_ylabel() for ax in lanes] == ["192.168.56.131", "192.168.56.132"]
+    lane = lanes[0]
+    drawn = sum(len(c.get_offsets()) for c in lane.collections if hasattr(c, "get_offsets"))
+    assert drawn == len([r for r in run.requests if r.vip == VIP1])  # every probe, ok or failed
+    texts = [t.get_text() for t in lane.texts]
+    assert "outage 0.80 s" in texts
+    assert " model 0.69-0.94 s" in texts
+    assert any(t.startswith(" 192.168.56.131 lvs1->lvs2: 0.70 s") for t in texts)
+    assert "stop_keepalived on lvs1: PASS" == fig._suptitle.get_text()
+    plots.plt.close(fig)
+
+
+def test_distribution_counts_match_the_summary(run_folder):
+    s = json.loads((run_folder / "summary.json").read_text())
+    fig = plots.distribution(s)
+    top = fig.axes[0]
+    heights = sorted(int(b.get_height()) for b in top.patches)
+    want = sorted(n for p in ("before", "inject", "heal") for v in s["distribution"][p]["by_vip"].values()
+                  for n in v.values())
+    assert [h for h in heights if h] == want
+    plots.plt.close(fig)
+
+
+def test_plot_command_writes_a_self_contained_report(run_folder):
+    p = subprocess.run([sys.executable, "-m", "labs.plot", str(run_folder)], cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    for name in ("timeline.png", "timeline.svg", "distribution.png", "distribution.svg"):
+        assert (run_folder / name).stat().st_size > 1000
+    assert "outage 0.80 s" in (run_folder / "timeline.svg").read_text()
+    page = (run_folder / "report.html").read_text()
+    assert len(re.findall(r'<img alt="[a-z]+" src="data:image/png;base64,', page)) == 2
+    assert "http://" not in page and "https://" not in page  # nothing to fetch
+    assert "<td>192.168.56.131 lvs1-&gt;lvs2</td>" in page and '<td class="pass">pass</td>' in page
+    assert "virtual_server 192.168.56.131 80" in page  # the configs are in it
+    assert "graceful stop: skew time of lvs2" in page
+
+
+def test_plot_bad_input(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "labs.plot", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 2 and "not a results folder" in p.stderr
