@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -72,3 +73,25 @@ def test_plot_command_writes_a_self_contained_report(run_folder):
 def test_plot_bad_input(tmp_path):
     p = subprocess.run([sys.executable, "-m", "labs.plot", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
     assert p.returncode == 2 and "not a results folder" in p.stderr
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_report_shows_its_plots_in_chromium(run_folder, tmp_path):
+    """Open report.html from disk in headless Chromium: both embedded plots decode."""
+    chromium = shutil.which("chromium")
+    if not chromium:
+        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it)")
+    subprocess.run([sys.executable, "-m", "labs.plot", str(run_folder)], cwd=REPO, check=True, capture_output=True)
+    page = tmp_path / "probe.html"
+    probe = ('<script>window.addEventListener("load", () => document.body.setAttribute("data-images", '
+             '[...document.images].map(i => i.naturalWidth + "x" + i.naturalHeight).join(",")))</script></body>')
+    page.write_text((run_folder / "report.html").read_text().replace("</body>", probe))
+    p = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+                       capture_output=True, text=True, timeout=120)
+    sizes = re.search(r'data-images="([^"]*)"', p.stdout)
+    assert sizes, p.stdout[-2000:] + p.stderr[-2000:]
+    images = [tuple(map(int, s.split("x"))) for s in sizes.group(1).split(",")]
+    assert len(images) == 2 and all(w > 800 and h > 300 for w, h in images), images
