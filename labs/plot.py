@@ -1,4 +1,4 @@
-"""`python -m labs.plot RESULTS_DIR`: draw a run's plots and report.html from its files alone."""
+"""`python -m labs.plot RESULTS_DIR`: draw a run's plots and report.html (or a suite's spread plot) from files alone."""
 from __future__ import annotations
 
 import argparse
@@ -25,17 +25,28 @@ def draw(folder: Path) -> list[Path]:
     return [*made, page]
 
 
+def draw_suite(folder: Path) -> list[Path]:
+    """spread.{png,svg} of a suite folder: each figure over its runs against the model."""
+    suite = json.loads((folder / "suite.json").read_text())
+    summaries = []
+    for name in suite["runs"]:
+        path = folder.parent / name / "summary.json"
+        if path.exists():
+            summaries.append(json.loads(path.read_text()))
+    return plots.save(plots.spread(summaries), folder, "spread")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.plot", description=__doc__.split("\n")[0].strip("`"))
-    p.add_argument("folder", type=Path, help="a run folder under results/ (or results/latest)")
+    p.add_argument("folder", type=Path, help="a run folder under results/ (or results/latest), or a suite folder")
     args = p.parse_args(argv)
     t = time.monotonic()
     try:
-        made = draw(args.folder)
+        made = draw_suite(args.folder) if (args.folder / "suite.json").exists() else draw(args.folder)
     except LabError as e:
         print(f"python -m labs.plot: error: {e}", file=sys.stderr)
         return 2
-    print(f"drew {len(made)} files in {time.monotonic() - t:.2f} s: {args.folder / 'report.html'}")
+    print(f"drew {len(made)} files in {time.monotonic() - t:.2f} s: {made[-1]}")
     return 0
 
 

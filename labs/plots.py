@@ -140,3 +140,59 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
     fig.savefig(paths[1])
     plt.close(fig)
     return paths
+
+
+def spread(summaries: list[dict[str, Any]]) -> Figure:
+    """Each figure over repeated runs against the model: one row per scenario/phase/what,
+    a dot per run, the model's window as a band (the union over the runs)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for s in summaries:
+        for p in s.get("phases", []):
+            for e in p["expectations"]:
+                if e.get("measured_s") is None or e["kind"] in ("stay", "moves", "share"):
+                    continue
+                key = f"{s['scenario']}@{s['target']} {p['phase']}: {e['what']}"
+                row = rows.setdefault(key, {"values": [], "lo": float("inf"), "hi": 0.0})
+                row["values"].append(e["measured_s"])
+                if e.get("model"):
+                    row["lo"] = min(row["lo"], e["model"]["earliest_s"])
+                    row["hi"] = max(row["hi"], e["model"]["latest_s"])
+    fig, ax = plt.subplots(figsize=(14, 1.0 + 0.6 * max(len(rows), 1)))
+    for y, (key, row) in enumerate(rows.items()):
+        if row["hi"]:
+            ax.barh(y, row["hi"] - row["lo"], left=row["lo"], height=0.6, color="#2ca02c", alpha=0.3)
+        ax.scatter(row["values"], [y] * len(row["values"]), color="black", zorder=3, s=30)
+        ax.text(max(row["values"] + [row["hi"]]) + 0.05, y, f" n={len(row['values'])}", va="center", fontsize=9)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(list(rows), fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds from the fault (dots: runs; green: the model's window)")
+    ax.set_title(f"spread over {len(summaries)} runs", fontsize=14)
+    fig.tight_layout()
+    return fig
+
+
+def aligned(runs: list[tuple[str, Run]]) -> Figure:
+    """Timelines of several runs, each aligned at its first fault, one band per run."""
+    vips = sorted({r.vip for _, run in runs for r in run.requests})
+    fig, axes = plt.subplots(len(vips) or 1, 1, figsize=(14, 2.4 * max(len(vips), 1) + 1), sharex=True, squeeze=False)
+    for ax, vip in zip(axes[:, 0], vips):
+        for n, (label, run) in enumerate(runs):
+            faults = run.of_kind("fault")
+            zero = faults[0]["t"] if faults else 0.0
+            y = 1.0 - (n + 0.5) / len(runs)
+            mine = [r for r in run.requests if r.vip == vip]
+            ax.scatter([r.send_t - zero for r in mine if r.ok], [y] * sum(r.ok for r in mine), marker="|", s=90,
+                       color=SERVER_COLOURS[n % len(SERVER_COLOURS)], label=f"{label} answered")
+            bad = [r.send_t - zero for r in mine if not r.ok]
+            ax.scatter(bad, [y - 0.08] * len(bad), marker="x", s=25, color=FAILED, label="failed" if n == 0 else None)
+            for f in faults:
+                ax.axvline(f["t"] - zero, color="black", lw=1.5, ls="-" if f["action"] == "inject" else "--")
+        ax.set_ylim(0, 1)
+        ax.set_yticks([1.0 - (n + 0.5) / len(runs) for n in range(len(runs))])
+        ax.set_yticklabels([label for label, _ in runs], fontsize=10)
+        ax.set_title(vip, loc="left", fontsize=11)
+    axes[0, 0].legend(loc="upper right", fontsize=9)
+    axes[-1, 0].set_xlabel("seconds from each run's fault")
+    fig.tight_layout()
+    return fig

@@ -193,6 +193,8 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
             print(suite.repeat_table(report["spread"]), flush=True)
         suite_folder = results.new_folder(args.results, args.topology, "suite")
         (suite_folder / "suite.json").write_text(json.dumps(report, indent=1))
+        if args.repeat > 1:
+            plot.draw_suite(suite_folder)
         results.finish(suite_folder, latest=False)
         print(f"suite: {suite_folder}", flush=True)
     print(f"{passed} of {total} scenario run(s) passed", flush=True)

@@ -95,3 +95,42 @@ def test_report_shows_its_plots_in_chromium(run_folder, tmp_path):
     assert sizes, p.stdout[-2000:] + p.stderr[-2000:]
     images = [tuple(map(int, s.split("x"))) for s in sizes.group(1).split(",")]
     assert len(images) == 2 and all(w > 800 and h > 300 for w, h in images), images
+
+
+def two_runs(tmp_path):
+    out = []
+    for n, vip_up in enumerate((0.70, 0.85)):
+        results = folder(tmp_path / f"r{n}", "stop_keepalived", "lvs1")
+        events(results, [*graceful_lvs1(vip_up), {"t": T0 + 20, "kind": "end"}])
+        probes(results, -3, 20, outage_until(vip_up))
+        analyze(results)
+        out.append(results)
+    return out
+
+
+def test_compare_prints_what_changed_and_aligns_timelines(tmp_path):
+    a, b = two_runs(tmp_path)
+    p = subprocess.run([sys.executable, "-m", "labs.compare", str(a), str(b), "--out", str(tmp_path / "cmp")],
+                       cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    line = next(x for x in p.stdout.splitlines() if "lvs1->lvs2" in x)
+    assert "0.70s" in line and "0.85s" in line and "+0.150" in line
+    assert (tmp_path / "cmp" / "compare.png").stat().st_size > 1000
+
+
+def test_spread_plot_of_a_suite(tmp_path):
+    a, b = two_runs(tmp_path)
+    suite = a.parent.parent / "suite"
+    suite.mkdir()
+    (suite / "suite.json").write_text(json.dumps({"runs": [f"../{a.parent.name}/{a.name}", f"../{b.parent.name}/{b.name}"]}))
+    summaries = [json.loads((f / "summary.json").read_text()) for f in (a, b)]
+    fig = plots.spread(summaries)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["stop_keepalived@lvs1 inject: 192.168.56.131 lvs1->lvs2", "stop_keepalived@lvs1 heal: 192.168.56.131 lvs2->lvs1"]
+    dots = sorted(x for c in ax.collections for x, y in c.get_offsets() if y == 0)
+    assert dots == pytest.approx([0.70, 0.85])
+    plots.plt.close(fig)
+    p = subprocess.run([sys.executable, "-m", "labs.plot", str(suite)], cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert (suite / "spread.png").exists()
