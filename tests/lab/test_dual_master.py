@@ -85,5 +85,14 @@ def test_logs_and_configs_are_kept(run):
         assert (folder / "logs" / f"{host}-nginx-access.log").stat().st_size > 0
 
 
+def test_no_world_writable_file_and_secure_check_scripts(run):
+    folder: Path = run[2]
+    for path in (folder, *folder.rglob("*")):
+        if not path.is_symlink():
+            assert path.stat().st_mode & 0o002 == 0, path
+    ka = (folder / "configs" / "server1" / "keepalived.conf").read_text()
+    assert "enable_script_security" in ka and "script_user root" in ka
+
+
 def test_nothing_is_left_behind(run):
     assert leftovers([h.name for h in SPEC.hosts]) == []

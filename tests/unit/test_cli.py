@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import REPO
 
@@ -39,3 +40,38 @@ def test_missing_topology():
 def test_bad_kernel_choice():
     p = run("dual_master", "--kernel", "xen")
     assert p.returncode == 2 and "invalid choice" in p.stderr
+
+
+def test_bad_values_are_one_line_errors():
+    cases = {
+        ("dual_master", "--scenario", "nope"): "unknown scenario 'nope'",
+        ("dual_master", "--variant", "nope"): "unknown variant 'nope'",
+        ("dual_master", "--scenario", "nginx_down", "--target", "lvs1"): "cannot target 'lvs1'",
+        ("dual_master", "--repeat", "0"): "--repeat 0",
+        ("dual_master", "--rate", "-5"): "must be positive",
+        ("dual_master", "--timeout", "0"): "must be positive",
+    }
+    for args, message in cases.items():
+        p = run(*args)
+        assert p.returncode == 2, (args, p.stderr)
+        assert message in p.stderr and p.stderr.strip().count("\n") == 0, (args, p.stderr)
+
+
+def test_missing_program_names_its_package(monkeypatch):
+    from labs import requirements
+    from labs.errors import LabError
+
+    monkeypatch.setitem(requirements.PROGRAMS, "/nonexistent/ipvsadm", "ipvsadm")
+    try:
+        requirements.check()
+    except LabError as e:
+        assert "sudo apt-get install ipvsadm" in str(e)
+    else:
+        raise AssertionError("a missing program went unnoticed")
+
+
+def test_results_under_run_are_refused_on_the_uml_path():
+    from labs.kernel import uml
+
+    assert "does not share" in uml.results_problem(Path("/run/user/1000/results"))
+    assert uml.results_problem(REPO / "results") is None
