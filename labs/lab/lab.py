@@ -67,6 +67,9 @@ class Lab:
         self._record_namespaces()
         for host in self.spec.hosts:
             network.configure(self.spec, host)
+            record = self.paths.configs(host.name) / "sysctl.conf"
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(network.sysctl_record(self.spec, host))
         self.say(f"network: {len(self.spec.hosts)} hosts on one bridge in {time.monotonic() - t:.1f} s")
 
         self.daemons = self._daemons()

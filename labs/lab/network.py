@@ -53,10 +53,21 @@ def configure(spec: LabSpec, host: Host) -> None:
         if host.role == "real_server":
             for vip in spec.lvs_vips:
                 ipr.addr("add", index=lo, address=vip, prefixlen=32)
-    if host.role == "real_server" and spec.arp_sysctls:
-        for scope in ("all", spec.interface):
-            for key, value in DR_SYSCTLS.items():
-                _sysctl(host.name, f"net.ipv4.conf.{scope}.{key}", value)
+    for key, value in sysctls(spec, host).items():
+        _sysctl(host.name, key, value)
+
+
+def sysctls(spec: LabSpec, host: Host) -> dict[str, str]:
+    """The sysctls the lab sets in a host's namespace."""
+    if host.role != "real_server" or not spec.arp_sysctls:
+        return {}
+    return {f"net.ipv4.conf.{scope}.{key}": value for scope in ("all", spec.interface) for key, value in DR_SYSCTLS.items()}
+
+
+def sysctl_record(spec: LabSpec, host: Host) -> str:
+    """sysctl.conf text of what the lab set (kept beside the host's configs, read by lint)."""
+    lines = [f"# sysctls the lab set in {host.name}'s namespace"]
+    return "\n".join(lines + [f"{k} = {v}" for k, v in sysctls(spec, host).items()]) + "\n"
 
 
 def host_addresses(spec: LabSpec, host: Host) -> list[str]:

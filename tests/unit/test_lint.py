@@ -1,0 +1,66 @@
+"""labs.lint on the article's own configs, on the corrected lab and on bad input."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from labs import lint
+
+SEED = sorted((REPO / "topologies" / "seed_article").glob("*.conf"))
+ADDRESSES = {"lvs1": "192.168.56.121", "lvs2": "192.168.56.122", "server1": "192.168.56.101", "server2": "192.168.56.102"}
+
+
+def findings(paths, addresses=ADDRESSES):
+    return lint.check(lint.load_files(list(paths), addresses))
+
+
+def test_finds_every_config_mistake_of_the_article():
+    got = {(f.check, str(f)) for f in findings(SEED)}
+    checks = [c for c, _ in got]
+    assert checks.count("vrid-reused") == 2  # 51 and 52 shared by both tiers
+    assert any("router_id keep_101 is used by lvs1, lvs2" in m for _, m in got)
+    assert any(c == "no-master" and "192.168.56.132" in m and "lvs2" in m for c, m in got)  # LVS2 BACKUP for both
+    assert checks.count("weight-cannot-move") == 2 and any("use weight -21" in m for _, m in got)
+    assert sum(c == "unknown-keyword" and "nb_get_retry" in m for c, m in got) == 2  # lvs1, lvs2
+    assert checks.count("dr-arp") == 2  # server1, server2: nothing sets arp_ignore/arp_announce
+    notes = lint.notes(lint.load_files(SEED, ADDRESSES))
+    assert len(notes) == 4 and all("persistence_timeout 5" in n for n in notes)  # one client, one server
+
+
+def test_the_texts_vips_collide_with_the_lvs_addresses(tmp_path):
+    """The article's text gives the server VIPs as .121/.122, the LVS hosts' own addresses."""
+    for p in SEED:
+        shutil.copy(p, tmp_path / p.name)
+    for name, (old, new) in {"server1": ("192.168.56.111", "192.168.56.121"), "server2": ("192.168.56.112", "192.168.56.122")}.items():
+        f = tmp_path / f"{name}.conf"
+        f.write_text(f.read_text().replace(old, new))
+    found = [str(f) for f in findings(sorted(tmp_path.glob("*.conf"))) if f.check == "vip-is-host-address"]
+    assert any("VIP 192.168.56.121, which is lvs1's own address" in f for f in found)
+    assert any("VIP 192.168.56.122, which is lvs2's own address" in f for f in found)
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "labs.lint", *args], cwd=REPO, capture_output=True, text=True)
+
+
+def test_corrected_lab_is_clean():
+    p = run("dual_master")
+    assert p.returncode == 0 and "0 finding(s) in 4 config(s)" in p.stdout, p.stdout
+
+
+@pytest.mark.parametrize("variant, check", [("shared_vrids", "vrid-reused"), ("weight_plus1", "weight-cannot-move"),
+                                            ("no_arp", "dr-arp"), ("lvs2_both_backup", "no-master")])
+def test_each_single_mistake_variant_is_found(variant, check):
+    p = run("dual_master", "--variant", variant)
+    assert p.returncode == 1 and f"{check}:" in p.stdout, p.stdout
+
+
+@pytest.mark.parametrize("args, message", [(["/nonexistent.conf"], "no such file"), (["/etc/hostname"], "not a keepalived config")])
+def test_bad_input(args, message):
+    p = run(*args)
+    assert p.returncode == 2 and message in p.stderr and p.stderr.count("\n") == 1
