@@ -13,11 +13,12 @@ from labs.analyze import analyze
 from labs.errors import LabError
 
 
-def draw(folder: Path) -> list[Path]:
-    """timeline.{png,svg}, distribution.{png,svg} and report.html in `folder`."""
+def draw(folder: Path, fresh: bool = False) -> list[Path]:
+    """timeline.{png,svg}, distribution.{png,svg} and report.html in `folder` (re-analysed
+    first when `fresh`, e.g. for a lab that is still running)."""
     run = data.load(folder)
     summary_file = folder / "summary.json"
-    summary = json.loads(summary_file.read_text()) if summary_file.exists() else analyze(folder)
+    summary = analyze(folder) if fresh or not summary_file.exists() else json.loads(summary_file.read_text())
     made = plots.save(plots.timeline(run, summary), folder, "timeline")
     made += plots.save(plots.distribution(summary), folder, "distribution")
     page = folder / "report.html"

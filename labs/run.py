@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -31,6 +32,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--list", action="store_true", help="list topologies and scenarios, then exit")
     p.add_argument("--check", action="store_true",
                    help="bring the lab up, print its status table, tear it down; exit 0 only if it converged")
+    p.add_argument("--cli", action="store_true",
+                   help="bring the lab up and open Mininet's CLI with lab commands (status, fail, heal, probe, plot)")
     p.add_argument("--kernel", choices=kernel.CHOICES, default="auto",
                    help="native: the host kernel (root and IPVS needed); uml: User-mode Linux "
                    "(no root needed); auto (default): native when possible, else uml")
@@ -149,8 +152,26 @@ def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
     return ok
 
 
+def cli_body(rate: float, timeout: float, lab: "Lab", folder: Path, say: Progress) -> bool:
+    from labs.cli import LabCLI
+    from labs.experiment import ProbeSettings
+
+    say("lab up; type `help` for Mininet's and the lab's commands, `exit` to tear down")
+    try:
+        LabCLI(lab, ProbeSettings(rate=rate, timeout=timeout))
+    finally:
+        if lab.probe is not None:
+            lab.probe.stop()
+            lab.probe = None
+    return True
+
+
 def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: str) -> int:
     """Bring the lab up on this kernel: a status check, or each planned scenario."""
+    if args.cli:
+        body = functools.partial(cli_body, args.rate, args.timeout)
+        ok, _ = with_lab(args, argv, backend, reason, "cli", body, probe={"rate": args.rate, "timeout": args.timeout})
+        return 0 if ok else 1
     runs = plan(args)
     if not runs:
         ok, _ = with_lab(args, argv, backend, reason, "check", check_body)
@@ -224,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise LabError(problem)
             inner = [sys.executable, "-m", "labs.run", *argv]
             os.environ["HALAB_KERNEL_REASON"] = choice.reason
-            return uml.run(inner)
+            return uml.run(inner, interactive=args.cli)
         return run_native(args, argv, "native", choice.reason)
     except LabError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 TARGETS = ("client",)
 DEFAULT_TARGET = "client"
+NEEDS_PROBE = True  # it changes the probe's client addresses
 OBSERVE_S = 8.0  # per phase: longer than persistence_timeout, so old templates expire
 
 

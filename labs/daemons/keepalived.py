@@ -7,7 +7,7 @@ from pathlib import Path
 
 from labs.daemons.base import Daemon, Node
 from labs.daemons.nginx import Nginx
-from labs.render import render_to
+from labs.templating import render_to
 
 BINARY = "/usr/sbin/keepalived"
 CHECK_SCRIPT = "check_nginx.sh"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from labs.daemons.base import Daemon, Node, children, pid_alive
 from labs.errors import LabError
-from labs.render import render_to
+from labs.templating import render_to
 
 BINARY = "/usr/sbin/nginx"
 SERVED_BY = "X-Served-By"  # the response header naming the real server

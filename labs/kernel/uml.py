@@ -67,8 +67,10 @@ def problem() -> str | None:
     return None
 
 
-def init_script(argv: list[str], cwd: str, env: dict[str, str], status_file: Path) -> str:
-    """PID 1 inside UML: mount, load modules, run `argv`, report its status, power off."""
+def init_script(argv: list[str], cwd: str, env: dict[str, str], status_file: Path, interactive: bool = False) -> str:
+    """PID 1 inside UML: mount, load modules, run `argv`, report its status, power off.
+    Batch runs mark the command's output for the outer process to filter; interactive
+    ones leave the console to the user's terminal as it is."""
     mods = modules_dir()
     assert mods is not None
     env_words = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(env.items()))
@@ -88,11 +90,10 @@ for m in {" ".join(MODULES)}; do
     modprobe -d /run/uml-modules "$m" || echo "halab: cannot load the UML module $m"
 done
 dmesg -n 1
-stty -onlcr 2>/dev/null
-echo {START}
+{"" if interactive else f"stty -onlcr 2>/dev/null; echo {START}"}
 cd {shlex.quote(cwd)} && env -i {env_words} {shlex.join(argv)}
 echo $? > {shlex.quote(str(status_file))}
-echo {END}
+{"" if interactive else f"echo {END}"}
 poweroff -f
 """
 
@@ -112,8 +113,9 @@ def inner_env() -> dict[str, str]:
     return env
 
 
-def run(argv: list[str], out: IO[str] | None = None, memory: str = MEMORY) -> int:
-    """Boot UML, run `argv` (with the current directory) inside it, return its exit status."""
+def run(argv: list[str], out: IO[str] | None = None, memory: str = MEMORY, interactive: bool = False) -> int:
+    """Boot UML, run `argv` (with the current directory) inside it, return its exit status.
+    `interactive`: the user's terminal is UML's console (stdin included), unfiltered."""
     out = out or sys.stdout
     kernel = kernel_path()
     assert kernel is not None
@@ -121,20 +123,20 @@ def run(argv: list[str], out: IO[str] | None = None, memory: str = MEMORY) -> in
     try:
         status_file = work / "status"
         init = work / "init"
-        init.write_text(init_script(argv, os.getcwd(), inner_env(), status_file))
+        init.write_text(init_script(argv, os.getcwd(), inner_env(), status_file, interactive))
         init.chmod(0o755)
         cmd = [
             kernel, f"mem={memory}", "root=/dev/root", "rootfstype=hostfs", "rootflags=/", "rw",
-            f"init={init}", "con=null", "con0=null,fd:1", f"uml_dir={work}",
-            f"umid=halab-{os.getpid()}", "quiet",
+            f"init={init}", "con=null", "con0=fd:0,fd:1" if interactive else "con0=null,fd:1",
+            f"uml_dir={work}", f"umid=halab-{os.getpid()}", "quiet",
         ]
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_die_with_parent, text=True, errors="replace",
-        )
+        pipes = {} if interactive else {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+        proc = subprocess.Popen(cmd, start_new_session=not interactive, preexec_fn=_die_with_parent,
+                                text=True, errors="replace", **pipes)
         boot: list[str] = []
         try:
-            _stream(proc, out, boot)
+            if not interactive:
+                _stream(proc, out, boot)
             proc.wait()
         finally:
             _stop(proc)

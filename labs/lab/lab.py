@@ -66,7 +66,7 @@ class Lab:
         self.net = network.build(self.topo)
         self._record_namespaces()
         for host in self.spec.hosts:
-            network.configure(self.spec, host)
+            network.configure(self.spec, host, host.name)
             record = self.paths.configs(host.name) / "sysctl.conf"
             record.parent.mkdir(parents=True, exist_ok=True)
             record.write_text(network.sysctl_record(self.spec, host))

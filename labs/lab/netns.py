@@ -44,9 +44,12 @@ def detach(name: str) -> None:
 
 
 @contextmanager
-def entered(name: str) -> Iterator[None]:
+def entered(name: str | None) -> Iterator[None]:
     """Run the block (this thread only) inside namespace NAME (or a namespace file's
-    path); sockets made there stay there."""
+    path; None: stay where we are); sockets made there stay there."""
+    if name is None:
+        yield
+        return
     own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     try:
         pr_netns.setns(name if "/" in name else str(RUN_DIR / name), flags=0)

@@ -36,14 +36,15 @@ def check_names_free(spec: LabSpec) -> None:
             )
 
 
-def _sysctl(ns: str, key: str, value: str) -> None:
+def _sysctl(ns: str | None, key: str, value: str) -> None:
     with netns.entered(ns):
         Path("/proc/sys", *key.split(".")).write_text(value)
 
 
-def configure(spec: LabSpec, host: Host) -> None:
-    """Role-specific set-up inside the host's (named) namespace."""
-    with netns.entered(host.name):
+def configure(spec: LabSpec, host: Host, ns: str | None) -> None:
+    """Role-specific set-up inside namespace `ns` (the host's named one in the lab;
+    None on a real machine of the same lab, see labs.render)."""
+    with netns.entered(ns):
         ipr = IPRoute()
     with ipr:
         lab_if = ipr.link_lookup(ifname=spec.interface)[0]
@@ -54,7 +55,7 @@ def configure(spec: LabSpec, host: Host) -> None:
             for vip in spec.lvs_vips:
                 ipr.addr("add", index=lo, address=vip, prefixlen=32)
     for key, value in sysctls(spec, host).items():
-        _sysctl(host.name, key, value)
+        _sysctl(ns, key, value)
 
 
 def sysctls(spec: LabSpec, host: Host) -> dict[str, str]:
