@@ -85,9 +85,10 @@ def evaluate(run: Run, exp: model.Expectation, t0: float, t1: float, applied_in:
             if started is None:
                 out["verdict"], out["reason"] = "fail", f"keepalived on {exp.after_restart_of} never started"
             else:
+                # The anchor is an observed time too: allow it the same latency both ways.
                 offset = started["t"] - t0
                 out["restart_s"] = round(offset, 4)
-                window = model.Window(window.earliest + offset, window.latest + offset,
+                window = model.Window(window.earliest + offset - model.LATENCY, window.latest + offset,
                                       f"{window.basis}, after keepalived on {exp.after_restart_of} started ({offset:.3f} s)")
         if exp.from_host not in at_start:
             out["verdict"] = "fail"
