@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 BRIDGE_END = "@bridge"
 NFT_TABLE = "halab_fault"
 IPT_CHAIN = "HALAB_FAULT"
+_drop_rules: dict[str, "DropRule"] = {}  # host -> the rule a scenario installed there
 _blackhole_rules: dict[str, "DropRule"] = {}
 
 
@@ -133,6 +134,20 @@ def drop_rule(node: "Node", nft_match: str, iptables_match: str) -> DropRule:
               f"-F {IPT_CHAIN}\n-X {IPT_CHAIN}\nCOMMIT\n")
     restore = ["iptables-legacy-restore", "--noflush"]
     return DropRule(node, "iptables-legacy", (restore, install), (restore, remove))
+
+
+def inject_drop(lab: "Lab", host: str, what: str, nft_match: str, iptables_match: str) -> None:
+    """Record and install a drop rule in `host` (one atomic call, its duration noted)."""
+    rule = drop_rule(lab.node(host), nft_match, iptables_match)
+    t = lab.fault("inject", f"{what} on {host} ({rule.method})", method=rule.method)
+    lab.annotate(t, applied_in_s=round(rule.apply(), 4))
+    _drop_rules[host] = rule
+
+
+def heal_drop(lab: "Lab", host: str, what: str) -> None:
+    """Record and remove the drop rule `inject_drop` installed in `host`."""
+    t = lab.fault("heal", f"{what} on {host}")
+    lab.annotate(t, applied_in_s=round(_drop_rules.pop(host).clear(), 4))
 
 
 def kill_tree(pid: int | None) -> list[int]:

@@ -10,26 +10,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from labs.analysis.model import Checker, Expectation, Model, Stay
-from labs.faults import DropRule, drop_rule
+from labs.faults import heal_drop, inject_drop
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
 TARGETS = ("server1", "server2")
 DEFAULT_TARGET = "server1"
-RULES: dict[str, DropRule] = {}
 
 
 def inject(lab: "Lab", target: str) -> None:
-    rule = drop_rule(lab.node(target), "tcp dport 80", "-p tcp --dport 80")
-    RULES[target] = rule
-    t = lab.fault("inject", f"TCP port 80 dropped on {target} ({rule.method}); VRRP untouched", method=rule.method)
-    lab.annotate(t, applied_in_s=round(rule.apply(), 4))
+    inject_drop(lab, target, "TCP port 80 dropped (VRRP untouched)", "tcp dport 80", "-p tcp --dport 80")
 
 
 def heal(lab: "Lab", target: str) -> None:
-    t = lab.fault("heal", f"TCP port 80 allowed again on {target}")
-    lab.annotate(t, applied_in_s=round(RULES.pop(target).clear(), 4))
+    heal_drop(lab, target, "TCP port 80 allowed again")
 
 
 def expect(model: Model, target: str) -> list[Expectation]:

@@ -10,26 +10,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from labs.analysis.model import Expectation, Model, Move, Release
-from labs.faults import DropRule, drop_rule
+from labs.faults import heal_drop, inject_drop
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
 TARGETS = ("lvs1", "lvs2", "server1", "server2")
 DEFAULT_TARGET = "lvs1"
-RULES: dict[str, DropRule] = {}
 
 
 def inject(lab: "Lab", target: str) -> None:
-    rule = drop_rule(lab.node(target), "ip protocol vrrp", "-p 112")
-    RULES[target] = rule
-    t = lab.fault("inject", f"VRRP (IP protocol 112) dropped in and out of {target} ({rule.method})", method=rule.method)
-    lab.annotate(t, applied_in_s=round(rule.apply(), 4))
+    inject_drop(lab, target, "VRRP (IP protocol 112) dropped in and out", "ip protocol vrrp", "-p 112")
 
 
 def heal(lab: "Lab", target: str) -> None:
-    t = lab.fault("heal", f"VRRP allowed again on {target}")
-    lab.annotate(t, applied_in_s=round(RULES.pop(target).clear(), 4))
+    heal_drop(lab, target, "VRRP allowed again")
 
 
 def expect(model: Model, target: str) -> list[Expectation]:
