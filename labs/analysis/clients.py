@@ -80,17 +80,27 @@ def distribution(requests: Sequence[Request], t0: float, t1: float) -> dict[str,
             "by_source": {k: dict(v) for k, v in sorted(per_source.items())}}
 
 
+def _running(slots: Sequence[float], rate: float | None) -> float:
+    """Seconds the probe was running: the span of its grid, less the gaps of a restart
+    (a scenario may restart it with other client addresses)."""
+    if len(slots) < 2:
+        return 0.0
+    gap = 10 / rate if rate else 1.0
+    return sum(b - a for a, b in zip(slots, slots[1:]) if b - a <= gap)
+
+
 def probe_quality(requests: Sequence[Request], info: dict[str, Any]) -> dict[str, Any]:
     """Did the probe keep its grid? Rate achieved per VIP and how late sends were."""
     if not requests:
         return {"requests": 0}
     vips = sorted({r.vip for r in requests})
-    span = max(r.send_t for r in requests) - min(r.send_t for r in requests)
+    rate = info.get("probe", {}).get("rate")
+    span = _running(sorted(r.sched_t for r in requests if r.vip == vips[0]), rate)
     late = sorted(r.send_t - r.sched_t for r in requests)
     return {
         "requests": len(requests),
-        "requested_rate_per_vip": info.get("probe", {}).get("rate"),
-        "achieved_rate_per_vip": round(len(requests) / len(vips) / span, 2) if span > 0 else None,
+        "requested_rate_per_vip": rate,
+        "achieved_rate_per_vip": round(len([r for r in requests if r.vip == vips[0]]) / span, 2) if span > 0 else None,
         "late_p50_s": round(late[len(late) // 2], 4),
         "late_p99_s": round(late[min(len(late) - 1, int(len(late) * 0.99))], 4),
         "late_max_s": round(late[-1], 4),

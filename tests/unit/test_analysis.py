@@ -1,6 +1,8 @@
 """The analysis on hand-made results folders whose answers are known."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -156,3 +158,21 @@ def test_analyze_bad_input(tmp_path, setup, message):
     setup(tmp_path)
     p = subprocess.run([sys.executable, "-m", "labs.analyze", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
     assert p.returncode == 2 and message in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_probe_rate_counts_only_while_the_probe_ran(tmp_path):
+    """A restarted probe (persistence) leaves a gap that is not a slow probe."""
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    events(results, graceful_lvs1(0.70))
+    probes(results, -3, 20, healthy)
+    rows = (results / "probes.csv").read_text().splitlines()
+    half = len(rows) // 2  # the second half 5 s later: a restart gap
+    out = io.StringIO()
+    w = csv.writer(out)
+    for n, row in enumerate(csv.reader(io.StringIO("\n".join(rows)))):
+        if n > half:
+            row = [str(float(v) + 5) if i < 3 else v for i, v in enumerate(row)]
+        w.writerow(row)
+    (results / "probes.csv").write_text(out.getvalue())
+    quality = summary.summarize(data.load(results))["probe"]
+    assert quality["achieved_rate_per_vip"] == pytest.approx(10, rel=0.02)
