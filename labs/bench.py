@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     b, pr = report["bring_up"], report["precision"]
     rows = [
         ("kernel backend", b["backend"]),
-        ("bring-up to converged, median (s)", b["converged_after_s"]["median"]),
+        ("bring-up to converged, median (s)", round(b["converged_after_s"]["median"], 2)),
         ("VRRP start-up floor, both tiers (s)", b["vrrp_floor_s"]),
         ("ratio to the floor", b["ratio_median"]),
         ("--check wall time, median (s)", round(b["check_wall_s"]["median"], 1)),
