@@ -11,22 +11,23 @@ from labs.spec import LabSpec, Timers
 START_ALLOWANCE = 10.0
 
 
-def skew_time(priority: int, timers: Timers) -> float:
+def skew_time(priority: int, advert_int: float, version: int = 2) -> float:
     """v2: (256 - priority) / 256 s; v3 scales it by the advertisement interval."""
-    scale = timers.advert_int if timers.vrrp_version == 3 else 1.0
+    scale = advert_int if version == 3 else 1.0
     return (256 - priority) / 256 * scale
 
 
-def master_down_interval(priority: int, timers: Timers) -> float:
+def master_down_interval(priority: int, advert_int: float, version: int = 2) -> float:
     """How long a backup waits without adverts before it becomes MASTER."""
-    return 3 * timers.advert_int + skew_time(priority, timers)
+    return 3 * advert_int + skew_time(priority, advert_int, version)
 
 
 def startup_floor(spec: LabSpec) -> float:
     """keepalived starts every instance below priority 255 in BACKUP: the intended master
     takes its VIP only after its own master-down interval."""
     instances = (*spec.director_instances, *spec.server_instances)
-    return max(master_down_interval(i.priority(i.master), spec.timers) for i in instances)
+    t = spec.timers
+    return max(master_down_interval(i.priority(i.master), t.advert_int, t.vrrp_version) for i in instances)
 
 
 def checker_cycle(timers: Timers) -> float:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from labs import kaconf
+from labs import kaconf, timing
 
 LATENCY = 0.25
 
@@ -42,11 +42,10 @@ class Instance:
         return max(others, key=others.__getitem__)
 
     def skew(self, host: str) -> float:
-        scale = self.advert_int if self.version == 3 else 1.0
-        return (256 - self.priorities[host]) / 256 * scale
+        return timing.skew_time(self.priorities[host], self.advert_int, self.version)
 
     def master_down(self, host: str) -> float:
-        return 3 * self.advert_int + self.skew(host)
+        return timing.master_down_interval(self.priorities[host], self.advert_int, self.version)
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,18 @@ from topologies import dual_master
 
 
 def test_skew_time_v2():
-    assert timing.skew_time(80, Timers()) == pytest.approx((256 - 80) / 256)
-    assert timing.skew_time(100, Timers()) == pytest.approx(0.609375)
+    assert timing.skew_time(80, 1.0) == pytest.approx((256 - 80) / 256)
+    assert timing.skew_time(100, 1.0) == pytest.approx(0.609375)
 
 
 def test_skew_time_v3_scales_with_advert_int():
-    t = Timers(advert_int=0.5, vrrp_version=3)
-    assert timing.skew_time(80, t) == pytest.approx(0.5 * 176 / 256)
+    assert timing.skew_time(80, 0.5, 3) == pytest.approx(0.5 * 176 / 256)
+    assert timing.skew_time(80, 0.5, 2) == pytest.approx(176 / 256)
 
 
 def test_master_down_interval():
-    assert timing.master_down_interval(80, Timers()) == pytest.approx(3 + 176 / 256)
-    assert timing.master_down_interval(80, Timers(advert_int=2)) == pytest.approx(6 + 176 / 256)
+    assert timing.master_down_interval(80, 1.0) == pytest.approx(3 + 176 / 256)
+    assert timing.master_down_interval(80, 2.0) == pytest.approx(6 + 176 / 256)
 
 
 def test_startup_floor_is_the_masters_own_down_interval():
