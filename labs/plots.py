@@ -163,6 +163,7 @@ def spread(summaries: list[dict[str, Any]]) -> Figure:
             ax.barh(y, row["hi"] - row["lo"], left=row["lo"], height=0.6, color="#2ca02c", alpha=0.3)
         ax.scatter(row["values"], [y] * len(row["values"]), color="black", zorder=3, s=30)
         ax.text(max(row["values"] + [row["hi"]]) + 0.05, y, f" n={len(row['values'])}", va="center", fontsize=9)
+    ax.set_xlim(left=0)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(list(rows), fontsize=9)
     ax.invert_yaxis()
