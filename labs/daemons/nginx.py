@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 from pathlib import Path
 
 from labs.daemons.base import Daemon, Node, children, pid_alive

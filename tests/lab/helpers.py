@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO  # noqa: F401 (re-exported to the lab tests)
 
 RUN_TIMEOUT = 600
 

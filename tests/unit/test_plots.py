@@ -11,9 +11,9 @@ import pytest
 
 from conftest import REPO
 from labs import plots
-from labs.analysis import data, summary
+from labs.analysis import data
 from labs.analyze import analyze
-from unit.analysis_fixture import T0, addr, converged, events, fault, folder, healthy, probes
+from unit.analysis_fixture import T0, events, folder, probes
 from unit.test_analysis import graceful_lvs1, outage_until
 
 VIP1 = "192.168.56.131"
