@@ -128,6 +128,7 @@ class Lab:
             self.record.anonymous.append(list(netns.of_pid(node.pid)))
         for host in self.spec.hosts:
             self.record.namespaces[host.name] = list(netns.of_pid(self.node(host.name).pid))
+        self.record.run_dir = list(netns.run_dir_state())
         self.record.save()  # before naming: a crash now still finds every namespace
         for host in self.spec.hosts:
             netns.attach(host.name, self.node(host.name).pid)
@@ -161,9 +162,9 @@ class Lab:
         d = self.daemon(host, name)
         if not d.running():
             d.start(self.node(host))
-            d.wait_started()
-            if d not in self.started:
+            if d not in self.started:  # before waiting: Ctrl-C while it starts must still stop it
                 self.started.append(d)
+            d.wait_started()
 
     def fault(self, action: str, detail: str, **fields: object) -> float:
         """Record a fault action ("inject" / "heal") the moment before it is carried out;
@@ -205,7 +206,7 @@ class Lab:
             self.net = None
         if self.record is not None:
             leftovers = sweep(self.record)
-            leftovers = [x for x in leftovers if not x.startswith(("namespace ", "runtime folder "))]
+            leftovers = [x for x in leftovers if not x.startswith(("namespace ", "runtime folder ", "mount ", "folder "))]
             for line in leftovers:
                 self.say(f"teardown: also removed {line}")
             RECORD.unlink(missing_ok=True)

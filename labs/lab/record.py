@@ -34,6 +34,7 @@ class Record:
     runtime: str
     namespaces: dict[str, list[int]] = field(default_factory=dict)  # name -> identity
     anonymous: list[list[int]] = field(default_factory=list)  # e.g. the bridge's namespace
+    run_dir: list[bool] = field(default_factory=lambda: [True, True])  # /run/netns (existed, mounted) before
 
     def save(self) -> None:
         tmp = RECORD.with_suffix(".tmp")
@@ -102,6 +103,7 @@ def sweep(record: Record) -> list[str]:
         if netns.named(name) == tuple(ident):
             netns.detach(name)
             removed.append(f"namespace {name}")
+    removed += netns.release_run_dir(*record.run_dir)
     runtime = Path(record.runtime)
     if runtime.parent == STATE_ROOT and runtime.exists():
         shutil.rmtree(runtime, ignore_errors=True)

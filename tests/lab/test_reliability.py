@@ -16,14 +16,16 @@ HOSTS = [h.name for h in dual_master.spec().hosts]
 
 
 def host_state() -> dict[str, str]:
-    """The root namespace's addresses, routes, rules, IPv4 sysctls and nftables ruleset."""
+    """The root namespace's addresses, routes, rules, IPv4 sysctls, nftables ruleset and mounts."""
     commands = {
         "addr": ["ip", "-o", "addr"], "route": ["ip", "route", "show", "table", "all"], "rule": ["ip", "rule"],
         "sysctl": ["sysctl", "net.ipv4.ip_forward", "net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.all.arp_announce",
                    "net.ipv4.conf.all.rp_filter"],
         "nft": ["nft", "list", "ruleset"], "netns": ["ip", "netns", "list"],
     }
-    return {k: subprocess.run(v, capture_output=True, text=True).stdout for k, v in commands.items()}
+    state = {k: subprocess.run(v, capture_output=True, text=True).stdout for k, v in commands.items()}
+    state["mounts"] = "\n".join(" ".join(m.split()[3:5]) for m in Path("/proc/self/mountinfo").read_text().splitlines())
+    return state
 
 
 @pytest.mark.root

@@ -31,10 +31,12 @@ def namespace():
         made.append(name)
         return name
 
+    before = netns.run_dir_state()
     yield make
     for name in made:
         if netns.named(name):
             netns.detach(name)
+    netns.release_run_dir(*before)
 
 
 def test_second_run_is_refused_with_the_holders_pid(state):
