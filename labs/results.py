@@ -7,6 +7,7 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "results"
@@ -17,9 +18,14 @@ VERSION_COMMANDS = {
 }
 
 
+CREATED: set[Path] = set()  # result roots this process made: handed to the user with the runs
+
+
 def new_folder(root: Path, topology: str, what: str) -> Path:
     """results/<UTC time>-<topology>-<what>/ (a numeric suffix if two runs share a second)."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    if not root.exists():
+        CREATED.add(root)
     base = root / f"{stamp}-{topology}-{what}"
     folder, n = base, 1
     while True:
@@ -80,10 +86,35 @@ def finish(folder: Path, latest: bool = True) -> None:
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(folder.name)
         os.replace(tmp, link)
+    hand_over([folder, link] if latest else [folder])
+
+
+def entries(root: Path) -> set[Path]:
+    """What is in a results root now, to hand over what a run added (see `hand_over`)."""
+    return set(root.iterdir()) if root.is_dir() else set()
+
+
+def hand_over(paths: list[Path]) -> None:
+    """Give `paths` (recursively) to the user a sudo run acts for, and result roots we made.
+    Never a folder that was there before: --results /tmp must not hand /tmp over."""
     who = owner()
-    if who:
-        for path in (folder.parent, link, folder, *folder.rglob("*")):
+    if not who:
+        return
+    for top in [*paths, *(r for r in CREATED if any(p.parent == r for p in paths))]:
+        for path in (top, *(top.rglob("*") if top.is_dir() and not top.is_symlink() else ())):
             try:
                 os.lchown(path, *who)
             except OSError:
                 pass
+
+
+def save_traceback(folder: Path, name: str = "error.txt") -> Path:
+    """The current exception's traceback, kept for a bug report while the user sees one line."""
+    path = folder / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(traceback.format_exc())
+    except OSError:
+        traceback.print_exc()
+        return Path("(printed above: cannot write it)")
+    return path

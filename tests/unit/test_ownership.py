@@ -1,0 +1,43 @@
+"""Results of a sudo run belong to the user who typed sudo, and nothing that was there before
+changes owner (needs root to chown)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from labs import results
+
+pytestmark = pytest.mark.root
+NOBODY = 65534
+
+
+@pytest.fixture
+def as_sudo(monkeypatch):
+    monkeypatch.setenv("SUDO_UID", str(NOBODY))
+    monkeypatch.setenv("SUDO_GID", str(NOBODY))
+    monkeypatch.setattr(results, "CREATED", set())
+
+
+def test_a_finished_run_belongs_to_the_sudo_user(tmp_path, as_sudo):
+    root = tmp_path / "results"
+    folder = results.new_folder(root, "dual_master", "check")
+    (folder / "logs").mkdir()
+    (folder / "logs" / "lvs1.log").write_text("x")
+    results.finish(folder)
+    made = [root, root / "latest", folder, folder / "logs", folder / "logs" / "lvs1.log"]
+    assert [os.lstat(p).st_uid for p in made] == [NOBODY] * len(made)
+    assert os.stat(tmp_path).st_uid == 0, "a folder that existed before the run keeps its owner"
+
+
+def test_an_existing_results_root_keeps_its_owner(tmp_path, as_sudo):
+    folder = results.new_folder(tmp_path, "dual_master", "check")
+    results.finish(folder, latest=False)
+    assert os.stat(folder).st_uid == NOBODY and os.stat(tmp_path).st_uid == 0
+
+
+def test_without_sudo_nothing_changes_owner(tmp_path, monkeypatch):
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    folder = results.new_folder(tmp_path / "r", "dual_master", "check")
+    results.finish(folder)
+    assert os.stat(folder).st_uid == os.geteuid()
