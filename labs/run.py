@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable
 import scenarios
 import topologies
 from labs import kernel, requirements, results
+from labs.lab import resources
 from labs.errors import LabError
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help="native: the host kernel (root and IPVS needed); uml: User-mode Linux "
                    "(no root needed); auto (default): native when possible, else uml")
     p.add_argument("--scenario", metavar="NAME[,NAME]",
-                   help=f"scenario(s) to run (default: {','.join(DEFAULT_SCENARIOS)}); see --list")
+                   help=f"scenario(s) to run (default: {','.join(DEFAULT_SCENARIOS)}); see --list. "
+                   "A path ending in .py runs your own scenario file (same shape as scenarios/*.py)")
     p.add_argument("--variant", default="default", metavar="NAME",
                    help="configuration variant: the seed's mistakes, 'fast', ... (see --list)")
     p.add_argument("--target", metavar="HOST", help="host the scenario breaks (default: the scenario's own)")
@@ -87,6 +89,9 @@ DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepa
                      "link_flap", "split_brain", "real_server_down", "persistence")
 
 
+SCENARIO_API = ("TARGETS", "DEFAULT_TARGET", "inject", "heal", "expect")
+
+
 def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
     """(scenario, target) pairs to run, validated before anything is built."""
     if args.rate <= 0 or args.timeout <= 0:
@@ -97,12 +102,17 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
         return []
     names = args.scenario.split(",") if args.scenario else list(DEFAULT_SCENARIOS)
     out = []
-    for name in names:
-        module = scenarios.load(name.strip())
+    for name in (n.strip() for n in names):
+        if name.endswith(".py"):  # the user's own scenario file; absolute, so analysis finds it again
+            name = str(Path(name).resolve())
+        module = scenarios.load(name)
+        missing = [a for a in SCENARIO_API if not hasattr(module, a)]
+        if missing:
+            raise LabError(f"scenario {name} lacks {', '.join(missing)}; see scenarios/stop_keepalived.py for the shape")
         target = args.target or module.DEFAULT_TARGET
         if target not in module.TARGETS:
             raise LabError(f"scenario {name} cannot target {target!r}; choose one of {', '.join(module.TARGETS)} (--target)")
-        out.append((name.strip(), target))
+        out.append((name, target))
     return out
 
 
@@ -131,12 +141,34 @@ def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: st
         results.update_run_info(folder, process_start_s=round(lab.process_start, 4),
                                 keepalived_start_s=round(lab.keepalived_start(), 4), converged_after_s=round(took, 3))
         return body(lab, folder, say), folder
+    except Exception as e:  # a scenario's (or our) bug: keep the run's files, say it in one line
+        where = results.save_traceback(folder)
+        say(f"{what} failed: {type(e).__name__}: {e} (traceback: {where})")
+        return False, folder
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break teardown
+        interrupted = _teardown(lab, say)
+        results.finish(folder)
+        if interrupted:
+            raise KeyboardInterrupt
+
+
+def _teardown(lab: "Lab", say: Progress) -> bool:
+    """Tear down with Ctrl-C held back (a half-done teardown leaves debris); True if one came."""
+    pressed: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        if not pressed:
+            print("Ctrl-C: finishing the teardown first", flush=True)
+        pressed.append(signum)
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        say("tearing down")
         lab.down()
         say("torn down")
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        results.finish(folder)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return bool(pressed)
 
 
 def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
@@ -181,8 +213,8 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
     from labs.analysis.summary import table
 
     settings = experiment.ProbeSettings(rate=args.rate, timeout=args.timeout)
-    summaries = []
-    folders = []
+    accounting = resources.Accounting()
+    summaries, folders, usage = [], [], []
     total = len(runs) * args.repeat
     for n, (name, target) in enumerate((r for r in runs for _ in range(args.repeat)), 1):
         module = scenarios.load(name)
@@ -192,22 +224,25 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
             experiment.run(lab, module, target, settings, say)
             return True
 
-        ran, folder = with_lab(args, argv, backend, reason, name, body, scenario=name, target=target,
+        ran, folder = with_lab(args, argv, backend, reason, Path(name).stem, body, scenario=name, target=target,
                                probe={"rate": settings.rate, "timeout": settings.timeout})
         folders.append(folder)
+        usage.append(accounting.usage().to_json())
         if ran:
             summary = analyze.analyze(folder)
             print(table(summary), flush=True)
             print(f"report: {plot.draw(folder)[-1]}", flush=True)
         else:
-            summary = {"scenario": name, "target": target, "verdict": "fail", "reason": "bring-up failed", "phases": []}
+            why = "the scenario raised (error.txt)" if (folder / "error.txt").exists() else "bring-up failed"
+            summary = {"scenario": name, "target": target, "verdict": "fail", "reason": why, "phases": []}
         summaries.append(summary)
     passed = sum(s["verdict"] == "pass" for s in summaries)
     if total > 1:
         print(f"\n=== summary of {total} runs", flush=True)
         print(suite.table(summaries), flush=True)
         report = {"runs": [f.name for f in folders], "verdicts": [s["verdict"] for s in summaries],
-                  "repeat": args.repeat}
+                  "repeat": args.repeat, "resources_after_each_run": usage}
+        print(resources.table(usage), flush=True)
         if args.repeat > 1:
             report["spread"] = suite.repeat_stats(summaries)
             print(f"\n=== spread over {args.repeat} repeats", flush=True)
@@ -245,7 +280,13 @@ def main(argv: list[str] | None = None) -> int:
                 raise LabError(problem)
             inner = [sys.executable, "-m", "labs.run", *argv]
             os.environ["HALAB_KERNEL_REASON"] = choice.reason
-            return uml.run(inner, interactive=args.cli)
+            before = results.entries(args.results)
+            if not args.results.exists():
+                results.CREATED.add(args.results)
+            try:
+                return uml.run(inner, interactive=args.cli)
+            finally:  # an interrupted inner run could not hand its files over itself
+                results.hand_over(sorted(results.entries(args.results) - before))
         return run_native(args, argv, "native", choice.reason)
     except LabError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
@@ -253,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug: one line for the user, the traceback kept for the report
+        where = results.save_traceback(args.results, time.strftime("error-%Y%m%dT%H%M%SZ.txt", time.gmtime()))
+        print(f"{PROG}: error: {type(e).__name__}: {e} (a bug; traceback: {where})", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
