@@ -49,9 +49,15 @@ def _version(cmd: list[str]) -> str:
     return ((p.stdout + p.stderr).strip().splitlines() or ["?"])[0]
 
 
+def _main_module() -> str:
+    """labs.run, or labs.bench_lab, ...: the command the run folder came from."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec.name if spec is not None and spec.name.startswith("labs.") else "labs.run"
+
+
 def write_run_info(folder: Path, argv: list[str], backend: str, reason: str, **extra: object) -> None:
     info = {
-        "command": [Path(sys.executable).name, "-m", "labs.run", *argv],
+        "command": [Path(sys.executable).name, "-m", _main_module(), *argv],
         "kernel_backend": backend,
         "kernel_reason": reason,
         "kernel": platform.release(),

@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import signal
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Callable
 
 import scenarios
@@ -44,6 +44,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--variant", default="default", metavar="NAME",
                    help="configuration variant: the seed's mistakes, 'fast', ... (see --list)")
     p.add_argument("--target", metavar="HOST", help="host the scenario breaks (default: the scenario's own)")
+    p.add_argument("--servers", type=int, metavar="N",
+                   help="number of real servers, for topologies that take it (scale: even, 2-32)")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each scenario N times and report min/median/p95/max of each figure")
     p.add_argument("--rate", type=float, default=50.0, help="probe requests per second per VIP (default 50)")
@@ -116,20 +118,31 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
     return out
 
 
+def topology_params(module: ModuleType, args: argparse.Namespace) -> dict[str, int]:
+    """Parameters the command line gives the topology (only those it declares)."""
+    if args.servers is None:
+        return {}
+    if "servers" not in getattr(module, "PARAMETERS", ()):
+        takes = [n for n in topologies.names() if "servers" in getattr(topologies.load(n), "PARAMETERS", ())]
+        raise LabError(f"topology {args.topology} has a fixed set of servers; --servers works with: {', '.join(takes)}")
+    return {"servers": args.servers}
+
+
 def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: str, what: str,
              body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:
     """Bring a lab up in a new results folder, run `body`, always tear down."""
     from labs.lab.lab import Lab
 
     module = topologies.load(args.topology)
-    spec = module.spec(args.variant)
+    params = topology_params(module, args)
+    spec = module.spec(args.variant, **params)
     if args.variant != "default":
         what = f"{what}-{args.variant}"
     folder = results.new_folder(args.results, spec.name, what)
     say = Progress()
     say(f"results: {folder}")
-    results.write_run_info(folder, argv, backend, reason, variant=args.variant, **info)
-    lab = Lab(spec, module.TOPO(args.variant), folder, say)
+    results.write_run_info(folder, argv, backend, reason, variant=args.variant, topology_params=params, **info)
+    lab = Lab(spec, module.TOPO(args.variant, **params), folder, say)
     try:
         try:
             took = lab.up()
@@ -227,7 +240,6 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
         ran, folder = with_lab(args, argv, backend, reason, Path(name).stem, body, scenario=name, target=target,
                                probe={"rate": settings.rate, "timeout": settings.timeout})
         folders.append(folder)
-        usage.append(accounting.usage().to_json())
         if ran:
             summary = analyze.analyze(folder)
             print(table(summary), flush=True)
@@ -236,6 +248,7 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
             why = "the scenario raised (error.txt)" if (folder / "error.txt").exists() else "bring-up failed"
             summary = {"scenario": name, "target": target, "verdict": "fail", "reason": why, "phases": []}
         summaries.append(summary)
+        usage.append(accounting.usage().to_json())  # after analysis and plots: they are part of a run
     passed = sum(s["verdict"] == "pass" for s in summaries)
     if total > 1:
         print(f"\n=== summary of {total} runs", flush=True)
@@ -265,29 +278,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        topologies.load(args.topology).spec(args.variant)
+        module = topologies.load(args.topology)
+        module.spec(args.variant, **topology_params(module, args))
         plan(args)
         requirements.check()
-        if os.environ.get("HALAB_IN_UML"):
-            return run_native(args, argv, "uml", os.environ.get("HALAB_KERNEL_REASON", "inside User-mode Linux"))
-        choice = kernel.choose(args.kernel)
-        print(f"kernel: {choice.backend} ({choice.reason})", flush=True)
-        if choice.backend == "uml":
-            from labs.kernel import uml
-
-            problem = uml.results_problem(args.results)
-            if problem:
-                raise LabError(problem)
-            inner = [sys.executable, "-m", "labs.run", *argv]
-            os.environ["HALAB_KERNEL_REASON"] = choice.reason
-            before = results.entries(args.results)
-            if not args.results.exists():
-                results.CREATED.add(args.results)
-            try:
-                return uml.run(inner, interactive=args.cli)
-            finally:  # an interrupted inner run could not hand its files over itself
-                results.hand_over(sorted(results.entries(args.results) - before))
-        return run_native(args, argv, "native", choice.reason)
+        where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli)
+        if isinstance(where, int):
+            return where
+        return run_native(args, argv, *where)
     except LabError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2

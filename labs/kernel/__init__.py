@@ -6,8 +6,12 @@ kernel without IPVS (or a user without root) can still run the real lab.
 """
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
+from labs import results as labs_results
 from labs.errors import LabError
 from labs.kernel import native, uml
 
@@ -41,3 +45,26 @@ def choose(requested: str) -> Choice:
     raise LabError(
         f"no kernel backend can run the lab: native: {native_problem}; uml: {uml_problem}"
     )
+
+
+def dispatch(module: str, argv: list[str], requested: str, results: Path,
+             interactive: bool = False) -> int | tuple[str, str]:
+    """Where a lab command runs: (backend, reason) to go on in this process, or the exit
+    status of `python -m MODULE ARGV` rerun inside User-mode Linux."""
+    if os.environ.get("HALAB_IN_UML"):
+        return "uml", os.environ.get("HALAB_KERNEL_REASON", "inside User-mode Linux")
+    choice = choose(requested)
+    print(f"kernel: {choice.backend} ({choice.reason})", flush=True)
+    if choice.backend == "native":
+        return choice.backend, choice.reason
+    problem = uml.results_problem(results)
+    if problem:
+        raise LabError(problem)
+    os.environ["HALAB_KERNEL_REASON"] = choice.reason
+    before = labs_results.entries(results)
+    if not results.exists():
+        labs_results.CREATED.add(results)
+    try:
+        return uml.run([sys.executable, "-m", module, *argv], interactive=interactive)
+    finally:  # an interrupted inner run could not hand its files over itself
+        labs_results.hand_over(sorted(labs_results.entries(results) - before))
