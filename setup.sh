@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="keepalived nginx ipvsadm mininet bridge-utils net-tools iproute2 kmod procps
   user-mode-linux python3 python-is-python3 python3-jinja2 python3-pyroute2 python3-pexpect
-  python3-pytest python3-matplotlib nftables iptables util-linux curl"
+  python3-pytest python3-matplotlib nftables iptables util-linux curl wrk"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "setup.sh: run it as root: sudo ./setup.sh" >&2

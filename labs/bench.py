@@ -1,17 +1,21 @@
 """`python -m labs.bench`: measure the lab and print a table (results/bench/<time>.json).
 
 Benchmarks, not tests: they print numbers for the README's maintainers.
-- bring-up: `--check` N times; converged-after against the VRRP start-up floor (the
-  servers' tier, then the directors', each waiting its master's master-down interval);
-- precision: `stop_keepalived --repeat N`; the measured failover against the model's
-  skew time;
+- bring-up: `--check` N times on each kernel backend this machine can run; converged-after
+  against the VRRP start-up floor (the servers' tier, then the directors', each waiting its
+  master's master-down interval);
+- precision: `stop_keepalived --repeat N`; the measured failover against the model's skew time;
+- rps: wrk from the client host, straight to one nginx and through an LVS VIP;
+- scale: the `scale` topology with N real servers: bring-up and rr evenness per N;
 - full (with --full): the wall time of the default scenario set.
-Every run goes through `python -m labs.run`, on whichever kernel backend it picks.
+Every lab goes through `python -m labs.run` or `labs.bench_lab`, on the backend it picks.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -21,30 +25,46 @@ from pathlib import Path
 from typing import Any
 
 from labs import results, timing
+from labs.kernel import native, uml
 from labs.analysis.suite import spread
 from topologies import dual_master
+from topologies import scale as scale_topology
 
 REPO = Path(__file__).resolve().parent.parent
+PARTS = ("bring_up", "precision", "rps", "scale")
 
 
-def _run(args: list[str], folder: Path) -> tuple[float, Path]:
+def _run(args: list[str], folder: Path, module: str = "labs.run") -> tuple[float, Path]:
     t = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "labs.run", "dual_master", *args, "--results", str(folder)],
-                       cwd=REPO, capture_output=True, text=True)
+    cmd = [sys.executable, "-m", module, *args, "--results", str(folder)]
+    print(f"  {' '.join(cmd[1:])}", flush=True)
+    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if p.returncode != 0:
-        raise SystemExit(f"python -m labs.bench: `labs.run {' '.join(args)}` failed (exit {p.returncode}):\n{p.stdout[-2000:]}")
+        raise SystemExit(f"python -m labs.bench: `{' '.join(cmd[2:])}` failed (exit {p.returncode}):\n{p.stdout[-2000:]}{p.stderr[-500:]}")
     return time.monotonic() - t, folder
 
 
-def bring_up(n: int, scratch: Path) -> dict[str, Any]:
-    spec = dual_master.spec()
-    floor = 2 * timing.startup_floor(spec)
-    converged, walls, backend = [], [], ""
+def _latest(folder: Path, name: str) -> dict[str, Any]:
+    return json.loads(((folder / "latest").resolve() / name).read_text())
+
+
+def backends() -> tuple[list[str], dict[str, str]]:
+    """Backends to measure bring-up on, and why the others cannot run here."""
+    usable, missing = [], {}
+    for name, problem in (("native", native.problem()), ("uml", uml.problem())):
+        if problem:
+            missing[name] = problem
+        else:
+            usable.append(name)
+    return usable, missing
+
+
+def bring_up(n: int, backend: str, scratch: Path) -> dict[str, Any]:
+    floor = 2 * timing.startup_floor(dual_master.spec())
+    converged, walls = [], []
     for i in range(n):
-        wall, folder = _run(["--check"], scratch / f"check{i}")
-        latest = (folder / "latest").resolve()
-        converged.append(json.loads((latest / "status.json").read_text())["converged_after"])
-        backend = json.loads((latest / "run.json").read_text())["kernel_backend"]
+        wall, folder = _run(["dual_master", "--check", "--kernel", backend], scratch / f"check-{backend}{i}")
+        converged.append(_latest(folder, "status.json")["converged_after"])
         walls.append(wall)
     return {"backend": backend, "runs": n, "vrrp_floor_s": round(floor, 3),
             "converged_after_s": spread(converged), "ratio_median": round(statistics.median(converged) / floor, 2),
@@ -52,48 +72,75 @@ def bring_up(n: int, scratch: Path) -> dict[str, Any]:
 
 
 def precision(n: int, scratch: Path) -> dict[str, Any]:
-    _, folder = _run(["--scenario", "stop_keepalived", "--repeat", str(n)], scratch / "precision")
+    _, folder = _run(["dual_master", "--scenario", "stop_keepalived", "--repeat", str(n)], scratch / "precision")
     measured = []
     for summary in folder.glob("*-stop_keepalived/summary.json"):
         inject = json.loads(summary.read_text())["phases"][0]["expectations"][0]
         measured.append(inject["measured_s"])
-    model = (256 - 80) / 256
+    spec = dual_master.spec()
+    (inst,) = [i for i in spec.director_instances if i.master == "lvs1"]
+    backup = max((p for h, p in inst.priorities if h != "lvs1"))
+    model = timing.skew_time(backup, spec.timers.advert_int, spec.timers.vrrp_version)
     return {"runs": len(measured), "model_s": round(model, 4), "measured_s": spread(measured),
             "error_median_ms": round((statistics.median(measured) - model) * 1000, 1)}
 
 
+def rps(seconds: float, scratch: Path) -> dict[str, Any]:
+    _, folder = _run(["rps", "dual_master", "--seconds", f"{seconds:g}"], scratch / "rps", "labs.bench_lab")
+    return _latest(folder, "bench.json")
+
+
+def scale(counts: list[int], seconds: float, scratch: Path) -> list[dict[str, Any]]:
+    out = []
+    for n in counts:
+        wall, folder = _run(["spread", "scale", "--servers", str(n), "--seconds", f"{seconds:g}"],
+                            scratch / f"scale{n}", "labs.bench_lab")
+        report, info = _latest(folder, "bench.json"), _latest(folder, "run.json")
+        worst = min(report["evenness"].values(), key=lambda e: e["min_over_max"])
+        out.append({"servers": n, "converged_after_s": info["converged_after_s"],
+                    "vrrp_floor_s": round(2 * timing.startup_floor(scale_topology.spec(servers=n)), 3),
+                    "wall_s": round(wall, 1), "requests": sum(sum(c.values()) for c in report["counts"].values()),
+                    "worst_min_over_max": worst["min_over_max"], "worst_cv": worst["cv"]})
+    return out
+
+
 def full(scratch: Path) -> dict[str, Any]:
-    wall, _ = _run([], scratch / "full")
+    wall, _ = _run(["dual_master"], scratch / "full")
     return {"default_set_wall_s": round(wall, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m labs.bench", description=__doc__.split("\n")[0].strip("`"))
+    p = argparse.ArgumentParser(prog="python -m labs.bench", description=__doc__.split("\n")[0].split(": ", 1)[-1])
     p.add_argument("--runs", type=int, default=3, help="repeats per measurement (default 3)")
+    p.add_argument("--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
+    p.add_argument("--servers", default="2,4,8,16,32", help="scale: real-server counts (default 2,4,8,16,32)")
+    p.add_argument("--seconds", type=float, default=10.0, help="rps and scale: length of each measurement (default 10)")
     p.add_argument("--full", action="store_true", help="also time the whole default scenario set (~10 min under UML)")
     args = p.parse_args(argv)
-    if args.runs < 1:
-        p.error("--runs must be 1 or more")
+    parts = [x.strip() for x in args.only.split(",")]
+    if args.runs < 1 or args.seconds <= 0:
+        p.error("--runs must be 1 or more and --seconds positive")
+    if set(parts) - set(PARTS):
+        p.error(f"--only {args.only}: choose from {','.join(PARTS)}")
+    try:
+        counts = [int(n) for n in args.servers.split(",")]
+    except ValueError:
+        p.error(f"--servers {args.servers}: give even numbers like 2,4,8")
+    usable, missing = backends()
+    report: dict[str, Any] = {"machine": machine(), "backends_missing": missing}
     with tempfile.TemporaryDirectory(dir=REPO / "results") as tmp:
         scratch = Path(tmp)
-        report: dict[str, Any] = {"bring_up": bring_up(args.runs, scratch), "precision": precision(args.runs, scratch)}
+        if "bring_up" in parts:
+            report["bring_up"] = [bring_up(args.runs, b, scratch) for b in usable]
+        if "precision" in parts:
+            report["precision"] = precision(args.runs, scratch)
+        if "rps" in parts:
+            report["rps"] = rps(args.seconds, scratch)
+        if "scale" in parts:
+            report["scale"] = scale(counts, args.seconds, scratch)
         if args.full:
             report["full"] = full(scratch)
-    b, pr = report["bring_up"], report["precision"]
-    rows = [
-        ("kernel backend", b["backend"]),
-        ("bring-up to converged, median (s)", round(b["converged_after_s"]["median"], 2)),
-        ("VRRP start-up floor, both tiers (s)", b["vrrp_floor_s"]),
-        ("ratio to the floor", b["ratio_median"]),
-        ("--check wall time, median (s)", round(b["check_wall_s"]["median"], 1)),
-        ("stop_keepalived failover, median (s)", pr["measured_s"]["median"]),
-        ("model (skew time) (s)", pr["model_s"]),
-        ("probe error, median (ms)", pr["error_median_ms"]),
-    ]
-    if "full" in report:
-        rows.append(("default scenario set wall time (s)", report["full"]["default_set_wall_s"]))
-    width = max(len(r[0]) for r in rows)
-    print("\n".join(f"{name:<{width}}  {value}" for name, value in rows))
+    print(table(report))
     out = REPO / "results" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
@@ -101,6 +148,41 @@ def main(argv: list[str] | None = None) -> int:
     results.finish(path.parent, latest=False)
     print(f"written: {path}")
     return 0
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine())
+    return f"{os.cpu_count()} CPU ({cpu}), Linux {platform.release()}"
+
+
+def table(report: dict[str, Any]) -> str:
+    """The README's table: one row per figure."""
+    rows: list[tuple[str, object]] = [("machine", report["machine"])]
+    rows += [(f"{b} backend", f"not measured: {why}") for b, why in report["backends_missing"].items()]
+    for b in report.get("bring_up", []):
+        k = b["backend"]
+        rows += [(f"{k}: bring-up to converged, median (s)", round(b["converged_after_s"]["median"], 2)),
+                 (f"{k}: VRRP start-up floor, both tiers (s)", b["vrrp_floor_s"]),
+                 (f"{k}: ratio to the floor", b["ratio_median"]),
+                 (f"{k}: --check wall time, median (s)", round(b["check_wall_s"]["median"], 1))]
+    if "precision" in report:
+        pr = report["precision"]
+        rows += [("stop_keepalived failover, median (s)", pr["measured_s"]["median"]),
+                 ("model (skew time) (s)", pr["model_s"]), ("probe error, median (ms)", pr["error_median_ms"])]
+    if "rps" in report:
+        r = report["rps"]
+        rows += [("requests/s straight to one nginx, median", round(r["median_rps"]["direct"])),
+                 ("requests/s through the LVS VIP (IPVS DR), median", round(r["median_rps"]["vip"])),
+                 ("VIP / direct", r["vip_over_direct"])]
+    for sc in report.get("scale", []):
+        rows.append((f"scale N={sc['servers']}: converged (s) / floor / rr min/max share / cv",
+                     f"{sc['converged_after_s']:.1f} / {sc['vrrp_floor_s']:.1f} / {sc['worst_min_over_max']} / "
+                     f"{sc['worst_cv']} ({sc['requests']} requests)"))
+    if "full" in report:
+        rows.append(("default scenario set wall time (s)", report["full"]["default_set_wall_s"]))
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from labs import kaconf
 from labs.errors import LabError
+from labs.spec import LabSpec
 
 KEEPALIVED = "/usr/sbin/keepalived"
 ARP = {"arp_ignore": 1, "arp_announce": 2}
@@ -218,11 +219,15 @@ def notes(lab: Lab) -> list[str]:
 def render_topology(name: str, variant: str, into: Path) -> tuple[list[Path], dict[str, str]]:
     """Render a topology's keepalived configs (and the sysctls it sets) for linting."""
     import topologies
+
+    return render_spec(topologies.load(name).spec(variant), into)
+
+
+def render_spec(spec: LabSpec, into: Path) -> tuple[list[Path], dict[str, str]]:
     from labs.daemons.keepalived import Keepalived
     from labs.lab.network import sysctl_record
     from labs.lab.paths import RunPaths
 
-    spec = topologies.load(name).spec(variant)
     paths = RunPaths(into, into / "run")
     files = []
     for host in (*spec.directors, *spec.real_servers):
