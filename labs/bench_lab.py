@@ -13,7 +13,6 @@ import functools
 import json
 import re
 import shutil
-import signal
 import statistics
 import sys
 import time
@@ -113,8 +112,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    try:
+
+    def go() -> int:
         module = topologies.load(args.topology)
         module.spec(args.variant, **run.topology_params(module, args))
         requirements.check()
@@ -128,13 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         ok, folder = run.with_lab(args, argv, *where, f"bench-{args.what}", body)
         print(f"bench: {folder / 'bench.json'}", flush=True)
         return 0 if ok else 1
-    except LabError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
 
+    return run.guarded(PROG, go, args.results)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -276,8 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print(list_all())
         return 0
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
+    def go() -> int:
         module = topologies.load(args.topology)
         module.spec(args.variant, **topology_params(module, args))
         plan(args)
@@ -286,17 +285,26 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(where, int):
             return where
         return run_native(args, argv, *where)
+
+    return guarded(PROG, go, args.results)
+
+
+def guarded(prog: str, go: Callable[[], int], results_root: Path) -> int:
+    """Every lab command's exits: one line for a LabError (2), Ctrl-C (130), SIGTERM
+    (143, tearing down on the way), a bug (1, its traceback kept under `results_root`)."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return go()
     except LabError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # a bug: one line for the user, the traceback kept for the report
-        where = results.save_traceback(args.results, time.strftime("error-%Y%m%dT%H%M%SZ.txt", time.gmtime()))
-        print(f"{PROG}: error: {type(e).__name__}: {e} (a bug; traceback: {where})", file=sys.stderr)
+        where = results.save_traceback(results_root, time.strftime("error-%Y%m%dT%H%M%SZ.txt", time.gmtime()))
+        print(f"{prog}: error: {type(e).__name__}: {e} (a bug; traceback: {where})", file=sys.stderr)
         return 1
-
 
 if __name__ == "__main__":
     sys.exit(main())
