@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         module = topologies.load(args.topology)
         module.spec(args.variant, **run.topology_params(module, args))
         requirements.check()
+        results.check_writable(args.results)
         if args.what == "rps" and not shutil.which("wrk"):
             raise LabError("wrk is missing (sudo apt-get install wrk, or run ./setup.sh)")
         where = kernel.dispatch("labs.bench_lab", argv, args.kernel, args.results)

@@ -41,6 +41,18 @@ def new_folder(root: Path, topology: str, what: str) -> Path:
             raise LabError(f"cannot write results under {root}: permission denied; pass --results DIR with a folder you can write")
 
 
+def check_writable(root: Path) -> None:
+    """Refuse before anything is built: a run that cannot write its results is lost work."""
+    from labs.errors import LabError
+
+    existing = root.absolute()
+    while not os.path.lexists(existing):  # False also where we may not look: not ours to write
+        existing = existing.parent
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        raise LabError(f"cannot write results under {root} ({existing} is not a folder you can write); "
+                       "pass --results DIR with one you can")
+
+
 def _version(cmd: list[str]) -> str:
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)

@@ -281,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         module.spec(args.variant, **topology_params(module, args))
         plan(args)
         requirements.check()
+        results.check_writable(args.results)
         where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli)
         if isinstance(where, int):
             return where

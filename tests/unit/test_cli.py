@@ -50,6 +50,11 @@ def test_bad_values_are_one_line_errors():
         ("dual_master", "--repeat", "0"): "--repeat 0",
         ("dual_master", "--rate", "-5"): "must be positive",
         ("dual_master", "--timeout", "0"): "must be positive",
+        ("dual_master", "--servers", "4"): "--servers works with: scale",
+        ("scale", "--servers", "3"): "even number from 2 to 32",
+        ("dual_master", "--scenario", "/nonexistent/fault.py"): "no scenario file /nonexistent/fault.py",
+        ("dual_master", "--scenario", "labs/errors.py"): "lacks TARGETS, DEFAULT_TARGET, inject, heal, expect",
+        ("dual_master", "--check", "--results", "/proc/version/x"): "cannot write results under /proc/version/x",
     }
     for args, message in cases.items():
         p = run(*args)

@@ -41,3 +41,19 @@ def test_without_sudo_nothing_changes_owner(tmp_path, monkeypatch):
     folder = results.new_folder(tmp_path / "r", "dual_master", "check")
     results.finish(folder)
     assert os.stat(folder).st_uid == os.geteuid()
+
+
+def test_a_results_folder_the_user_cannot_write_is_refused_before_any_work(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o700)
+    os.chmod(tmp_path, 0o755)
+    p = subprocess.run([sys.executable, "-m", "labs.run", "dual_master", "--check", "--results", str(locked / "r")],
+                       cwd=REPO, capture_output=True, text=True, user=NOBODY, group=NOBODY, timeout=60)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.count("\n") == 1 and f"cannot write results under {locked / 'r'}" in p.stderr
+    assert "kernel:" not in p.stdout, "refused before choosing a kernel or building anything"
