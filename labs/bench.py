@@ -19,12 +19,12 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from labs import results, timing
+from labs.errors import LabError
 from labs.kernel import native, uml
 from labs.analysis.suite import spread
 from topologies import dual_master
@@ -40,7 +40,8 @@ def _run(args: list[str], folder: Path, module: str = "labs.run") -> tuple[float
     print(f"  {' '.join(cmd[1:])}", flush=True)
     p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if p.returncode != 0:
-        raise SystemExit(f"python -m labs.bench: `{' '.join(cmd[2:])}` failed (exit {p.returncode}):\n{p.stdout[-2000:]}{p.stderr[-500:]}")
+        print(p.stdout[-2000:] + p.stderr[-500:], flush=True)
+        raise LabError(f"`{' '.join(cmd[2:])}` failed (exit {p.returncode}); its run folder is under {folder}")
     return time.monotonic() - t, folder
 
 
@@ -60,7 +61,7 @@ def backends() -> tuple[list[str], dict[str, str]]:
 
 
 def bring_up(n: int, backend: str, scratch: Path) -> dict[str, Any]:
-    floor = 2 * timing.startup_floor(dual_master.spec())
+    floor = timing.bring_up_floor(dual_master.spec())
     converged, walls = [], []
     for i in range(n):
         wall, folder = _run(["dual_master", "--check", "--kernel", backend], scratch / f"check-{backend}{i}")
@@ -91,17 +92,24 @@ def rps(seconds: float, scratch: Path) -> dict[str, Any]:
 
 
 def scale(counts: list[int], seconds: float, scratch: Path) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for n in counts:
-        wall, folder = _run(["spread", "scale", "--servers", str(n), "--seconds", f"{seconds:g}"],
-                            scratch / f"scale{n}", "labs.bench_lab")
-        report, info = _latest(folder, "bench.json"), _latest(folder, "run.json")
-        worst = min(report["evenness"].values(), key=lambda e: e["min_over_max"])
-        out.append({"servers": n, "converged_after_s": info["converged_after_s"],
-                    "vrrp_floor_s": round(2 * timing.startup_floor(scale_topology.spec(servers=n)), 3),
-                    "wall_s": round(wall, 1), "requests": sum(sum(c.values()) for c in report["counts"].values()),
-                    "worst_min_over_max": worst["min_over_max"], "worst_cv": worst["cv"]})
+        try:
+            out.append(_scale_one(n, seconds, scratch))
+        except LabError as e:
+            out.append({"servers": n, "error": str(e)})
     return out
+
+
+def _scale_one(n: int, seconds: float, scratch: Path) -> dict[str, Any]:
+    wall, folder = _run(["spread", "scale", "--servers", str(n), "--seconds", f"{seconds:g}"],
+                        scratch / f"scale{n}", "labs.bench_lab")
+    report, info = _latest(folder, "bench.json"), _latest(folder, "run.json")
+    worst = min(report["evenness"].values(), key=lambda e: e["min_over_max"])
+    return {"servers": n, "converged_after_s": info["converged_after_s"],
+            "vrrp_floor_s": round(timing.bring_up_floor(scale_topology.spec(servers=n)), 3),
+            "wall_s": round(wall, 1), "requests": sum(sum(c.values()) for c in report["counts"].values()),
+            "worst_min_over_max": worst["min_over_max"], "worst_cv": worst["cv"]}
 
 
 def full(scratch: Path) -> dict[str, Any]:
@@ -128,24 +136,26 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--servers {args.servers}: give even numbers like 2,4,8")
     usable, missing = backends()
     report: dict[str, Any] = {"machine": machine(), "backends_missing": missing}
-    with tempfile.TemporaryDirectory(dir=REPO / "results") as tmp:
-        scratch = Path(tmp)
-        if "bring_up" in parts:
-            report["bring_up"] = [bring_up(args.runs, b, scratch) for b in usable]
-        if "precision" in parts:
-            report["precision"] = precision(args.runs, scratch)
-        if "rps" in parts:
-            report["rps"] = rps(args.seconds, scratch)
-        if "scale" in parts:
-            report["scale"] = scale(counts, args.seconds, scratch)
-        if args.full:
-            report["full"] = full(scratch)
+    folder = REPO / "results" / "bench" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    folder.mkdir(parents=True)
+    path = folder / "bench.json"
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("bring_up", lambda: [bring_up(args.runs, b, folder) for b in usable]),
+        ("precision", lambda: precision(args.runs, folder)),
+        ("rps", lambda: rps(args.seconds, folder)),
+        ("scale", lambda: scale(counts, args.seconds, folder)),
+        ("full", lambda: full(folder)),
+    ]
+    for name, measure in steps:
+        if name in parts or (name == "full" and args.full):
+            print(f"{name}:", flush=True)
+            try:
+                report[name] = measure()
+            except LabError as e:  # keep what the other parts measured
+                report[name] = {"error": str(e)}
+            path.write_text(json.dumps(report, indent=1))  # after each part: nothing measured is lost
+            results.finish(folder, latest=False)
     print(table(report))
-    out = REPO / "results" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
-    path.write_text(json.dumps(report, indent=1))
-    results.finish(path.parent, latest=False)
     print(f"written: {path}")
     return 0
 
@@ -157,33 +167,37 @@ def machine() -> str:
 
 
 def table(report: dict[str, Any]) -> str:
-    """The README's table: one row per figure."""
+    """The README's table: one row per figure; a part that failed is one row saying so."""
     rows: list[tuple[str, object]] = [("machine", report["machine"])]
     rows += [(f"{b} backend", f"not measured: {why}") for b, why in report["backends_missing"].items()]
-    for b in report.get("bring_up", []):
+    rows += [(f"{name}: FAILED", part["error"]) for name, part in report.items()
+             if isinstance(part, dict) and "error" in part]
+    bring = report.get("bring_up")
+    for b in bring if isinstance(bring, list) else []:
         k = b["backend"]
         rows += [(f"{k}: bring-up to converged, median (s)", round(b["converged_after_s"]["median"], 2)),
                  (f"{k}: VRRP start-up floor, both tiers (s)", b["vrrp_floor_s"]),
                  (f"{k}: ratio to the floor", b["ratio_median"]),
                  (f"{k}: --check wall time, median (s)", round(b["check_wall_s"]["median"], 1))]
-    if "precision" in report:
-        pr = report["precision"]
+    pr = report.get("precision", {})
+    if "model_s" in pr:
         rows += [("stop_keepalived failover, median (s)", pr["measured_s"]["median"]),
                  ("model (skew time) (s)", pr["model_s"]), ("probe error, median (ms)", pr["error_median_ms"])]
-    if "rps" in report:
-        r = report["rps"]
+    r = report.get("rps", {})
+    if "median_rps" in r:
         rows += [("requests/s straight to one nginx, median", round(r["median_rps"]["direct"])),
                  ("requests/s through the LVS VIP (IPVS DR), median", round(r["median_rps"]["vip"])),
                  ("VIP / direct", r["vip_over_direct"])]
-    for sc in report.get("scale", []):
-        rows.append((f"scale N={sc['servers']}: converged (s) / floor / rr min/max share / cv",
+    scaled = report.get("scale")
+    for sc in scaled if isinstance(scaled, list) else []:
+        label = f"scale N={sc['servers']}: converged (s) / floor / rr min/max share / cv"
+        rows.append((label, f"FAILED: {sc['error']}" if "error" in sc else
                      f"{sc['converged_after_s']:.1f} / {sc['vrrp_floor_s']:.1f} / {sc['worst_min_over_max']} / "
                      f"{sc['worst_cv']} ({sc['requests']} requests)"))
-    if "full" in report:
+    if "default_set_wall_s" in report.get("full", {}):
         rows.append(("default scenario set wall time (s)", report["full"]["default_set_wall_s"]))
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -45,3 +45,18 @@ def convergence_bound(spec: LabSpec) -> float:
     start-up floor, one checker cycle (a real server probed while the server VIPs were
     still moving in), and the process-start allowance."""
     return startup_floor(spec) + checker_cycle(spec.timers) + START_ALLOWANCE
+
+
+# Bring-up starts the server tier, waits for it, then starts the directors (labs.lab.lab).
+TIERS = 2
+
+
+def bring_up_floor(spec: LabSpec) -> float:
+    """Each tier waits out its masters' master-down interval before the next one starts."""
+    return TIERS * startup_floor(spec)
+
+
+def bring_up_bound(spec: LabSpec) -> float:
+    """Each tier is bounded from the moment its last daemon started (starting N servers'
+    daemons one by one takes ~0.5 s each under UML, which no timer accounts for)."""
+    return TIERS * convergence_bound(spec)

@@ -50,8 +50,12 @@ def take(lab: "Lab", with_http: bool = True, with_ipvs: bool = True) -> Snapshot
         snap.ipvs = {d.name: inspect.ipvs_table(lab.node(d.name)) for d in spec.directors}
     if with_http:
         client = spec.client
+        # Every source once; more rounds when there are more real servers than sources
+        # (without persistence, rr gives consecutive connections to consecutive servers).
+        n = max(len(client.source_ips), len(spec.real_servers))
+        sources = [client.source_ips[i % len(client.source_ips)] for i in range(n)]
         for vip in spec.lvs_vips:
-            answers = [inspect.http_get(client.name, src, vip) for src in client.source_ips]
+            answers = [inspect.http_get(client.name, src, vip) for src in sources]
             snap.http[vip] = Counter(a.server or f"error:{a.error or a.status}" for a in answers)
     return snap
 
@@ -79,7 +83,7 @@ def problems(lab: "Lab", snap: Snapshot, only: Sequence[VrrpInstance] | None = N
     names = {h.name for h in spec.real_servers}
     for vip, answers in snap.http.items():
         if set(answers) != names:
-            found.append(f"HTTP via {vip} from {len(spec.client.source_ips)} client addresses: {dict(answers)}, expected answers from {sorted(names)}")
+            found.append(f"HTTP via {vip} ({sum(answers.values())} requests from the client's addresses): {dict(answers)}, expected answers from {sorted(names)}")
     return found
 
 
