@@ -79,8 +79,16 @@ class Keepalived(Daemon):
         with open(self.log, "ab") as log:
             self.proc = node.popen(self.start_command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
 
-    def stop(self) -> None:
-        super().stop()
+    def reap(self) -> None:
+        """Also stops a keepalived too slow to have written its pid file yet (a loaded
+        kernel at bring-up), which waiting alone would wait on for ever."""
         proc = getattr(self, "proc", None)
-        if proc is not None:
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+        try:
+            proc.wait(timeout=self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
             proc.wait()

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 from mininet.net import Mininet
 from mininet.topo import Topo
 
-from labs.daemons.base import Daemon, Node
+from labs.daemons.base import Daemon, Node, stop_all
 from labs.daemons.keepalived import Keepalived
 from labs.daemons.nginx import Nginx
 from labs.errors import LabError
@@ -193,8 +193,10 @@ class Lab:
 
     def down(self) -> None:
         """Undo whatever `up` reached, in reverse; safe to call more than once."""
-        for d in reversed(self.started):
-            d.stop()
+        # keepalived everywhere first (its check script would restart nginx), then nginx;
+        # each group together, so teardown does not grow with the number of servers.
+        for name in dict.fromkeys(d.name for d in reversed(self.started)):
+            stop_all([d for d in self.started if d.name == name])
         self.started = []
         for w in self.watchers:
             w.close()
