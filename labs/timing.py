@@ -55,8 +55,3 @@ def bring_up_floor(spec: LabSpec) -> float:
     """Each tier waits out its masters' master-down interval before the next one starts."""
     return TIERS * startup_floor(spec)
 
-
-def bring_up_bound(spec: LabSpec) -> float:
-    """Each tier is bounded from the moment its last daemon started (starting N servers'
-    daemons one by one takes ~0.5 s each under UML, which no timer accounts for)."""
-    return TIERS * convergence_bound(spec)

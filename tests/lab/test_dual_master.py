@@ -71,9 +71,10 @@ def test_both_servers_answer_through_each_lvs_vip(run):
 def test_convergence_time_respects_the_vrrp_model(run):
     took = load(run[2], "status.json")["converged_after"]
     # Nothing can converge faster than a MASTER-configured instance's own master-down
-    # interval (it starts in BACKUP), once per tier (servers, then directors); the upper
-    # end is the bound the run enforces on each tier.
-    assert timing.bring_up_floor(SPEC) <= took <= timing.bring_up_bound(SPEC)
+    # interval (it starts in BACKUP), once per tier (servers, then directors). The run
+    # bounds each tier on its own (for many servers); this 5-host lab must still fit both
+    # tiers inside one tier's bound, as it did before that change.
+    assert timing.bring_up_floor(SPEC) <= took <= timing.convergence_bound(SPEC)
 
 
 def test_logs_and_configs_are_kept(run):
