@@ -199,5 +199,6 @@ def table(report: dict[str, Any]) -> str:
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -131,5 +131,6 @@ def main(argv: list[str] | None = None) -> int:
 
     return run.guarded(PROG, go, args.results)
 
+
 if __name__ == "__main__":
     sys.exit(main())

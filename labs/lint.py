@@ -121,7 +121,8 @@ def check(lab: Lab) -> list[Finding]:
             ids[gd[0].value("router_id")].append(h.name)
     for rid, hosts in sorted(ids.items()):
         if len(hosts) > 1:
-            found.append(Finding("router-id", f"router_id {rid} is used by {', '.join(sorted(hosts))}: give every host its own router_id"))
+            found.append(Finding("router-id", f"router_id {rid} is used by {', '.join(sorted(hosts))}: "
+                                              "give every host its own router_id"))
     for (iface, vrid, vips), ms in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], sorted(kv[0][2]))):
         masters = [m for m in ms if m.state == "MASTER"]
         label = f"{ms[0].instance} (VRID {vrid}, {','.join(sorted(vips))})"

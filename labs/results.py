@@ -38,7 +38,8 @@ def new_folder(root: Path, topology: str, what: str) -> Path:
         except PermissionError:
             from labs.errors import LabError
 
-            raise LabError(f"cannot write results under {root}: permission denied; pass --results DIR with a folder you can write")
+            raise LabError(f"cannot write results under {root}: permission denied; "
+                           "pass --results DIR with a folder you can write")
 
 
 def check_writable(root: Path) -> None:

@@ -276,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print(list_all())
         return 0
+
     def go() -> int:
         module = topologies.load(args.topology)
         module.spec(args.variant, **topology_params(module, args))
@@ -306,6 +307,7 @@ def guarded(prog: str, go: Callable[[], int], results_root: Path) -> int:
         where = results.save_traceback(results_root, time.strftime("error-%Y%m%dT%H%M%SZ.txt", time.gmtime()))
         print(f"{prog}: error: {type(e).__name__}: {e} (a bug; traceback: {where})", file=sys.stderr)
         return 1
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -33,5 +33,6 @@ def render(spec: LabSpec, snap: Snapshot) -> str:
     parts.append(_table(["director", "virtual server", "real servers (ipvsadm -Ln)"], rows))
     rows = [[vip, " ".join(f"{k}:{v}" for k, v in sorted(c.items()))] for vip, c in snap.http.items()]
     requests = max((sum(c.values()) for c in snap.http.values()), default=0)
-    parts.append(_table(["HTTP via", f"answers to {requests} requests from {len(spec.client.source_ips)} client addresses"], rows))
+    head = ["HTTP via", f"answers to {requests} requests from {len(spec.client.source_ips)} client addresses"]
+    parts.append(_table(head, rows))
     return "\n\n".join(parts)

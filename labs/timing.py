@@ -54,4 +54,3 @@ TIERS = 2
 def bring_up_floor(spec: LabSpec) -> float:
     """Each tier waits out its masters' master-down interval before the next one starts."""
     return TIERS * startup_floor(spec)
-

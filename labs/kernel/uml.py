@@ -44,7 +44,8 @@ def results_problem(results: Path) -> str | None:
     where = results.resolve()
     for private in PRIVATE:
         if where.is_relative_to(private):
-            return f"--results {results} is under {private}, which User-mode Linux does not share with the host; choose a folder on disk"
+            return (f"--results {results} is under {private}, which User-mode Linux does not share with the host; "
+                    "choose a folder on disk")
     return None
 
 

@@ -83,7 +83,8 @@ def problems(lab: "Lab", snap: Snapshot, only: Sequence[VrrpInstance] | None = N
     names = {h.name for h in spec.real_servers}
     for vip, answers in snap.http.items():
         if set(answers) != names:
-            found.append(f"HTTP via {vip} ({sum(answers.values())} requests from the client's addresses): {dict(answers)}, expected answers from {sorted(names)}")
+            found.append(f"HTTP via {vip} ({sum(answers.values())} requests from the client's addresses): {dict(answers)}, "
+                         f"expected answers from {sorted(names)}")
     return found
 
 

@@ -79,4 +79,3 @@ def host_addresses(spec: LabSpec, host: Host) -> list[str]:
     if host.role == "real_server":
         own += [f"{vip}/32 (lo)" for vip in spec.lvs_vips]
     return own
-

@@ -34,4 +34,3 @@ def leftovers(spec_hosts: list[str]) -> list[str]:
 
 def load(folder: Path, name: str) -> dict:
     return json.loads((folder / name).read_text())
-

@@ -35,7 +35,8 @@ def test_the_texts_vips_collide_with_the_lvs_addresses(tmp_path):
     """The article's text gives the server VIPs as .121/.122, the LVS hosts' own addresses."""
     for p in SEED:
         shutil.copy(p, tmp_path / p.name)
-    for name, (old, new) in {"server1": ("192.168.56.111", "192.168.56.121"), "server2": ("192.168.56.112", "192.168.56.122")}.items():
+    text_vips = {"server1": ("192.168.56.111", "192.168.56.121"), "server2": ("192.168.56.112", "192.168.56.122")}
+    for name, (old, new) in text_vips.items():
         f = tmp_path / f"{name}.conf"
         f.write_text(f.read_text().replace(old, new))
     found = [str(f) for f in findings(sorted(tmp_path.glob("*.conf"))) if f.check == "vip-is-host-address"]
@@ -59,7 +60,8 @@ def test_each_single_mistake_variant_is_found(variant, check):
     assert p.returncode == 1 and f"{check}:" in p.stdout, p.stdout
 
 
-@pytest.mark.parametrize("args, message", [(["/nonexistent.conf"], "no such file"), (["/etc/hostname"], "not a keepalived config")])
+@pytest.mark.parametrize("args, message", [(["/nonexistent.conf"], "no such file"),
+                                           (["/etc/hostname"], "not a keepalived config")])
 def test_bad_input(args, message):
     p = run(*args)
     assert p.returncode == 2 and message in p.stderr and p.stderr.count("\n") == 1

@@ -72,7 +72,8 @@ def test_virtual_servers_only_on_directors(rendered):
             assert [r.args for r in reals] == [["192.168.56.111", "80"], ["192.168.56.112", "80"]]
             for r in reals:
                 check = r.one("TCP_CHECK")
-                assert (check.value("connect_timeout"), check.value("retry"), check.value("delay_before_retry")) == ("2", "2", "3")
+                timers = (check.value("connect_timeout"), check.value("retry"), check.value("delay_before_retry"))
+                assert timers == ("2", "2", "3")
                 assert not check.all("nb_get_retry")
 
 

@@ -60,8 +60,10 @@ def test_validate_accepts_the_default(spec):
 @pytest.mark.parametrize("change, message", [
     (lambda s: dataclasses.replace(s, hosts=(*s.hosts, Host("lvs1", "192.168.56.99", "director"))), "duplicate host"),
     (lambda s: dataclasses.replace(s, hosts=(*s.hosts, Host("x", "10.0.0.1", "client"))), "outside"),
-    (lambda s: dataclasses.replace(s, server_instances=(VrrpInstance("VI_9", 9, "192.168.56.121", "x", (("server1", 100),)),)), "also host addresses"),
-    (lambda s: dataclasses.replace(s, server_instances=(VrrpInstance("VI_9", 9, "192.168.56.150", "x", (("ghost", 100),)),)), "unknown host"),
+    (lambda s: dataclasses.replace(s, server_instances=(VrrpInstance("VI_9", 9, "192.168.56.121", "x", (("server1", 100),)),)),
+     "also host addresses"),
+    (lambda s: dataclasses.replace(s, server_instances=(VrrpInstance("VI_9", 9, "192.168.56.150", "x", (("ghost", 100),)),)),
+     "unknown host"),
 ])
 def test_validate_rejects_contradictions(spec, change, message):
     with pytest.raises(ValueError, match=message):
