@@ -10,7 +10,8 @@ from typing import Any
 
 from labs import plots
 from labs.analysis import data
-from labs.analysis.summary import _s
+from labs.analysis.expectations import seconds
+from labs.analysis.summary import render_rows
 from labs.analyze import analyze
 from labs.errors import LabError
 
@@ -29,7 +30,7 @@ def figures(summary: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
             out[(p["phase"], e["what"])] = {"value": e.get("count") if e["kind"] == "moves" else e.get("measured_s"),
                                             "model": e.get("model"), "verdict": e["verdict"]}
         for vip, c in p["clients"].items():
-            out[(p["phase"], f"{vip} client outage")] = {"value": c["outage_s"], "model": None, "verdict": ""}
+            out[(p["phase"], f"{vip} clients whole after")] = {"value": c["whole_after_s"], "model": None, "verdict": ""}
             out[(p["phase"], f"{vip} failed requests")] = {"value": c["failed"], "model": None, "verdict": ""}
     return out
 
@@ -40,14 +41,20 @@ def changes(a: dict[str, Any], b: dict[str, Any]) -> list[list[str]]:
     for key in list(dict.fromkeys([*fa, *fb])):
         va, vb = fa.get(key, {}).get("value"), fb.get(key, {}).get("value")
         delta = "-" if va is None or vb is None else f"{vb - va:+.3f}"
-        window = lambda f: f"{f['model']['earliest_s']:.2f}-{f['model']['latest_s']:.2f}s" if f and f.get("model") else "-"  # noqa: E731
-        rows.append([key[0], key[1], _value(va), _value(vb), delta, window(fa.get(key)), window(fb.get(key)),
+        rows.append([key[0], key[1], _value(va), _value(vb), delta, _window(fa.get(key)), _window(fb.get(key)),
                      f"{fa.get(key, {}).get('verdict', '-')}/{fb.get(key, {}).get('verdict', '-')}"])
     return rows
 
 
+def _window(figure: dict[str, Any] | None) -> str:
+    m = (figure or {}).get("model")
+    if not m:
+        return "-"
+    return f"{m['earliest_s']:.2f}-" + ("end" if m["latest_s"] is None else f"{m['latest_s']:.2f}s")
+
+
 def _value(v: float | int | None) -> str:
-    return str(v) if isinstance(v, int) else _s(v)
+    return str(v) if isinstance(v, int) else seconds(v)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,16 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         a, b = _summary(args.run_a), _summary(args.run_b)
-        runs = [(f"A {args.run_a.resolve().name}", data.load(args.run_a)), (f"B {args.run_b.resolve().name}", data.load(args.run_b))]
+        runs = [(f"{n} {f.resolve().name}", data.load(f)) for n, f in (("A", args.run_a), ("B", args.run_b))]
     except LabError as e:
         print(f"python -m labs.compare: error: {e}", file=sys.stderr)
         return 2
     header = ["phase", "figure", "A", "B", "B-A", "model A", "model B", "verdict A/B"]
-    rows = changes(a, b)
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    print("\n".join([f"A: {a.get('scenario')}@{a.get('target')} ({args.run_a})", f"B: {b.get('scenario')}@{b.get('target')} ({args.run_b})",
-                     fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*r) for r in rows)]))
+    print(f"A: {a.get('scenario')}@{a.get('target')} ({args.run_a})")
+    print(f"B: {b.get('scenario')}@{b.get('target')} ({args.run_b})")
+    print(render_rows(changes(a, b), header))
     out = args.out or args.run_b
     out.mkdir(parents=True, exist_ok=True)
     made = plots.save(plots.aligned(runs), out, "compare")

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from labs.analysis import model
+from labs.analysis.expectations import Expectation
 from labs.errors import LabError
 from labs.lab import converge
 from labs.lab.lab import Lab
@@ -49,7 +50,8 @@ class Probe:
                 "--out", str(self.folder / "probes.csv"), "--stats", str(self.folder / "probe-stats.json")]
         for vip in self.lab.spec.lvs_vips:
             argv += ["--vip", vip]
-        for source in sources or client.source_ips:
+        sources = sources or client.source_ips
+        for source in sources:
             argv += ["--source", source]
         csv = self.folder / "probes.csv"
         rows_before = csv.read_text().count("\n") if csv.exists() else 1
@@ -58,6 +60,10 @@ class Probe:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # python starts slowly under UML
             if csv.exists() and csv.read_text().count("\n") > rows_before:
+                # The analysis counts a request only for the sources in force when it was
+                # scheduled: a restarted probe's last requests are not the new phase's.
+                assert self.lab.events is not None
+                self.lab.events.record("probe", action="start", sources=list(sources), rate=self.settings.rate)
                 return
             if self.proc.poll() is not None:
                 break
@@ -79,18 +85,17 @@ class Probe:
                 self.proc.wait()
 
 
-def observe_for(expectations: list[model.Expectation], phase: str, at_least: float = 0.0) -> float:
+def observe_for(expectations: list[Expectation], phase: str, at_least: float = 0.0) -> float:
     """Past the latest time the model expects anything, or the scenario's own minimum."""
-    latest = [e.window.latest for e in expectations
-              if e.phase == phase and hasattr(e, "window") and not isinstance(e, model.Share)]
-    return max((max(latest) if latest else 0.0) + SETTLE, at_least)
+    latest = [e.observe_until for e in expectations if e.phase == phase]
+    return max(max(latest, default=0.0) + SETTLE, at_least)
 
 
 def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, say) -> None:
     """Drive one scenario; everything it measures lands in the lab's results folder."""
     folder = lab.paths.results
     m = model.load(folder, json.loads((folder / "run.json").read_text()))
-    expectations = scenario.expect(m, target)
+    expectations = model.for_scenario(scenario, m, target)
     at_least = getattr(scenario, "OBSERVE_S", 0.0)
     inject_s, heal_s = observe_for(expectations, "inject", at_least), observe_for(expectations, "heal", at_least)
     bound = convergence_bound(lab.spec)

@@ -2,8 +2,9 @@
 
 Made to be read on a projector: one lane per VIP, every probe a tick at its send time
 coloured by the server that answered (failures in red), the fault and healing as black
-lines, VRRP transitions, VIP moves and IPVS changes as thin labelled lines, the measured
-outage shaded and labelled, the model's window drawn beside it.
+lines, VRRP transitions, VIP moves and IPVS changes as thin labelled lines, which host's MAC
+the client sent the VIP's traffic to (a thin band, from its ARP entries), the error window
+shaded and labelled with its failed requests, the model's window drawn beside it.
 """
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ def timeline(run: Run, summary: dict[str, Any]) -> Figure:
         if bad:
             ax.scatter(bad, [0.35] * len(bad), marker="x", s=40, color=FAILED, label="failed")
         _events(ax, run, vip, zero)
+        _arp(ax, run, vip, zero)
         _phases(ax, summary, vip, zero)
         ax.set_ylim(0, 1.35)
         ax.set_yticks([])
@@ -83,22 +85,51 @@ def _events(ax: Any, run: Run, vip: str, zero: float) -> None:
     for e in run.of_kind("ipvs"):
         if vip in (e["real_server"].split(":")[0], e["virtual_server"].split(":")[0]):
             ax.axvline(e["t"] - zero, color="grey", lw=1, ls="--")
-            ax.text(e["t"] - zero, 0.05, f"{e['host']}: {e['real_server']} {e['state']}", fontsize=7, rotation=90, va="bottom", clip_on=True)
+            ax.text(e["t"] - zero, 0.05, f"{e['host']}: {e['real_server']} {e['state']}", fontsize=7, rotation=90,
+                    va="bottom", clip_on=True)
+
+
+def _arp(ax: Any, run: Run, vip: str, zero: float) -> None:
+    """A band at the bottom of the lane: whose MAC the client's ARP entry for `vip` held,
+    labelled at each change (a yielded host's MAC here while requests fail is stale ARP)."""
+    owner = {e["mac"]: e["host"] for e in run.of_kind("mac") if e.get("mac")}
+    changes: list[tuple[float, str]] = []
+    for e in run.of_kind("neigh"):
+        if e["address"] == vip and e.get("lladdr"):
+            host = owner.get(e["lladdr"], e["lladdr"])
+            if not changes or changes[-1][1] != host:
+                changes.append((e["t"] - zero, host))
+    hosts = sorted({h for _, h in changes})
+    end = max((r.finish_t for r in run.requests), default=zero) - zero
+    for (t, host), nxt in zip(changes, [*changes[1:], (end, "")]):
+        ax.plot([t, nxt[0]], [0.25, 0.25], lw=5, solid_capstyle="butt",
+                color=SERVER_COLOURS[(hosts.index(host) + 4) % len(SERVER_COLOURS)])
+        ax.text(t, 0.27, f"ARP: {host}", fontsize=8, va="bottom", clip_on=True)
 
 
 def _phases(ax: Any, summary: dict[str, Any], vip: str, zero: float) -> None:
     for p in summary.get("phases", []):
         t0 = p["t"] - zero
         c = p["clients"].get(vip)
-        if c and c["outage_s"] and c["outage_start"] is not None:
-            end = c["outage_end"] if c["outage_end"] is not None else c["outage_start"] + c["outage_s"]
-            ax.axvspan(c["outage_start"] - zero, end - zero, color=FAILED, alpha=0.15)
-            ax.text(c["outage_start"] - zero, 1.2, f"outage {c['outage_s']:.2f} s" + (" (ongoing)" if c["ongoing"] else ""),
-                    fontsize=10, color=FAILED, fontweight="bold")
+        if c and c["error_window"]:
+            ew = c["error_window"]
+            end = p["end"] if c["ongoing"] and "end" in p else ew["end"]
+            ax.axvspan(ew["start"] - zero, end - zero, color=FAILED, alpha=0.15)
+            label = (f"{c['failed']} of {c['requests']} failed over {ew['span_s']:.2f} s ({ew['failure_rate']:.0%})"
+                     + (", still failing" if c["ongoing"] else ""))
+            ax.text(ew["start"] - zero, 1.2, label, fontsize=10, color=FAILED, fontweight="bold")
         for e in p["expectations"]:
             if e.get("vip") != vip or not e.get("model") or e["kind"] == "share":
                 continue
             m = e["model"]
+            if e["kind"] == "clients":  # the bound only: the error window above shows the rest
+                if m["latest_s"] is None:
+                    continue
+                colour = FAILED if e["verdict"] == "fail" else "#2ca02c"
+                ax.axvline(t0 + m["latest_s"], ymin=0.0, ymax=0.45, color=colour, lw=1.5, ls="--")
+                ax.text(t0 + m["latest_s"], 0.42, f" clients whole by {m['latest_s']:.2f} s: {e['verdict']}",
+                        fontsize=8, color=colour, clip_on=True)
+                continue
             ax.axvspan(t0 + m["earliest_s"], t0 + m["latest_s"], ymin=0.0, ymax=0.15, color="#2ca02c", alpha=0.35)
             ax.text(t0 + m["latest_s"], 0.08, f" model {m['earliest_s']:.2f}-{m['latest_s']:.2f} s", fontsize=9, color="#2ca02c")
             if e.get("measured_s") is not None:
@@ -117,7 +148,8 @@ def distribution(summary: dict[str, Any]) -> Figure:
     fig.suptitle(f"where requests went: {summary.get('scenario')} on {summary.get('target')}", fontsize=15)
     _grouped(top, [(f"{v}\n{p}", dist[p]["by_vip"].get(v, {})) for v in vips for p in periods], servers)
     top.set_title("per LVS VIP, before / during the fault / after healing")
-    _grouped(bottom, [(f"{s.rsplit('.', 1)[1]}\n{p[:3]}", dist[p]["by_source"].get(s, {})) for s in sources for p in periods], servers)
+    _grouped(bottom, [(f"{s.rsplit('.', 1)[1]}\n{p[:3]}", dist[p]["by_source"].get(s, {})) for s in sources for p in periods],
+             servers)
     bottom.set_title("per client address (last octet)")
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig

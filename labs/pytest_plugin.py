@@ -7,6 +7,7 @@
         result = halab_run("stop_keepalived", target="lvs1")
         assert result.verdict == "pass", result.reason
         assert result.failover("192.168.56.131") < 1.0
+        assert result.client_expectation("192.168.56.131")["failed"] < 60
 
 `halab_run` runs `python -m labs.run TOPOLOGY --scenario ...` exactly as a user would (on
 the native kernel or through User-mode Linux), in a temporary results folder, and returns
@@ -46,14 +47,20 @@ class Result:
         return next(p for p in self.summary["phases"] if p["phase"] == name)
 
     def expectation(self, vip: str, phase: str = "inject") -> dict[str, Any]:
-        return next(e for e in self.phase(phase)["expectations"] if e.get("vip") == vip)
+        """The control-plane expectation about `vip` (its move, release, ...)."""
+        return next(e for e in self.phase(phase)["expectations"] if e.get("vip") == vip and e["kind"] != "clients")
+
+    def client_expectation(self, vip: str, phase: str = "inject") -> dict[str, Any]:
+        """The clients of LVS VIP `vip` whole again within the model's bound: `verdict`,
+        `measured_s` (the last failure), `failed`, `still_failing_at_end`, `stale_arp`."""
+        return next(e for e in self.phase(phase)["expectations"] if e.get("vip") == vip and e["kind"] == "clients")
 
     def failover(self, vip: str, phase: str = "inject") -> float | None:
         """Fault -> the VIP up on its new holder, in seconds (None if it never moved)."""
         return self.expectation(vip, phase)["measured_s"]
 
     def clients(self, vip: str, phase: str = "inject") -> dict[str, Any]:
-        """What clients of an LVS VIP saw: outage_s, failed, error_window, ..."""
+        """What clients of an LVS VIP saw: failed, error_window, whole_after_s, ongoing, longest_gap_s, ..."""
         return self.phase(phase)["clients"][vip]
 
 

@@ -88,6 +88,13 @@ class Timers:
     retry: int = 2
     delay_before_retry: float = 3.0
     persistence_timeout: int = 5
+    # Gratuitous ARP from a MASTER, re-sent every N s (keepalived's vrrp_garp_master_refresh;
+    # 0: never, keepalived's default). Bounds how long clients can keep a yielded master's
+    # MAC after two masters existed at once (see topologies/dual_master.py).
+    garp_master_refresh: int = 0
+    # keepalived's vrrp_higher_prio_send_advert: a yielding master sends one more advert
+    # so that the winner hears a lower priority and re-sends its GARPs.
+    higher_prio_send_advert: bool = False
 
     @property
     def script_timeout(self) -> float:

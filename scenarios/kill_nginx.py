@@ -12,7 +12,8 @@ import os
 import signal
 from typing import TYPE_CHECKING
 
-from labs.analysis.model import ClientBlip, Expectation, Model, Stay, Window
+from labs.analysis.expectations import Expectation, Stay, Window
+from labs.analysis.model import Model
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -35,5 +36,7 @@ heal = None  # the check script heals it
 def expect(model: Model, target: str) -> list[Expectation]:
     out: list[Expectation] = [Stay("inject", i.name, i.vip, i.master) for i in model.instances.values()]
     latest = model.script_interval + model.tolerance(RESTART_SPAWNS)
-    out.append(ClientBlip("inject", Window(0.0, latest, f"restarted at the next check, within {model.script_interval:g} s")))
+    restarted = Window(0.0, latest, f"nginx restarted at the next check, within {model.script_interval:g} s")
+    for inst in model.instances_mastered_by(target):
+        out += model.clients_after(inst.vip, "inject", restarted)
     return out

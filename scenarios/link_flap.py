@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from labs.analysis.model import Expectation, Model, Moves
+from labs.analysis.expectations import Expectation, Moves, Window
+from labs.analysis.model import Model
 from labs.faults import host_of, link_targets, set_link
 
 if TYPE_CHECKING:
@@ -38,7 +39,14 @@ heal = None  # the link is up after the last flap
 
 def expect(model: Model, target: str) -> list[Expectation]:
     host = host_of(target)
-    return [Moves("inject", inst.vip, inst.best_other(host), FLAPS) for inst in model.instances_mastered_by(host)]
+    out: list[Expectation] = []
+    for inst in model.instances_mastered_by(host):
+        out.append(Moves("inject", inst.vip, inst.best_other(host), FLAPS))
+        back = model.preempt(inst, host)
+        last = Window(0.0, duration(model) + back.latest,
+                      f"after the last flap ({duration(model):g} s) the master takes over again: {back.basis}")
+        out += model.clients_after(inst.vip, "inject", last)
+    return out
 
 
 def duration(model: Model) -> float:

@@ -12,7 +12,8 @@ import os
 import signal
 from typing import TYPE_CHECKING
 
-from labs.analysis.model import Expectation, Model, Move, Stay, Window
+from labs.analysis.expectations import Expectation, Move, Stay, Window
+from labs.analysis.model import Model
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -61,8 +62,14 @@ def expect(model: Model, target: str) -> list[Expectation]:
                             f"{model.script_weight:+d} < {inst.priorities[to]}: {silent.basis}")
         else:
             out.append(Stay("inject", inst.name, inst.vip, target))
+            out += model.clients_after(inst.vip, "inject", model.unaffected(),
+                                       f"nothing moves {inst.vip} away from the dead nginx: its clients fail until the heal")
             continue
         out.append(Move("inject", inst.name, inst.vip, target, to, window))
-        out.append(Move("heal", inst.name, inst.vip, to, target, model.preempt(inst, target),
-                        after_restart_of=target if model.script_stops_keepalived else ""))
+        anchor = target if model.script_stops_keepalived else ""
+        back = model.preempt(inst, target)
+        out.append(Move("heal", inst.name, inst.vip, to, target, back, after_restart_of=anchor))
+        out += model.clients_after(inst.vip, "inject", window, f"clients sent to {inst.vip} fail until it moves: {window.basis}")
+        out += model.clients_after(inst.vip, "heal", back, f"{inst.vip} back by preemption: {back.basis}",
+                                   after_restart_of=anchor)
     return out

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labs.analysis.model import Expectation, Model, Share, Window
+from labs.analysis.expectations import Expectation, Share, Window
+from labs.analysis.model import Model
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab

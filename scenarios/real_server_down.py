@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labs.analysis.model import Checker, Expectation, Model, Stay
+from labs.analysis.expectations import Checker, Expectation, Stay
+from labs.analysis.model import Model
 from labs.faults import heal_drop, inject_drop
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ def expect(model: Model, target: str) -> list[Expectation]:
     for inst in model.instances_mastered_by(target):
         rs = f"{inst.vip}:80"
         out.append(Stay("inject", inst.name, inst.vip, target))
-        out.append(Checker("inject", rs, "DOWN", model.directors, model.checker_down()))
+        down = model.checker_down()
+        out.append(Checker("inject", rs, "DOWN", model.directors, down))
+        out += model.clients_after(inst.vip, "inject", down, f"clients pinned to {rs} fail until every director's "
+                                   f"checker removes it: {down.basis}")
         out.append(Checker("heal", rs, "UP", model.directors, model.checker_up()))
     return out

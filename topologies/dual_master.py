@@ -4,9 +4,22 @@ LVS1 .121 and LVS2 .122 share VIPs .131/.132 (VRRP) and balance them with IPVS i
 onto the server tier's VIPs .111/.112, which Server1 .101 and Server2 .102 share in turn.
 The client sits where VirtualBox's host would (.1) and owns .201-.208 as extra sources.
 
-Corrections to the seed (DESIGN.md §1): distinct router_ids, LVS2 is MASTER for VI_2, the
-server tier uses VRIDs 61/62 instead of re-using 51/52 on the same segment, the nginx check
-weighs -30 (100 - 30 < 80, so a failed check moves the VIP), `retry` instead of `nb_get_retry`.
+Corrections to the seed (docs/seed-article.md): distinct router_ids, LVS2 is MASTER for
+VI_2, the server tier uses VRIDs 61/62 instead of re-using 51/52 on the same segment, the
+nginx check weighs -30 (100 - 30 < 80, so a failed check moves the VIP), `retry` instead of
+`nb_get_retry`, ARP sysctls on the real servers, and `vrrp_garp_master_refresh 1`.
+
+Why the GARP refresh (measured, docs/stale-arp.md): after two masters existed at once
+(split_brain, blackhole), the one that yields sends nothing, and the winner re-sends its
+gratuitous ARPs only if it hears a lower-priority advert. When the loser hears the winner
+first, clients that last saw the loser's GARP keep its MAC: in the lab every request to
+.132 failed for as long as it observed (478 of 524 over 9.5 s, "still failing at the end")
+after split_brain's heal. `vrrp_higher_prio_send_advert` did not help (the loser's extra
+advert went out while its outbound VRRP was still blocked: 463 of 524 failed);
+`vrrp_garp_master_refresh 1` bounded it to one second (0 failures on .132; on .131, which
+lvs2 held until it could hear lvs1, 51 requests in the second after lvs2 yielded). Its
+cost: a GARP per VIP per second from each master, and during a split brain clients move
+at every refresh. The `seed` and `no_garp_refresh` variants keep keepalived's default (none).
 """
 from __future__ import annotations
 
@@ -28,6 +41,7 @@ HOSTS = (
     Host("client", "192.168.56.1", "client", tuple(f"192.168.56.{n}" for n in range(201, 209))),
 )
 
+GARP_REFRESH = 1  # s: vrrp_garp_master_refresh (see the module docstring)
 MASTER_PRIORITY = 100
 BACKUP_PRIORITY = 80
 
@@ -60,7 +74,7 @@ def _corrected() -> LabSpec:
         director_instances=DIRECTOR_INSTANCES,
         server_instances=SERVER_INSTANCES,
         virtual_servers=VIRTUAL_SERVERS,
-        timers=Timers(),
+        timers=Timers(garp_master_refresh=GARP_REFRESH),
         description="seed article: LVS1/LVS2 dual-master IPVS DR in front of Server1/Server2 dual-master nginx",
     )
 
@@ -84,7 +98,7 @@ def _no_arp(s: LabSpec) -> LabSpec:
 
 
 def _seed(s: LabSpec) -> LabSpec:
-    s = _no_arp(_lvs2_both_backup(_seed_vrids(s)))
+    s = _no_garp_refresh(_no_arp(_lvs2_both_backup(_seed_vrids(s))))
     return dataclasses.replace(
         s, timers=dataclasses.replace(s.timers, script_weight=1), checker_retry_keyword="nb_get_retry",
         router_ids=(("lvs1", "keep_101"), ("lvs2", "keep_101"), ("server1", "keep_101"), ("server2", "keep_102")),
@@ -95,7 +109,16 @@ def _seed(s: LabSpec) -> LabSpec:
 def _fast(s: LabSpec) -> LabSpec:
     return dataclasses.replace(s, timers=Timers(
         advert_int=0.2, vrrp_version=3, script_interval=1, restart_wait=1, delay_loop=1, connect_timeout=1,
-        retry=1, delay_before_retry=1, persistence_timeout=s.timers.persistence_timeout))
+        retry=1, delay_before_retry=1, persistence_timeout=s.timers.persistence_timeout,
+        garp_master_refresh=s.timers.garp_master_refresh))
+
+
+def _no_garp_refresh(s: LabSpec) -> LabSpec:
+    return dataclasses.replace(s, timers=dataclasses.replace(s.timers, garp_master_refresh=0))
+
+
+def _higher_prio_advert(s: LabSpec) -> LabSpec:
+    return dataclasses.replace(s, timers=dataclasses.replace(s.timers, garp_master_refresh=0, higher_prio_send_advert=True))
 
 
 def _no_persistence(s: LabSpec) -> LabSpec:
@@ -116,6 +139,10 @@ VARIANTS: dict[str, tuple[str, Callable[[LabSpec], LabSpec]]] = {
     "lvs2_both_backup": ("LVS2 configured BACKUP for both instances (priorities unchanged)", _lvs2_both_backup),
     "fast": ("tuned for speed: VRRPv3 with 0.2 s adverts, 1 s script/checker timers (costs 5x the adverts "
              "per second on the segment)", _fast),
+    "no_garp_refresh": ("keepalived's default, no vrrp_garp_master_refresh: after two masters met again, clients can "
+                        "keep the yielded master's MAC (stale ARP; split_brain's heal fails)", _no_garp_refresh),
+    "higher_prio_advert": ("vrrp_higher_prio_send_advert instead of the GARP refresh: a yielding master sends one "
+                           "more advert (it does not reach the winner in split_brain's heal)", _higher_prio_advert),
     "no_persistence": ("persistence_timeout off: every connection is scheduled on its own", _no_persistence),
 }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from labs.errors import LabError
-from labs.spec import Host, LabSpec, RealServer, Timers
+from labs.spec import Host, LabSpec, RealServer
 from labs.topo import SingleSegmentTopo
 from topologies import dual_master
 
@@ -41,7 +41,7 @@ def spec(variant: str = "default", servers: int = DEFAULT_SERVERS) -> LabSpec:
     return dataclasses.replace(
         base, name="scale", hosts=(*base.directors, *hosts, base.client), server_instances=tuple(instances),
         virtual_servers=tuple(dataclasses.replace(vs, real_servers=real) for vs in base.virtual_servers),
-        timers=dataclasses.replace(Timers(), persistence_timeout=0),
+        timers=dataclasses.replace(base.timers, persistence_timeout=0),
         description=f"dual_master's directors in front of N real servers in dual-master pairs (now {servers})",
     )
 

@@ -1,10 +1,14 @@
-"""What clients saw: outages, error windows and where requests went.
+"""What clients saw: failed requests, error windows, when they were whole again, and where
+requests went.
 
-Outage: the longest stretch with no successful response on a VIP that contains failed
-requests — from the send time of the last success before it to the send time of the
-first success after it (None if no success came back before the window ended).
 Error window: from the first to the last failed request, however many succeeded in
-between (one dead real server behind a live VIP fails only the clients pinned to it).
+between (one dead real server behind a live VIP fails only the clients pinned to it), with
+the share of requests that failed inside it.
+Whole again: the last failed request's send time after the phase started; None when the
+phase ended with clients still failing (`ongoing`: its last request on the VIP failed).
+Longest gap: the longest stretch with no successful response that contains failed
+requests — from the last success before it to the first after it. It understates a
+partial outage (successes keep coming from other clients), so it is never the headline.
 """
 from __future__ import annotations
 
@@ -25,20 +29,29 @@ def pinned(requests: Sequence[Request], before: float) -> dict[tuple[str, str], 
     return out
 
 
-def view(requests: Sequence[Request], vip: str, t0: float, t1: float, pins: dict[tuple[str, str], str]) -> dict[str, Any]:
-    """Outage and error window on `vip` for requests sent in [t0, t1)."""
-    mine = [r for r in requests if r.vip == vip]
-    window = [r for r in mine if t0 <= r.send_t < t1]
+def select(requests: Sequence[Request], t0: float, t1: float, sources: frozenset[str] | None) -> list[Request]:
+    """Requests *scheduled* in [t0, t1) from the client addresses in force (None: any)."""
+    return [r for r in requests if t0 <= r.sched_t < t1 and (sources is None or r.source in sources)]
+
+
+def view(phase: Sequence[Request], every: Sequence[Request], vip: str, t0: float, t1: float,
+         pins: dict[tuple[str, str], str]) -> dict[str, Any]:
+    """What the clients of `vip` lived through among the phase's requests `phase` (`every`:
+    all of the run's, for the last success before the phase): failed requests, the error
+    window, when they were whole again, whether they were still failing at the end, and
+    the longest gap between answers."""
+    window = [r for r in phase if r.vip == vip]
     failed = [r for r in window if not r.ok]
     result: dict[str, Any] = {
         "requests": len(window), "failed": len(failed),
         "errors": dict(Counter(r.error or f"http_{r.status}" for r in failed)),
-        "outage_s": 0.0, "outage_start": None, "outage_end": None, "outage_failed": 0, "ongoing": False,
+        "whole_after_s": 0.0, "ongoing": False,
+        "longest_gap_s": 0.0, "gap_start": None, "gap_end": None, "gap_failed": 0,
         "error_window": None,
     }
     if not failed:
         return result
-    last_ok = max((r.send_t for r in mine if r.ok and r.send_t < t0), default=None)
+    last_ok = max((r.send_t for r in every if r.vip == vip and r.ok and r.send_t < t0), default=None)
     best: tuple[float, float | None, float | None, int] | None = None  # (length, start, end, failures)
     run_start, run_failed = last_ok, 0
     for r in window:
@@ -50,14 +63,15 @@ def view(requests: Sequence[Request], vip: str, t0: float, t1: float, pins: dict
             run_start, run_failed = r.send_t, 0
         else:
             run_failed += 1
-    if run_failed:  # no success after the last failures: the outage had not ended
+    if run_failed:  # no success after the last failures: still failing when the phase ended
         length = t1 - (run_start if run_start is not None else t0)
         if best is None or length >= best[0]:
             best = (length, run_start, None, run_failed)
-            result["ongoing"] = True
+        result["ongoing"] = True
     assert best is not None
-    result.update(outage_s=round(best[0], 4), outage_start=best[1], outage_end=best[2], outage_failed=best[3])
+    result.update(longest_gap_s=round(best[0], 4), gap_start=best[1], gap_end=best[2], gap_failed=best[3])
     first, last = failed[0].send_t, failed[-1].send_t
+    result["whole_after_s"] = None if result["ongoing"] else round(last - t0, 4)
     span = [r for r in window if first <= r.send_t <= last]
     by_server = Counter(pins.get((r.vip, r.source), "unknown") for r in failed)
     result["error_window"] = {

@@ -59,7 +59,8 @@ def load(folder: Path) -> Run:
     try:
         info = json.loads((folder / "run.json").read_text())
         events_file = folder / "events.jsonl"
-        events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()] if events_file.exists() else []
+        lines = events_file.read_text().splitlines() if events_file.exists() else []
+        events = [json.loads(line) for line in lines if line.strip()]
     except ValueError as e:
         raise LabError(f"{folder}: cannot parse run.json/events.jsonl ({e})") from None
     events.sort(key=lambda e: e["t"])

@@ -16,13 +16,14 @@ from the restarted daemon's own first notification instead.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from labs import kaconf, timing
-
-LATENCY = 0.25
+from labs.analysis.expectations import LATENCY, Clients, Expectation, Window
 
 
 @dataclass(frozen=True)
@@ -48,23 +49,6 @@ class Instance:
         return timing.master_down_interval(self.priorities[host], self.advert_int, self.version)
 
 
-@dataclass(frozen=True)
-class Window:
-    earliest: float
-    latest: float
-    basis: str
-
-    def holds(self, value: float) -> bool:
-        return self.earliest <= value <= self.latest
-
-    def widened(self, seconds: float) -> "Window":
-        """The same window for a fault that took `seconds` to apply: its effect began
-        somewhere in that span after the recorded time."""
-        if not seconds:
-            return self
-        return Window(self.earliest, self.latest + seconds, f"{self.basis}; +{seconds:.3f} s to apply the fault")
-
-
 @dataclass
 class Model:
     instances: dict[str, Instance]  # keyed by VIP
@@ -78,6 +62,13 @@ class Model:
     script_fall: int = 1
     script_stops_keepalived: bool = False
     persistence: dict[str, float] | None = None  # LVS VIP -> persistence_timeout (0: off)
+    real_servers: dict[str, tuple[str, ...]] | None = None  # LVS VIP -> its real servers' addresses
+    garp_refresh: float = 0.0  # vrrp_garp_master_refresh (0: a master never re-sends its GARPs)
+
+    @property
+    def lvs_vips(self) -> tuple[str, ...]:
+        """The addresses clients connect to (the directors' virtual servers)."""
+        return tuple(sorted(self.real_servers or {}))
 
     def tolerance(self, spawns: int) -> float:
         return LATENCY + spawns * self.process_start
@@ -118,6 +109,51 @@ class Model:
         return Window(0.0, inst.advert_int + self.tolerance(spawns),
                       f"adverts heard again: the lower priority yields within one advert interval ({inst.advert_int:g} s)")
 
+    def after_two_masters(self, inst: Instance, release: Window, otherwise: Window | None = None) -> Window:
+        """When clients of a VIP that two masters held are whole again, given the window in
+        which the duplicate is released. With vrrp_garp_master_refresh R every master re-sends
+        its GARPs each R s, so clients follow whichever sent last and may keep the released
+        host's MAC for up to R s after the release. Without it the winner re-sends GARPs only
+        when it hears a lower-priority advert (`otherwise`: when that happens); with neither,
+        clients that last saw the loser's GARP keep its MAC until their ARP entry expires,
+        which keepalived does not bound: the window ends at the release and a stale-ARP
+        outage fails it."""
+        if self.garp_refresh:
+            return Window(0.0, release.latest + self.garp_refresh,
+                          f"released ({release.basis}), then the winner's next GARP refresh within "
+                          f"vrrp_garp_master_refresh {self.garp_refresh:g} s")
+        if otherwise is not None:
+            return otherwise
+        return Window(0.0, release.latest, f"released ({release.basis}); nothing makes the winner re-send its "
+                      f"GARPs (no vrrp_garp_master_refresh, and it hears no lower priority)")
+
+    def while_two_masters(self, takeover: Window) -> Window:
+        """Clients of a VIP held twice, until the phase ends: each master's GARP refresh moves
+        them to it, breaking connections in flight, so with vrrp_garp_master_refresh the model
+        bounds nothing until one yields (still failing at the end fails); without it clients
+        move once, at the new master's GARPs."""
+        if self.garp_refresh:
+            return Window(0.0, math.inf, f"two masters re-send GARPs every {self.garp_refresh:g} s: clients move "
+                          "at each, no bound until one yields")
+        return Window(0.0, takeover.latest, f"the new master's GARPs at takeover: {takeover.basis}")
+
+    def affected_vips(self, vip: str) -> tuple[str, ...]:
+        """The LVS VIPs whose clients a change of `vip` touches: itself if clients connect to
+        it, else (a real server's VIP) every virtual server that balances onto it."""
+        if vip in (self.real_servers or {}):
+            return (vip,)
+        return tuple(v for v, servers in sorted((self.real_servers or {}).items()) if vip in servers)
+
+    def clients_after(self, vip: str, phase: str, window: Window, why: str = "", after_restart_of: str = "") -> list[Expectation]:
+        """Client expectations for every LVS VIP a change of `vip` touches: whole again by
+        the latest time the model gives that change."""
+        w = Window(0.0, window.latest, why or window.basis)
+        return [Clients(phase, v, w, after_restart_of) for v in self.affected_vips(vip)]
+
+    def unaffected(self) -> Window:
+        """A VIP the fault does not touch: no failure beyond the latency allowance."""
+        return Window(0.0, self.tolerance(0), "not touched by this fault: no failure past the latency allowance")
+
     def checker_down(self) -> Window:
         """A real server that silently stops answering: the next check starts within
         delay_loop; it and its retries each wait connect_timeout, with delay_before_retry
@@ -133,7 +169,8 @@ class Model:
         starts within delay_loop (one that was waiting on a dropped connect first times out)."""
         c = self.checker
         return Window(0.0, c["delay_loop"] + c["connect_timeout"] + self.tolerance(0),
-                      f"TCP_CHECK: next check within delay_loop {c['delay_loop']:g} s (+ connect_timeout {c['connect_timeout']:g} s)")
+                      f"TCP_CHECK: next check within delay_loop {c['delay_loop']:g} s "
+                      f"(+ connect_timeout {c['connect_timeout']:g} s)")
 
 
 def _num(block: kaconf.Block, key: str, default: float) -> float:
@@ -148,6 +185,8 @@ def load(results: Path, info: dict[str, float]) -> Model:
     directors: list[str] = []
     checker: dict[str, float] = {}
     persistence: dict[str, float] = {}
+    real_servers: dict[str, tuple[str, ...]] = {}
+    refresh = 0.0
     for conf in sorted((results / "configs").glob("*/keepalived.conf")):
         host = conf.parent.name
         root = kaconf.parse(conf.read_text())
@@ -158,10 +197,13 @@ def load(results: Path, info: dict[str, float]) -> Model:
             entry = instances.setdefault(vip, {"name": inst.args[0], "priorities": {},
                                                "advert_int": _num(inst, "advert_int", 1.0), "version": version})
             entry["priorities"][host] = int(inst.value("priority"))
+        if gd:
+            refresh = max(refresh, _num(gd[0], "vrrp_garp_master_refresh", 0.0))
         for vs in root.all("virtual_server"):
             if host not in directors:
                 directors.append(host)
             persistence[vs.args[0]] = _num(vs, "persistence_timeout", 0.0)
+            real_servers[vs.args[0]] = tuple(rs.args[0] for rs in vs.all("real_server"))
             for rs in vs.all("real_server"):
                 tcp = rs.one("TCP_CHECK")
                 checker = {"delay_loop": _num(vs, "delay_loop", 60.0), "connect_timeout": _num(tcp, "connect_timeout", 5.0),
@@ -178,82 +220,23 @@ def load(results: Path, info: dict[str, float]) -> Model:
     return Model(
         {vip: Instance(e["name"], vip, e["priorities"], e["advert_int"], e["version"]) for vip, e in instances.items()},
         interval, restart_wait, info.get("process_start_s", 0.0), info.get("keepalived_start_s", 0.0),
-        tuple(directors), checker or None, weight, fall, stops, persistence,
+        tuple(directors), checker or None, weight, fall, stops, persistence, real_servers, refresh,
     )
 
 
-@dataclass(frozen=True)
-class Move:
-    """A VIP moves from one host to another within the window. With `after_restart_of`,
-    the window counts from that host's restarted keepalived's first VRRP notification:
-    how long a daemon takes to start is measured, not guessed."""
-
-    phase: str  # "inject" | "heal"
-    instance: str
-    vip: str
-    from_host: str
-    to_host: str
-    window: Window
-    after_restart_of: str = ""
-
-
-@dataclass(frozen=True)
-class Release:
-    """A host that held a VIP it should not (a duplicate) gives it up within the window."""
-
-    phase: str
-    instance: str
-    vip: str
-    host: str
-    window: Window
-
-
-@dataclass(frozen=True)
-class Stay:
-    """A VIP stays on its host for the whole phase."""
-
-    phase: str
-    instance: str
-    vip: str
-    host: str
-
-
-@dataclass(frozen=True)
-class Moves:
-    """A VIP arrives on `to_host` exactly `count` times during the phase (flapping)."""
-
-    phase: str
-    vip: str
-    to_host: str
-    count: int
-
-
-@dataclass(frozen=True)
-class Checker:
-    """Every director's checker marks a real server DOWN (or UP) within the window."""
-
-    phase: str
-    real_server: str
-    state: str
-    directors: tuple[str, ...]
-    window: Window
-
-
-@dataclass(frozen=True)
-class ClientBlip:
-    """Client failures on the LVS VIPs, if any, end within the window after the fault."""
-
-    phase: str
-    window: Window
-
-
-@dataclass(frozen=True)
-class Share:
-    """The busiest real server's share of a VIP's answers during the phase."""
-
-    phase: str
-    vip: str
-    window: Window
-
-
-Expectation = Move | Release | Stay | Moves | Checker | ClientBlip | Share
+def for_scenario(scenario: ModuleType, m: Model, target: str) -> list[Expectation]:
+    """A scenario's expectations, completed so that every probed LVS VIP has exactly one
+    client expectation in each phase: the scenario's (the latest bound where several of its
+    changes touch the same VIP), else "not touched by this fault"."""
+    phases = ("inject", "heal") if getattr(scenario, "heal", None) is not None else ("inject",)
+    out: list[Expectation] = []
+    bound: dict[tuple[str, str], Clients] = {}
+    for e in scenario.expect(m, target):
+        if not isinstance(e, Clients):
+            out.append(e)
+        elif (e.phase, e.vip) not in bound or e.window.latest > bound[(e.phase, e.vip)].window.latest:
+            bound[(e.phase, e.vip)] = e
+    for phase in phases:
+        for vip in m.lvs_vips:
+            out.append(bound.get((phase, vip)) or Clients(phase, vip, m.unaffected()))
+    return out

@@ -18,6 +18,7 @@ from labs.daemons.base import Daemon, Node, stop_all
 from labs.daemons.keepalived import Keepalived
 from labs.daemons.nginx import Nginx
 from labs.errors import LabError
+from labs.faults import Fault
 from labs.events import EventLog
 from labs.lab import converge, netns, network
 from labs.lab.paths import STATE_ROOT, RunPaths
@@ -48,6 +49,7 @@ class Lab:
         self.start_times: dict[tuple[str, str], float] = {}
         self.converged_after: float | None = None
         self.probe = None  # the client probe (labs.experiment.Probe) while a scenario runs
+        self.faults: dict[str, Fault] = {}  # host -> the fault a scenario injected there, until healed
 
     # -- bring-up ---------------------------------------------------------------------
 
@@ -87,7 +89,7 @@ class Lab:
             if isinstance(d, Keepalived):
                 fifos.add(d.notify_fifo, d.host.name)
         for host in self.spec.hosts:
-            netlink.add(host.name, host.name)
+            netlink.add(host.name, host.name, self.spec.interface, neighbours=host == self.spec.client)
         for switch in self.net.switches:
             netlink.add(f"/proc/{switch.pid}/ns/net", switch.name)
         self.watchers = [fifos, netlink]
@@ -198,6 +200,7 @@ class Lab:
         for name in dict.fromkeys(d.name for d in reversed(self.started)):
             stop_all([d for d in self.started if d.name == name])
         self.started = []
+        self.faults.clear()  # their rules and qdiscs go with the namespaces
         for w in self.watchers:
             w.close()
         self.watchers = []

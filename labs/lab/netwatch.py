@@ -1,5 +1,7 @@
 """Netlink monitors, one socket per lab namespace, read by one thread: every IPv4 address
-added or removed (VIPs moving) and every link going up or down, stamped on arrival.
+added or removed (VIPs moving) and every link going up or down, stamped on arrival; in the
+client's namespace also its ARP (neighbour) entries, so the analysis can tell which host's
+MAC the client sent a VIP's traffic to. Each host's own MAC is recorded once ("mac").
 
 Kernel notifications, not polling: a VIP's arrival is seen within the thread's wake-up
 latency, and nothing is missed between two polls.
@@ -10,11 +12,16 @@ import selectors
 import socket
 
 from pyroute2 import IPRoute
-from pyroute2.netlink.rtnl import RTMGRP_IPV4_IFADDR, RTMGRP_LINK
+from pyroute2.netlink.rtnl import RTMGRP_IPV4_IFADDR, RTMGRP_LINK, RTMGRP_NEIGH
 
 from labs.events import EventLog
 from labs.lab import netns
 from labs.lab.watch import SelectorThread
+
+
+# Linux NUD_* states (include/uapi/linux/neighbour.h)
+NUD = {0x01: "INCOMPLETE", 0x02: "REACHABLE", 0x04: "STALE", 0x08: "DELAY", 0x10: "PROBE",
+       0x20: "FAILED", 0x40: "NOARP", 0x80: "PERMANENT"}
 
 
 class NetlinkWatcher(SelectorThread):
@@ -23,13 +30,20 @@ class NetlinkWatcher(SelectorThread):
         self.sockets: list[IPRoute] = []
         self.operstate: dict[tuple[str, str], str] = {}
 
-    def add(self, ns: str, host: str) -> None:
-        """Watch namespace `ns` (a name or a namespace file) and call it `host` in events."""
+    def add(self, ns: str, host: str, lab_ifname: str | None = None, neighbours: bool = False) -> None:
+        """Watch namespace `ns` (a name or a namespace file) and call it `host` in events;
+        record the MAC of `lab_ifname`, and with `neighbours` every ARP entry change."""
         with netns.entered(ns):
             ipr = IPRoute()
-        ipr.bind(groups=RTMGRP_IPV4_IFADDR | RTMGRP_LINK)
+        ipr.bind(groups=RTMGRP_IPV4_IFADDR | RTMGRP_LINK | (RTMGRP_NEIGH if neighbours else 0))
         for link in ipr.get_links():
-            self.operstate[(host, link.get_attr("IFLA_IFNAME"))] = link.get_attr("IFLA_OPERSTATE")
+            name = link.get_attr("IFLA_IFNAME")
+            self.operstate[(host, name)] = link.get_attr("IFLA_OPERSTATE")
+            if name == lab_ifname:
+                self.events.record("mac", host=host, ifname=name, mac=link.get_attr("IFLA_ADDRESS"))
+        if neighbours:
+            for msg in ipr.get_neighbours(family=socket.AF_INET):
+                self._neighbour(msg, host)
         self.sockets.append(ipr)
         self.sel.register(ipr.fileno(), selectors.EVENT_READ, (ipr, host))
 
@@ -45,12 +59,20 @@ class NetlinkWatcher(SelectorThread):
                 "addr", host=host, action="add" if event == "RTM_NEWADDR" else "del",
                 address=msg.get_attr("IFA_ADDRESS"), ifname=msg.get_attr("IFA_LABEL"),
             )
+        elif event in ("RTM_NEWNEIGH", "RTM_DELNEIGH") and msg.get("family") == socket.AF_INET:
+            self._neighbour(msg, host, deleted=event == "RTM_DELNEIGH")
         elif event in ("RTM_NEWLINK", "RTM_DELLINK"):
             name = msg.get_attr("IFLA_IFNAME")
             state = "GONE" if event == "RTM_DELLINK" else msg.get_attr("IFLA_OPERSTATE")
             if self.operstate.get((host, name)) != state:
                 self.operstate[(host, name)] = state
                 self.events.record("link", host=host, ifname=name, state=state)
+
+    def _neighbour(self, msg: dict, host: str, deleted: bool = False) -> None:
+        """One ARP entry of `host`: which MAC it sends an address's traffic to, in what state."""
+        state = "DELETED" if deleted else NUD.get(msg.get("state", 0), str(msg.get("state")))
+        self.events.record("neigh", host=host, address=msg.get_attr("NDA_DST"), lladdr=msg.get_attr("NDA_LLADDR"),
+                           state=state)
 
     def close(self) -> None:
         super().close()

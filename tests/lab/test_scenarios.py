@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 import scenarios
-from lab.helpers import leftovers, load
-from labs.analysis import data
+from lab.helpers import leftovers
 from labs.run import DEFAULT_SCENARIOS
 from topologies import dual_master
 
@@ -55,10 +54,10 @@ def test_stop_keepalived_details(scenario):
     assert cp["vip_removed_from_old_s"] < cp["measured_s"], "graceful: lvs1 lets go before lvs2 takes over"
     assert cp["duplicate_s"] == 0
     clients = result.clients("192.168.56.131")
-    # Clients lose .131 from the stop until lvs2 has it: never longer than the model's
-    # latest time plus one request timeout (a request sent just before the move).
-    timeout = load(result.folder, "run.json")["probe"]["timeout"]
-    assert 0 < clients["outage_s"] <= cp["model"]["latest_s"] + timeout
+    # Clients lose .131 from the stop until lvs2 has it (and its GARP reached them): the
+    # last failed request was sent before the model's latest time for the move.
+    assert clients["failed"] > 0 and 0 < clients["whole_after_s"] <= cp["model"]["latest_s"]
+    assert result.client_expectation("192.168.56.131")["verdict"] == "pass"
     assert result.clients("192.168.56.132")["failed"] == 0, ".132 is not on lvs1: untouched"
 
 
@@ -78,13 +77,10 @@ def test_nginx_down_fails_only_clients_of_server1(scenario):
         c = result.clients(vip)
         ew = c["error_window"]
         assert ew is not None and set(ew["by_server"]) == {"server1"}, "only clients pinned to server1 fail"
-    # The failures are those of the clients pinned to server1 while .111 was there. (A run
-    # on CI showed 2 of 300 failed requests from one client 2 s after .111 had moved, so
-    # not every one: at least 95% were sent before the move, + 1 s of requests in flight.)
-    moved = result.phase()["t"] + cp["measured_s"] + 1.0
-    failed = [r for r in data.load(result.folder).requests if not r.ok and r.send_t >= result.phase()["t"]]
-    failed = [r for r in failed if r.send_t < result.phase("heal")["t"]]
-    assert sum(r.send_t <= moved for r in failed) >= 0.95 * len(failed)
+        # a partial outage, counted in full: clients whole only once .111 had moved
+        whole = result.client_expectation(vip)
+        assert whole["verdict"] == "pass" and whole["failed"] == c["failed"] > 0
+        assert whole["measured_s"] <= cp["model"]["latest_s"]
 
 
 def test_kill_nginx_is_a_short_blip(scenario):
@@ -101,16 +97,16 @@ def test_real_server_down_is_removed_by_both_checkers(scenario):
 
 def test_link_flap_counts_every_move(scenario):
     result = scenario("link_flap")
-    (moves,) = result.phase()["expectations"]
+    (moves,) = [e for e in result.phase()["expectations"] if e["kind"] == "moves"]
     assert moves["count"] == moves["expected_count"] == 3
 
 
 def test_persistence_pins_one_client_to_one_server(scenario):
     result = scenario("persistence")
     for vip in LVS_VIPS:
-        one = next(e for e in result.phase("inject")["expectations"] if e["vip"] == vip)
+        one = next(e for e in result.phase("inject")["expectations"] if e["vip"] == vip and e["kind"] == "share")
         assert len(one["answers"]) == 1 and one["measured_s"] == 1.0
-        many = next(e for e in result.phase("heal")["expectations"] if e["vip"] == vip)
+        many = next(e for e in result.phase("heal")["expectations"] if e["vip"] == vip and e["kind"] == "share")
         assert set(many["answers"]) == {"server1", "server2"}
 
 
@@ -118,5 +114,22 @@ def test_without_persistence_one_client_is_balanced(halab_run):
     result = halab_run("persistence", options=("--variant", "no_persistence"))
     assert result.verdict == "pass", result.reason
     for vip in LVS_VIPS:
-        one = next(e for e in result.phase("inject")["expectations"] if e["vip"] == vip)
+        one = next(e for e in result.phase("inject")["expectations"] if e["vip"] == vip and e["kind"] == "share")
         assert set(one["answers"]) == {"server1", "server2"}
+
+
+def test_split_brain_heal_stale_arp_without_the_garp_refresh(halab_run, scenario):
+    """Without vrrp_garp_master_refresh the yielded master's MAC stays in the client's ARP
+    entry for .132 after split_brain's heal (the heal makes lvs1 hear lvs2 first every
+    time, see scenarios/split_brain.py): the verdict fails on the clients, naming stale
+    ARP, while every control-plane expectation passes. The default lab, which carries the
+    refresh, passes the same scenario (test_scenario_passes_and_the_probe_kept_up)."""
+    without = halab_run("split_brain", options=("--variant", "no_garp_refresh"))
+    stale = without.client_expectation("192.168.56.132", "heal")
+    assert without.verdict == "fail" and stale["verdict"] == "fail"
+    assert stale["stale_arp"]["host"] == "lvs1", stale
+    assert "stale ARP: clients sent 192.168.56.132 to lvs1's MAC" in without.reason
+    assert all(e["verdict"] == "pass" for p in without.summary["phases"] for e in p["expectations"] if e["kind"] != "clients")
+    fixed = scenario("split_brain").client_expectation("192.168.56.132", "heal")
+    assert fixed["verdict"] == "pass" and not fixed["still_failing_at_end"]
+    assert fixed["measured_s"] <= fixed["model"]["latest_s"]

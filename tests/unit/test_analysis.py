@@ -21,6 +21,16 @@ def analyze(results):
     return summary.summarize(data.load(results))
 
 
+def control(phase: dict) -> list[dict]:
+    """The phase's control-plane expectations (not the clients')."""
+    return [e for e in phase["expectations"] if e["kind"] != "clients"]
+
+
+def clients_of(phase: dict, vip: str) -> dict:
+    (e,) = [e for e in phase["expectations"] if e["kind"] == "clients" and e["vip"] == vip]
+    return e
+
+
 def restarted(t: float, host: str) -> dict:
     """The first notification of a restarted keepalived (it starts in BACKUP)."""
     return {"t": T0 + t, "kind": "vrrp", "host": host, "instance": "VI_1", "state": "BACKUP", "priority": 100}
@@ -48,17 +58,20 @@ def test_graceful_stop_inside_the_model(tmp_path):
     probes(results, -3, 20, outage_until(0.7))
     s = analyze(results)
     inject, heal = s["phases"]
-    (cp,) = inject["expectations"]
+    (cp,) = control(inject)
     assert (cp["from"], cp["to"], cp["measured_s"], cp["verdict"]) == ("lvs1", "lvs2", 0.7, "pass")
     assert cp["model"]["earliest_s"] == pytest.approx(176 / 256, abs=1e-3)
     # latest = skew + 0.25 s latency + 1 process start of 1 ms
     assert cp["model"]["latest_s"] == pytest.approx(176 / 256 + 0.251, abs=1e-3)
     c = inject["clients"][VIP1]
-    # last success sent at -0.1, first at 0.7: 0.8 s without answers, 7 failed requests
-    assert c["outage_s"] == pytest.approx(0.8) and c["outage_failed"] == 7 and not c["ongoing"]
-    assert c["errors"] == {"timeout": 7}
+    # last success sent at -0.1, first at 0.7: 0.8 s without answers, 7 failed requests,
+    # the last sent at 0.6 s: clients whole again then, inside the takeover's window
+    assert c["longest_gap_s"] == pytest.approx(0.8) and c["gap_failed"] == 7 and not c["ongoing"]
+    assert c["errors"] == {"timeout": 7} and c["whole_after_s"] == pytest.approx(0.6)
+    assert clients_of(inject, VIP1)["verdict"] == "pass" and clients_of(inject, VIP1)["measured_s"] == pytest.approx(0.6)
     assert inject["clients"]["192.168.56.132"]["failed"] == 0
-    (back,) = heal["expectations"]
+    assert clients_of(inject, "192.168.56.132")["verdict"] == "pass"
+    (back,) = control(heal)
     # preemption: 3 x 1 + (256-100)/256 = 3.609 after the restarted keepalived's first
     # notification (0.2 s after the healing began), give or take the 0.25 s latency of
     # observing both that notification and the VIP
@@ -72,7 +85,7 @@ def test_no_outage(tmp_path):
     events(results, graceful_lvs1(0.70))
     probes(results, -3, 20, healthy)
     c = analyze(results)["phases"][0]["clients"][VIP1]
-    assert (c["outage_s"], c["failed"], c["error_window"], c["ongoing"]) == (0.0, 0, None, False)
+    assert (c["longest_gap_s"], c["failed"], c["error_window"], c["ongoing"], c["whole_after_s"]) == (0.0, 0, None, False, 0.0)
 
 
 def test_outage_that_never_ends(tmp_path):
@@ -82,8 +95,11 @@ def test_outage_that_never_ends(tmp_path):
     s = analyze(results)
     (phase,) = s["phases"]
     c = phase["clients"][VIP1]
-    assert c["ongoing"] and c["outage_end"] is None and c["failed"] == 80
-    (cp,) = phase["expectations"]
+    assert c["ongoing"] and c["gap_end"] is None and c["failed"] == 80 and c["whole_after_s"] is None
+    still = clients_of(phase, VIP1)
+    assert still["verdict"] == "fail" and still["still_failing_at_end"]
+    assert "192.168.56.131: 80 of 80 requests failed, still failing at the end" in still["reason"]
+    (cp,) = control(phase)
     assert cp["measured_s"] is None and cp["verdict"] == "fail" and "up on lvs2 never happened" in cp["reason"]
     assert s["verdict"] == "fail"
 
@@ -93,7 +109,7 @@ def test_fault_while_converging(tmp_path):
     rows = [e for e in graceful_lvs1(0.70) if not (e["kind"] == "addr" and e["address"] == VIP1 and e["t"] < 1000)]
     events(results, rows)
     probes(results, -3, 20, healthy)
-    (cp,) = analyze(results)["phases"][0]["expectations"]
+    (cp,) = control(analyze(results)["phases"][0])
     assert cp["verdict"] == "fail" and "had not converged" in cp["reason"]
     assert cp["holders_at_start"] == []
 
@@ -122,7 +138,7 @@ def test_error_window_when_one_real_server_fails(tmp_path):
     probes(results, -3, 25, outcome)
     s = analyze(results)
     inject = s["phases"][0]
-    (cp,) = inject["expectations"]
+    (cp,) = control(inject)
     assert (cp["to"], cp["measured_s"], cp["verdict"]) == ("server2", 7.3, "pass")
     # next check within 3 s, 5 s wait, skew 176/256, tolerance 0.25 + 10 x 1 ms
     assert cp["model"]["earliest_s"] == pytest.approx(5 + 176 / 256, abs=1e-3)
@@ -130,7 +146,11 @@ def test_error_window_when_one_real_server_fails(tmp_path):
     ew = inject["clients"][VIP1]["error_window"]
     assert ew["by_server"] == {"server1": ew["failed"]}
     assert 7.0 <= ew["span_s"] <= 7.3 and 0.3 < ew["failure_rate"] < 0.7
-    assert inject["clients"][VIP1]["outage_s"] < 0.5, "successes kept coming from server2"
+    assert inject["clients"][VIP1]["longest_gap_s"] < 0.5, "successes kept coming from server2"
+    # ... but the partial outage counts in full: clients were whole only 7.2 s after the fault
+    partial = clients_of(inject, VIP1)
+    assert partial["measured_s"] == pytest.approx(7.2) and partial["failed"] == ew["failed"] > 20
+    assert partial["verdict"] == "pass"  # the move's window ends at 8.95 s
     dist = s["distribution"]
     assert set(dist["before"]["by_vip"][VIP1]) == {"server1", "server2"}
     assert set(dist["inject"]["by_vip"][VIP1]) == {"server1", "server2"}  # .111 answered by server2 from 7.3 s
@@ -176,3 +196,16 @@ def test_probe_rate_counts_only_while_the_probe_ran(tmp_path):
     (results / "probes.csv").write_text(out.getvalue())
     quality = summary.summarize(data.load(results))["probe"]
     assert quality["achieved_rate_per_vip"] == pytest.approx(10, rel=0.02)
+
+
+def test_clients_after_a_restart_count_from_the_restarted_keepalived(tmp_path):
+    """No failure at all after the heal passes, however late keepalived restarted; a failure
+    past the anchored bound fails."""
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    events(results, [*graceful_lvs1(0.70), {"t": T0 + 20, "kind": "end"}])
+    probes(results, -3, 20, healthy)
+    heal = analyze(results)["phases"][1]
+    back = clients_of(heal, VIP1)
+    assert back["verdict"] == "pass" and back["measured_s"] == 0.0 and back["model"]["earliest_s"] == 0.0
+    # bound: the restart (0.2 s) + preemption 3.609 + 0.25 s latency
+    assert back["model"]["latest_s"] == pytest.approx(4.059, abs=1e-3)

@@ -38,7 +38,7 @@ def test_timeline_draws_every_probe_the_outage_and_the_model(run_folder):
     drawn = sum(len(c.get_offsets()) for c in lane.collections if hasattr(c, "get_offsets"))
     assert drawn == len([r for r in run.requests if r.vip == VIP1])  # every probe, ok or failed
     texts = [t.get_text() for t in lane.texts]
-    assert "outage 0.80 s" in texts
+    assert "7 of 100 failed over 0.60 s (100%)" in texts  # the error window, in requests
     assert " model 0.69-0.94 s" in texts
     assert any(t.startswith(" 192.168.56.131 lvs1->lvs2: 0.70 s") for t in texts)
     assert "stop_keepalived on lvs1: PASS" == fig._suptitle.get_text()
@@ -61,7 +61,7 @@ def test_plot_command_writes_a_self_contained_report(run_folder):
     assert p.returncode == 0, p.stderr
     for name in ("timeline.png", "timeline.svg", "distribution.png", "distribution.svg"):
         assert (run_folder / name).stat().st_size > 1000
-    assert "outage 0.80 s" in (run_folder / "timeline.svg").read_text()
+    assert "7 of 100 failed over 0.60 s (100%)" in (run_folder / "timeline.svg").read_text()
     page = (run_folder / "report.html").read_text()
     assert len(re.findall(r'<img alt="[a-z]+" src="data:image/png;base64,', page)) == 2
     assert "http://" not in page and "https://" not in page  # nothing to fetch
@@ -127,7 +127,9 @@ def test_spread_plot_of_a_suite(tmp_path):
     fig = plots.spread(summaries)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["stop_keepalived@lvs1 inject: 192.168.56.131 lvs1->lvs2", "stop_keepalived@lvs1 heal: 192.168.56.131 lvs2->lvs1"]
+    assert labels[0] == "stop_keepalived@lvs1 inject: 192.168.56.131 lvs1->lvs2"
+    assert "stop_keepalived@lvs1 heal: 192.168.56.131 lvs2->lvs1" in labels
+    assert "stop_keepalived@lvs1 inject: 192.168.56.131 clients whole again" in labels
     dots = sorted(x for c in ax.collections for x, y in c.get_offsets() if y == 0)
     assert dots == pytest.approx([0.70, 0.85])
     plots.plt.close(fig)
