@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from labs.analysis import model
+from labs.analysis import expectations as expected
 from labs.analysis.expectations import Expectation
 from labs.errors import LabError
 from labs.lab import converge
@@ -96,6 +97,7 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
     folder = lab.paths.results
     m = model.load(folder, json.loads((folder / "run.json").read_text()))
     expectations = model.for_scenario(scenario, m, target)
+    expected.write(folder, expectations)
     at_least = getattr(scenario, "OBSERVE_S", 0.0)
     inject_s, heal_s = observe_for(expectations, "inject", at_least), observe_for(expectations, "heal", at_least)
     bound = convergence_bound(lab.spec)

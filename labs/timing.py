@@ -7,7 +7,7 @@ from __future__ import annotations
 from labs.spec import LabSpec, Timers
 
 # Starting ~10 daemons and their helper processes: ~0.3-0.4 s each under User-mode Linux
-# (DESIGN.md §2), a few ms natively. A fixed allowance on top of the VRRP floor.
+# (docs/design-notes.md), a few ms natively. A fixed allowance on top of the VRRP floor.
 START_ALLOWANCE = 10.0
 
 

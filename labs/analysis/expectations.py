@@ -7,8 +7,11 @@ the phase it names ("inject" or "heal"). Every window comes from the model (labs
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
 from labs.analysis import clients
@@ -41,6 +44,14 @@ class Window:
     def bounded(self) -> bool:
         """False for "no bound until the phase ends" (the model can say nothing tighter)."""
         return math.isfinite(self.latest)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exact, for expectations.json (`latest` null: unbounded)."""
+        return {"earliest": self.earliest, "latest": self.latest if self.bounded else None, "basis": self.basis}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Window":
+        return cls(d["earliest"], math.inf if d["latest"] is None else d["latest"], d["basis"])
 
     def as_json(self) -> dict[str, Any]:
         return {"earliest_s": round(self.earliest, 3), "latest_s": round(self.latest, 3) if self.bounded else None,
@@ -378,6 +389,35 @@ class Clients(Expectation):
 
 
 KINDS: dict[str, type[Expectation]] = {k.kind: k for k in (Move, Release, Stay, Moves, Checker, Share, Clients)}
+FILE = "expectations.json"  # in a run folder: what the run expected, written when it ran
+
+
+def to_json(expected: Sequence[Expectation]) -> list[dict[str, Any]]:
+    """Every expectation as plain data: its kind and its fields."""
+    out = []
+    for e in expected:
+        fields = {f.name: getattr(e, f.name) for f in dataclasses.fields(e)}
+        out.append({"kind": e.kind, **{k: v.to_dict() if isinstance(v, Window) else v for k, v in fields.items()}})
+    return out
+
+
+def write(folder: Path, expected: Sequence[Expectation]) -> None:
+    """Record in a run folder what the run expects, so that the analysis reads it back."""
+    (folder / FILE).write_text(json.dumps(to_json(expected), indent=1))
+
+
+def from_json(rows: Sequence[dict[str, Any]]) -> list[Expectation]:
+    """The inverse of `to_json`."""
+    out = []
+    for row in rows:
+        cls = KINDS[row["kind"]]
+        fields = {k: v for k, v in row.items() if k != "kind"}
+        if "window" in fields:
+            fields["window"] = Window.from_dict(fields["window"])
+        if "directors" in fields:
+            fields["directors"] = tuple(fields["directors"])
+        out.append(cls(**fields))
+    return out
 
 
 def cells(result: dict[str, Any]) -> tuple[str, str]:

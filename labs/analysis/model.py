@@ -5,8 +5,8 @@ so its expectations describe the files keepalived actually ran, not the data the
 from. Each window is [earliest, latest]: the protocol's own delay, plus a tolerance.
 
 Tolerance = LATENCY + what the path must start. LATENCY (0.25 s) covers signal delivery,
-keepalived's event loop, the netlink/FIFO reader waking up and the probe's grid (DESIGN.md
-§2 measured UML's VRRP timing accurate to ~0.15 s). Starting things is measured in the run
+keepalived's event loop, the netlink/FIFO reader waking up and the probe's grid (UML's
+VRRP timing was measured accurate to ~0.15 s, docs/design-notes.md). Starting things is measured in the run
 itself (run.json): `process_start_s`, the median cost of starting a process in a lab host
 (~1 ms natively, ~0.05 s under UML for a small one), times the processes a path starts
 (the check script runs ~10: sh, cat, grep, nginx, sleep, ...); and `keepalived_start_s`,

@@ -2,12 +2,12 @@
 model expected, what the control plane did, what clients saw, and the verdict."""
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Sequence
 
-import scenarios
 from labs.analysis import clients, expectations, model
 from labs.analysis.data import Run
-from labs.analysis.expectations import Phase
+from labs.analysis.expectations import Expectation, Phase
 
 
 def phases(run: Run) -> list[tuple[str, float, float, dict[str, Any]]]:
@@ -23,11 +23,25 @@ def phases(run: Run) -> list[tuple[str, float, float, dict[str, Any]]]:
     return out
 
 
+def expected_by(run: Run) -> Sequence[Expectation]:
+    """What the run expected: expectations.json, written when it ran. A folder from before
+    that file existed is given its scenario's expectations now (the only path that imports
+    the scenario modules, and through them the lab's own dependencies)."""
+    path = run.folder / expectations.FILE
+    if path.exists():
+        return expectations.from_json(json.loads(path.read_text()))
+    name = run.info.get("scenario")
+    if not name:
+        return []
+    import scenarios  # see the docstring: only for folders without expectations.json
+
+    return model.for_scenario(scenarios.load(name), model.load(run.folder, run.info), run.info.get("target"))
+
+
 def summarize(run: Run) -> dict[str, Any]:
     info = run.info
     name, target = info.get("scenario"), info.get("target")
-    m = model.load(run.folder, info)
-    expected = model.for_scenario(scenarios.load(name), m, target) if name else []
+    expected = expected_by(run)
     vips = sorted({r.vip for r in run.requests})
     result: dict[str, Any] = {"scenario": name, "target": target, "kernel_backend": info.get("kernel_backend"),
                               "process_start_s": info.get("process_start_s"),

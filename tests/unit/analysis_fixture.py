@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Iterable
 
+import scenarios
+from labs.analysis import expectations, model
 from labs.daemons.keepalived import Keepalived
 from labs.lab.paths import RunPaths
 from labs.probes.http import FIELDS
@@ -22,9 +24,11 @@ def folder(tmp: Path, scenario: str, target: str, **info: object) -> Path:
     paths = RunPaths(results, tmp / "runtime")
     for host in (*spec.directors, *spec.real_servers):
         Keepalived(spec, host, paths).render()
-    (results / "run.json").write_text(json.dumps({
-        "scenario": scenario, "target": target, "kernel_backend": "native", "probe": {"rate": RATE},
-        "process_start_s": 0.001, "keepalived_start_s": 0.5, **info}))
+    run = {"scenario": scenario, "target": target, "kernel_backend": "native", "probe": {"rate": RATE},
+           "process_start_s": 0.001, "keepalived_start_s": 0.5, **info}
+    (results / "run.json").write_text(json.dumps(run))
+    # as labs.experiment does when the run starts
+    expectations.write(results, model.for_scenario(scenarios.load(scenario), model.load(results, run), target))
     return results
 
 

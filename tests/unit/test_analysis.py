@@ -209,3 +209,30 @@ def test_clients_after_a_restart_count_from_the_restarted_keepalived(tmp_path):
     assert back["verdict"] == "pass" and back["measured_s"] == 0.0 and back["model"]["earliest_s"] == 0.0
     # bound: the restart (0.2 s) + preemption 3.609 + 0.25 s latency
     assert back["model"]["latest_s"] == pytest.approx(4.059, abs=1e-3)
+
+
+def test_analysis_and_plots_need_no_lab_dependencies(tmp_path):
+    """labs.analyze, labs.plot and labs.compare read only files: they run where pyroute2,
+    Mininet and the daemons are missing (imports of them blocked here). split_brain's
+    module imports the fault primitives (pyroute2): the analysis must not need it."""
+    results = folder(tmp_path, "split_brain", "lvs1")
+    events(results, [*converged(), fault(0, "inject"), addr(3.4, "lvs2", "add", VIP1), addr(3.3, "lvs1", "add", "192.168.56.132"),
+                     {"t": T0 + 8, "kind": "end"}])
+    probes(results, -3, 8, healthy)
+    blocked = ("import sys, runpy\n"
+               "for name in ('pyroute2', 'mininet', 'mininet.net', 'pexpect'): sys.modules[name] = None\n"
+               "sys.argv = [sys.argv[1], sys.argv[2]]\n"
+               "runpy.run_module(sys.argv[0], run_name='__main__')\n")
+    for command in ("labs.analyze", "labs.plot"):
+        p = subprocess.run([sys.executable, "-c", blocked, command, str(results)], cwd=REPO, capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+    assert json.loads((results / "summary.json").read_text())["verdict"] == "pass"
+    assert (results / "timeline.png").exists()
+
+
+def test_a_folder_from_before_expectations_json_is_still_analysed(tmp_path):
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    (results / "expectations.json").unlink()
+    events(results, graceful_lvs1(0.70))
+    probes(results, -3, 20, outage_until(0.7))
+    assert analyze(results)["verdict"] == "pass"
