@@ -225,17 +225,18 @@ def render_topology(name: str, variant: str, into: Path) -> tuple[list[Path], di
 
 
 def render_spec(spec: LabSpec, into: Path) -> tuple[list[Path], dict[str, str]]:
+    from labs import daemons
     from labs.daemons.keepalived import Keepalived
     from labs.lab.network import sysctl_record
     from labs.lab.paths import RunPaths
 
     paths = RunPaths(into, into / "run")
     files = []
-    for host in (*spec.directors, *spec.real_servers):
-        d = Keepalived(spec, host, paths)
-        d.render()
-        (d.config_dir / "sysctl.conf").write_text(sysctl_record(spec, host))
-        files.append(d.config_file)
+    for d in daemons.of_lab(spec, paths):
+        if isinstance(d, Keepalived):
+            d.render()
+            (d.config_dir / "sysctl.conf").write_text(sysctl_record(spec, d.host))
+            files.append(d.config_file)
     return files, {h.name: h.ip for h in spec.hosts}
 
 

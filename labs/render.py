@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import topologies
+from labs import daemons
 from labs.daemons.base import Daemon
-from labs.daemons.keepalived import Keepalived
-from labs.daemons.nginx import Nginx
 from labs.errors import LabError
 from labs.lab import network
 from labs.lab.paths import STATE_ROOT, RunPaths
@@ -46,20 +45,8 @@ class LocalNode:
         return p.stdout, p.stderr, p.returncode
 
 
-def daemons(spec: LabSpec, paths: RunPaths, hosts: list[str]) -> list[Daemon]:
-    out: list[Daemon] = []
-    for host in spec.hosts:
-        if host.name not in hosts:
-            continue
-        if host.role == "real_server":
-            out.append(Nginx(spec, host, paths))
-        if host.role in ("real_server", "director"):
-            out.append(Keepalived(spec, host, paths))
-    return out
-
-
 def render(spec: LabSpec, paths: RunPaths, hosts: list[str]) -> list[Daemon]:
-    made = daemons(spec, paths, hosts)
+    made = daemons.of_lab(spec, paths, hosts)
     for d in made:
         d.render()
     for host in spec.hosts:

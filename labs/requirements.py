@@ -7,9 +7,7 @@ import sys
 
 from labs.errors import LabError
 
-PROGRAMS = {
-    "/usr/sbin/keepalived": "keepalived",
-    "/usr/sbin/nginx": "nginx",
+TOOLS = {  # the daemons' own binaries come from labs.daemons.programs()
     "/usr/sbin/ipvsadm": "ipvsadm",
     "/usr/bin/mnexec": "mininet",
     "/usr/sbin/brctl": "bridge-utils",
@@ -22,7 +20,10 @@ MODULES = {"mininet": "mininet", "pyroute2": "python3-pyroute2", "jinja2": "pyth
 
 def check() -> None:
     """One line naming what is missing and the command that installs it."""
-    missing = sorted({pkg for path, pkg in PROGRAMS.items() if not os.path.exists(path)})
+    from labs import daemons  # the daemon classes import jinja2: checked below only if present
+
+    programs = {**TOOLS, **daemons.programs()} if importlib.util.find_spec("jinja2") else TOOLS
+    missing = sorted({pkg for path, pkg in programs.items() if not os.path.exists(path)})
     if missing:
         raise LabError(f"missing programs; install them with: sudo apt-get install {' '.join(missing)} (or run ./setup.sh)")
     absent = sorted({pkg for mod, pkg in MODULES.items() if importlib.util.find_spec(mod) is None})

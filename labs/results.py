@@ -11,11 +11,7 @@ import traceback
 from pathlib import Path
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "results"
-VERSION_COMMANDS = {
-    "keepalived": ["/usr/sbin/keepalived", "--version"],
-    "nginx": ["/usr/sbin/nginx", "-v"],
-    "ipvsadm": ["/usr/sbin/ipvsadm", "--version"],
-}
+TOOL_VERSIONS = {"ipvsadm": ["/usr/sbin/ipvsadm", "--version"]}  # the daemons': labs.daemons.version_commands()
 
 
 CREATED: set[Path] = set()  # result roots this process made: handed to the user with the runs
@@ -69,13 +65,15 @@ def _main_module() -> str:
 
 
 def write_run_info(folder: Path, argv: list[str], backend: str, reason: str, **extra: object) -> None:
+    from labs import daemons  # after the requirements check: the daemon classes need jinja2
+
     info = {
         "command": [Path(sys.executable).name, "-m", _main_module(), *argv],
         "kernel_backend": backend,
         "kernel_reason": reason,
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "versions": {name: _version(cmd) for name, cmd in VERSION_COMMANDS.items()},
+        "versions": {name: _version(cmd) for name, cmd in {**daemons.version_commands(), **TOOL_VERSIONS}.items()},
         "started": time.time(),
         **extra,
     }

@@ -85,6 +85,9 @@ class Daemon(ABC):
 
     name: str = ""
     log_name: str = ""  # defaults to `name`
+    binary: str = ""  # the program, for the requirements check
+    package: str = ""  # the Debian package that provides it
+    version_args: tuple[str, ...] = ()  # `binary` + these print the version (run.json)
     stop_signal = signal.SIGTERM
     stop_timeout = 10.0
 

@@ -15,6 +15,7 @@ CHECK_SCRIPT = "check_nginx.sh"
 
 class Keepalived(Daemon):
     name = "keepalived"
+    binary, package, version_args = BINARY, "keepalived", ("--version",)
 
     @property
     def config_file(self) -> Path:

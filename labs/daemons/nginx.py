@@ -14,6 +14,7 @@ SERVED_BY = "X-Served-By"  # the response header naming the real server
 
 class Nginx(Daemon):
     name = "nginx"
+    binary, package, version_args = BINARY, "nginx", ("-v",)
     log_name = "nginx-error"
     stop_signal = signal.SIGQUIT  # graceful: finish requests, then exit
 

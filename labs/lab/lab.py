@@ -14,9 +14,9 @@ from typing import Callable, Iterable
 from mininet.net import Mininet
 from mininet.topo import Topo
 
+from labs import daemons
 from labs.daemons.base import Daemon, Node, stop_all
 from labs.daemons.keepalived import Keepalived
-from labs.daemons.nginx import Nginx
 from labs.errors import LabError
 from labs.faults import Fault
 from labs.events import EventLog
@@ -74,7 +74,7 @@ class Lab:
             record.write_text(network.sysctl_record(self.spec, host))
         self.say(f"network: {len(self.spec.hosts)} hosts on one bridge in {time.monotonic() - t:.1f} s")
 
-        self.daemons = self._daemons()
+        self.daemons = daemons.of_lab(self.spec, self.paths)
         for d in self.daemons:
             d.render()
         for d in self.daemons:
@@ -97,16 +97,14 @@ class Lab:
             w.start()
         self.process_start = self._measure_process_start()
 
-        # Back ends first, as an operator would: directors started together with the
-        # servers would fail their first TCP_CHECKs (server VIPs not yet up) and drop the
-        # real servers for a delay_loop, which is start-up noise, not a finding.
+        # Tier by tier (labs.daemons.TIERS: back ends first).
         bound = convergence_bound(self.spec)
         self.say(f"starting daemons; convergence bound per tier {bound:.1f} s from the VRRP and checker timers")
         t0 = time.monotonic()
-        self._start(d for d in self.daemons if d.host.role != "director")
+        self._start(d for d in self.daemons if d.host.role == daemons.TIERS[0])
         converge.wait(self, time.monotonic(), bound, self.spec.server_instances)
         self.say(f"server tier converged after {time.monotonic() - t0:.1f} s; starting the directors")
-        self._start(d for d in self.daemons if d.host.role == "director")
+        self._start(d for d in self.daemons if d.host.role == daemons.TIERS[1])
         converge.wait(self, time.monotonic(), bound)
         self.converged_after = time.monotonic() - t0
         return self.converged_after
@@ -117,12 +115,6 @@ class Lab:
             self.start_times[(d.host.name, d.name)] = time.time()
             d.start(self.node(d.host.name))
             d.wait_started()
-
-    def _daemons(self) -> list[Daemon]:
-        # nginx before keepalived on each server: the check script expects it running.
-        ordered: list[Daemon] = [Nginx(self.spec, h, self.paths) for h in self.spec.real_servers]
-        ordered += [Keepalived(self.spec, h, self.paths) for h in (*self.spec.directors, *self.spec.real_servers)]
-        return ordered
 
     def _record_namespaces(self) -> None:
         assert self.net is not None and self.record is not None

@@ -64,13 +64,15 @@ def test_bad_values_are_one_line_errors():
 
 def test_missing_program_names_its_package(monkeypatch):
     from labs import requirements
+    from labs.daemons.nginx import Nginx
     from labs.errors import LabError
 
-    monkeypatch.setitem(requirements.PROGRAMS, "/nonexistent/ipvsadm", "ipvsadm")
+    monkeypatch.setitem(requirements.TOOLS, "/nonexistent/ipvsadm", "ipvsadm")
+    monkeypatch.setattr(Nginx, "binary", "/nonexistent/nginx")  # a daemon's binary: from labs.daemons
     try:
         requirements.check()
     except LabError as e:
-        assert "sudo apt-get install ipvsadm" in str(e)
+        assert "sudo apt-get install ipvsadm nginx" in str(e)
     else:
         raise AssertionError("a missing program went unnoticed")
 
