@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from labs.analysis import data, summary
-from labs.errors import LabError
+from labs.command import entry
+
+PROG = "python -m labs.analyze"
 
 
 def analyze(folder: Path) -> dict:
@@ -18,16 +20,16 @@ def analyze(folder: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m labs.analyze", description=__doc__.split("\n")[0].strip("`"))
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0].strip("`"))
     p.add_argument("folder", type=Path, help="a run folder under results/ (or results/latest)")
     args = p.parse_args(argv)
-    try:
+
+    def go() -> int:
         result = analyze(args.folder)
-    except LabError as e:
-        print(f"python -m labs.analyze: error: {e}", file=sys.stderr)
-        return 2
-    print(summary.table(result))
-    return 0 if result["verdict"] == "pass" else 1
+        print(summary.table(result))
+        return 0 if result["verdict"] == "pass" else 1
+
+    return entry(PROG, go)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import topologies
-from labs import kernel, requirements, results, run
+from labs import kernel, requirements, results
+from labs.command import guarded
+from labs.session import Progress, topology_params, with_lab
 from labs.errors import LabError
 
 if TYPE_CHECKING:
@@ -42,7 +44,7 @@ def parse_wrk(text: str) -> dict[str, float]:
     return {"rps": float(rate.group(1)), "socket_errors": errors, "non_2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
-def rps_body(seconds: float, lab: "Lab", folder: Path, say: run.Progress) -> bool:
+def rps_body(seconds: float, lab: "Lab", folder: Path, say: Progress) -> bool:
     client = lab.node(lab.spec.client.name)
     targets = {"direct": lab.spec.real_servers[0].ip, "vip": lab.spec.lvs_vips[-1]}
     rounds: dict[str, list[dict[str, float]]] = {k: [] for k in targets}
@@ -76,7 +78,7 @@ def evenness(counts: dict[str, int], servers: list[str]) -> dict[str, float]:
             "cv": round(statistics.pstdev(values) / mean, 3) if mean else 0.0}
 
 
-def spread_body(seconds: float, rate: float, lab: "Lab", folder: Path, say: run.Progress) -> bool:
+def spread_body(seconds: float, rate: float, lab: "Lab", folder: Path, say: Progress) -> bool:
     from labs.experiment import Probe, ProbeSettings
 
     probe = Probe(lab, ProbeSettings(rate=rate), folder)
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def go() -> int:
         module = topologies.load(args.topology)
-        module.spec(args.variant, **run.topology_params(module, args))
+        module.spec(args.variant, **topology_params(module, args))
         requirements.check()
         results.check_writable(args.results)
         if args.what == "rps" and not shutil.which("wrk"):
@@ -125,11 +127,11 @@ def main(argv: list[str] | None = None) -> int:
             return where
         body = (functools.partial(rps_body, args.seconds) if args.what == "rps"
                 else functools.partial(spread_body, args.seconds, args.rate))
-        ok, folder = run.with_lab(args, argv, *where, f"bench-{args.what}", body)
+        ok, folder = with_lab(args, argv, *where, f"bench-{args.what}", body)
         print(f"bench: {folder / 'bench.json'}", flush=True)
         return 0 if ok else 1
 
-    return run.guarded(PROG, go, args.results)
+    return guarded(PROG, go, args.results)
 
 
 if __name__ == "__main__":

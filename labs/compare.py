@@ -13,7 +13,7 @@ from labs.analysis import data
 from labs.analysis.expectations import seconds
 from labs.analysis.summary import render_rows
 from labs.analyze import analyze
-from labs.errors import LabError
+from labs.command import entry
 
 
 def _summary(folder: Path) -> dict[str, Any]:
@@ -63,17 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("run_b", type=Path)
     p.add_argument("--out", type=Path, help="folder for compare.png/.svg (default: RUN_B)")
     args = p.parse_args(argv)
-    try:
-        a, b = _summary(args.run_a), _summary(args.run_b)
-        runs = [(f"{n} {f.resolve().name}", data.load(f)) for n, f in (("A", args.run_a), ("B", args.run_b))]
-    except LabError as e:
-        print(f"python -m labs.compare: error: {e}", file=sys.stderr)
-        return 2
+    return entry("python -m labs.compare", lambda: compare(args.run_a, args.run_b, args.out))
+
+
+def compare(run_a: Path, run_b: Path, out: Path | None) -> int:
+    """Print what changed between two runs and draw their timelines aligned."""
+    a, b = _summary(run_a), _summary(run_b)
+    runs = [(f"{n} {f.resolve().name}", data.load(f)) for n, f in (("A", run_a), ("B", run_b))]
     header = ["phase", "figure", "A", "B", "B-A", "model A", "model B", "verdict A/B"]
-    print(f"A: {a.get('scenario')}@{a.get('target')} ({args.run_a})")
-    print(f"B: {b.get('scenario')}@{b.get('target')} ({args.run_b})")
+    print(f"A: {a.get('scenario')}@{a.get('target')} ({run_a})")
+    print(f"B: {b.get('scenario')}@{b.get('target')} ({run_b})")
     print(render_rows(changes(a, b), header))
-    out = args.out or args.run_b
+    out = out or run_b
     out.mkdir(parents=True, exist_ok=True)
     made = plots.save(plots.aligned(runs), out, "compare")
     print(f"timelines aligned at the fault: {made[0]}")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labs import kaconf
+from labs.command import entry
 from labs.errors import LabError
 from labs.spec import LabSpec
 
@@ -246,25 +247,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variant", default="default", help="with a topology: its variant (e.g. seed)")
     p.add_argument("--address", action="append", default=[], metavar="HOST=IP", help="a host's own address (with files)")
     args = p.parse_args(argv)
-    try:
-        addresses = dict(a.split("=", 1) for a in args.address)
-    except ValueError:
-        print("python -m labs.lint: error: --address takes HOST=IP", file=sys.stderr)
-        return 2
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            import topologies
+    return entry("python -m labs.lint", lambda: lint(args.inputs, args.variant, args.address))
 
-            if len(args.inputs) == 1 and args.inputs[0] in topologies.names():
-                files, known = render_topology(args.inputs[0], args.variant, Path(tmp))
-                addresses = {**known, **addresses}
-            else:
-                files = [Path(i) for i in args.inputs]
-            lab = load_files(files, addresses)
-            findings = check(lab)
-    except LabError as e:
-        print(f"python -m labs.lint: error: {e}", file=sys.stderr)
-        return 2
+
+def lint(inputs: list[str], variant: str, address_args: list[str]) -> int:
+    """Print the findings (exit 1 if any) for config files or one topology."""
+    try:
+        addresses = dict(a.split("=", 1) for a in address_args)
+    except ValueError:
+        raise LabError("--address takes HOST=IP") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        import topologies
+
+        if len(inputs) == 1 and inputs[0] in topologies.names():
+            files, known = render_topology(inputs[0], variant, Path(tmp))
+            addresses = {**known, **addresses}
+        else:
+            files = [Path(i) for i in inputs]
+        lab = load_files(files, addresses)
+        findings = check(lab)
     for f in findings:
         print(f)
     for n in notes(lab):

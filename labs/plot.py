@@ -10,6 +10,7 @@ from pathlib import Path
 from labs import plots, report
 from labs.analysis import data
 from labs.analyze import analyze
+from labs.command import entry
 from labs.errors import LabError
 
 
@@ -29,12 +30,12 @@ def draw(folder: Path, fresh: bool = False) -> list[Path]:
 def draw_suite(folder: Path) -> list[Path]:
     """spread.{png,svg} of a suite folder: each figure over its runs against the model."""
     suite = json.loads((folder / "suite.json").read_text())
-    summaries = []
-    for name in suite["runs"]:
-        path = folder.parent / name / "summary.json"
-        if path.exists():
-            summaries.append(json.loads(path.read_text()))
-    return plots.save(plots.spread(summaries), folder, "spread")
+    paths = [folder.parent / name / "summary.json" for name in suite["runs"]]
+    missing = [str(p.parent) for p in paths if not p.exists()]
+    if missing:  # a spread over fewer runs than the suite had would mislead
+        raise LabError(f"{folder}/suite.json names runs without a summary.json: {', '.join(missing)}; "
+                       "keep the suite folder beside its run folders (python -m labs.analyze RUN writes a summary)")
+    return plots.save(plots.spread([json.loads(p.read_text()) for p in paths]), folder, "spread")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,13 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("folder", type=Path, help="a run folder under results/ (or results/latest), or a suite folder")
     args = p.parse_args(argv)
     t = time.monotonic()
-    try:
+
+    def go() -> int:
         made = draw_suite(args.folder) if (args.folder / "suite.json").exists() else draw(args.folder)
-    except LabError as e:
-        print(f"python -m labs.plot: error: {e}", file=sys.stderr)
-        return 2
-    print(f"drew {len(made)} files in {time.monotonic() - t:.2f} s: {made[-1]}")
-    return 0
+        print(f"drew {len(made)} files in {time.monotonic() - t:.2f} s: {made[-1]}")
+        return 0
+
+    return entry("python -m labs.plot", go)
 
 
 if __name__ == "__main__":

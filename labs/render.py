@@ -20,6 +20,7 @@ from typing import Any
 
 import topologies
 from labs import daemons
+from labs.command import entry
 from labs.daemons.base import Daemon
 from labs.errors import LabError
 from labs.lab import network
@@ -81,19 +82,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variant", default="default")
     p.add_argument("--apply", metavar="HOST", help="this machine is HOST: render its files, configure it, start its daemons")
     args = p.parse_args(argv)
-    try:
-        spec = topologies.load(args.topology).spec(args.variant)
-        if args.apply:
-            if args.apply not in {h.name for h in spec.hosts}:
-                raise LabError(f"unknown host {args.apply!r}; {spec.name} has {', '.join(h.name for h in spec.hosts)}")
-            apply(spec, args.target.resolve(), args.apply)
-        else:
-            target = args.target.resolve()
-            made = render(spec, RunPaths(target, target / "runtime"), [h.name for h in spec.hosts])
-            print(f"rendered {len(made)} daemon configs for {len(spec.hosts)} hosts into {target / 'configs'}")
-    except LabError as e:
-        print(f"python -m labs.render: error: {e}", file=sys.stderr)
-        return 2
+    return entry("python -m labs.render", lambda: render_command(args))
+
+
+def render_command(args: argparse.Namespace) -> int:
+    """Render a topology's configs into a folder, or configure this machine as one host."""
+    spec = topologies.load(args.topology).spec(args.variant)
+    if args.apply:
+        if args.apply not in {h.name for h in spec.hosts}:
+            raise LabError(f"unknown host {args.apply!r}; {spec.name} has {', '.join(h.name for h in spec.hosts)}")
+        apply(spec, args.target.resolve(), args.apply)
+    else:
+        target = args.target.resolve()
+        made = render(spec, RunPaths(target, target / "runtime"), [h.name for h in spec.hosts])
+        print(f"rendered {len(made)} daemon configs for {len(spec.hosts)} hosts into {target / 'configs'}")
     return 0
 
 

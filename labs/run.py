@@ -4,16 +4,15 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import signal
 import sys
-import time
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import scenarios
 import topologies
 from labs import kernel, requirements, results
+from labs.command import guarded
+from labs.session import Progress, topology_params, with_lab
 from labs.lab import resources
 from labs.errors import LabError
 
@@ -73,20 +72,6 @@ def list_all() -> str:
     return "\n".join(lines)
 
 
-class Progress:
-    """Timestamped progress lines, so long bring-ups show where they are."""
-
-    def __init__(self) -> None:
-        self.t0 = time.monotonic()
-
-    def __call__(self, message: str) -> None:
-        print(f"[{time.monotonic() - self.t0:6.1f}s] {message}", flush=True)
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepalived", "link_down", "blackhole",
                      "link_flap", "split_brain", "real_server_down", "persistence")
 
@@ -116,72 +101,6 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
             raise LabError(f"scenario {name} cannot target {target!r}; choose one of {', '.join(module.TARGETS)} (--target)")
         out.append((name, target))
     return out
-
-
-def topology_params(module: ModuleType, args: argparse.Namespace) -> dict[str, int]:
-    """Parameters the command line gives the topology (only those it declares)."""
-    if args.servers is None:
-        return {}
-    if "servers" not in getattr(module, "PARAMETERS", ()):
-        takes = [n for n in topologies.names() if "servers" in getattr(topologies.load(n), "PARAMETERS", ())]
-        raise LabError(f"topology {args.topology} has a fixed set of servers; --servers works with: {', '.join(takes)}")
-    return {"servers": args.servers}
-
-
-def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: str, what: str,
-             body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:
-    """Bring a lab up in a new results folder, run `body`, always tear down."""
-    from labs.lab.lab import Lab
-
-    module = topologies.load(args.topology)
-    params = topology_params(module, args)
-    spec = module.spec(args.variant, **params)
-    if args.variant != "default":
-        what = f"{what}-{args.variant}"
-    folder = results.new_folder(args.results, spec.name, what)
-    say = Progress()
-    say(f"results: {folder}")
-    results.write_run_info(folder, argv, backend, reason, variant=args.variant, topology_params=params, **info)
-    lab = Lab(spec, module.TOPO(args.variant, **params), folder, say)
-    try:
-        try:
-            took = lab.up()
-        except LabError as e:
-            say(f"bring-up failed: {e}")
-            (folder / "status.json").write_text(json.dumps({"converged": False, "error": str(e)}, indent=1))
-            return False, folder
-        say(f"converged {took:.1f} s after the daemons started")
-        results.update_run_info(folder, process_start_s=round(lab.process_start, 4),
-                                keepalived_start_s=round(lab.keepalived_start(), 4), converged_after_s=round(took, 3))
-        return body(lab, folder, say), folder
-    except Exception as e:  # a scenario's (or our) bug: keep the run's files, say it in one line
-        where = results.save_traceback(folder)
-        say(f"{what} failed: {type(e).__name__}: {e} (traceback: {where})")
-        return False, folder
-    finally:
-        interrupted = _teardown(lab, say)
-        results.finish(folder)
-        if interrupted:
-            raise KeyboardInterrupt
-
-
-def _teardown(lab: "Lab", say: Progress) -> bool:
-    """Tear down with Ctrl-C held back (a half-done teardown leaves debris); True if one came."""
-    pressed: list[int] = []
-
-    def hold(signum: int, frame: object) -> None:
-        if not pressed:
-            print("Ctrl-C: finishing the teardown first", flush=True)
-        pressed.append(signum)
-
-    previous = signal.signal(signal.SIGINT, hold)
-    try:
-        say("tearing down")
-        lab.down()
-        say("torn down")
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return bool(pressed)
 
 
 def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
@@ -289,24 +208,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_native(args, argv, *where)
 
     return guarded(PROG, go, args.results)
-
-
-def guarded(prog: str, go: Callable[[], int], results_root: Path) -> int:
-    """Every lab command's exits: one line for a LabError (2), Ctrl-C (130), SIGTERM
-    (143, tearing down on the way), a bug (1, its traceback kept under `results_root`)."""
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        return go()
-    except LabError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as e:  # a bug: one line for the user, the traceback kept for the report
-        where = results.save_traceback(results_root, time.strftime("error-%Y%m%dT%H%M%SZ.txt", time.gmtime()))
-        print(f"{prog}: error: {type(e).__name__}: {e} (a bug; traceback: {where})", file=sys.stderr)
-        return 1
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ def _lab_problem() -> str | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "root: needs root on the host kernel (namespaces, mounts)")
     try:
         requirements.check()
     except LabError as e:

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from lab.helpers import REPO, RUN_TIMEOUT, command, leftovers, load
+from labs.analysis.expectations import LATENCY
 from topologies import dual_master
 
 pytestmark = pytest.mark.lab
@@ -39,6 +40,9 @@ def test_soak_stop_keepalived(tmp_path):
         assert len({u[key] for u in settled}) == 1, f"{key} changed from run to run: {usage}"
     assert settled[-1]["rss_kib"] - settled[0]["rss_kib"] <= RSS_GROWTH_KIB_PER_RUN * (RUNS - 2), usage
     (figure,) = [s for s in report["spread"] if s["phase"] == "inject" and "lvs1->lvs2" in s["what"]]
-    assert figure["measured_s"]["n"] == RUNS and figure["measured_s"]["min"] <= figure["measured_s"]["max"]
+    assert figure["measured_s"]["n"] == RUNS and figure["verdicts"] == {"pass": RUNS}
+    # The same failover measured RUNS times: the runs may differ by no more than the model's
+    # latency allowance, its stated uncertainty of one observation (measured: 0.693-0.712 s).
+    assert figure["measured_s"]["max"] - figure["measured_s"]["min"] <= LATENCY, figure
     assert "spread over" in p.stdout and "resources after each run" in p.stdout
     assert leftovers([h.name for h in dual_master.spec().hosts]) == []

@@ -72,3 +72,27 @@ def probes(results: Path, start: float, end: float, outcome) -> None:
 
 def healthy(vip: str, source: str, t: float):
     return ("server1" if source.endswith((".1", "1", "3", "5", "7")) else "server2"), 200, ""
+
+
+VIP1 = "192.168.56.131"
+
+
+def restarted(t: float, host: str) -> dict:
+    """The first notification of a restarted keepalived (it starts in BACKUP)."""
+    return {"t": T0 + t, "kind": "vrrp", "host": host, "instance": "VI_1", "state": "BACKUP", "priority": 100}
+
+
+def graceful_lvs1(vip_up: float, heal_up: float | None = 3.9):
+    rows = [*converged(), fault(0, "inject"), addr(0.01, "lvs1", "del", VIP1), addr(vip_up, "lvs2", "add", VIP1),
+            fault(10, "heal"), restarted(10.2, "lvs1")]
+    if heal_up is not None:
+        rows += [addr(10 + heal_up, "lvs1", "add", VIP1), addr(10 + heal_up, "lvs2", "del", VIP1)]
+    return rows
+
+
+def outage_until(end: float):
+    def outcome(vip, source, t):
+        if vip == VIP1 and 0 <= t < end:
+            return "", None, "timeout"
+        return healthy(vip, source, t)
+    return outcome

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import REPO
 from labs.analysis import data, summary
-from unit.analysis_fixture import T0, addr, converged, events, fault, folder, healthy, probes
+from unit.analysis_fixture import (T0, addr, converged, events, fault, folder, graceful_lvs1, healthy, outage_until,
+                                   probes)
 
 VIP1 = "192.168.56.131"
 VIP_SERVER1 = "192.168.56.111"
@@ -29,27 +30,6 @@ def control(phase: dict) -> list[dict]:
 def clients_of(phase: dict, vip: str) -> dict:
     (e,) = [e for e in phase["expectations"] if e["kind"] == "clients" and e["vip"] == vip]
     return e
-
-
-def restarted(t: float, host: str) -> dict:
-    """The first notification of a restarted keepalived (it starts in BACKUP)."""
-    return {"t": T0 + t, "kind": "vrrp", "host": host, "instance": "VI_1", "state": "BACKUP", "priority": 100}
-
-
-def graceful_lvs1(vip_up: float, heal_up: float | None = 3.9):
-    rows = [*converged(), fault(0, "inject"), addr(0.01, "lvs1", "del", VIP1), addr(vip_up, "lvs2", "add", VIP1),
-            fault(10, "heal"), restarted(10.2, "lvs1")]
-    if heal_up is not None:
-        rows += [addr(10 + heal_up, "lvs1", "add", VIP1), addr(10 + heal_up, "lvs2", "del", VIP1)]
-    return rows
-
-
-def outage_until(end: float):
-    def outcome(vip, source, t):
-        if vip == VIP1 and 0 <= t < end:
-            return "", None, "timeout"
-        return healthy(vip, source, t)
-    return outcome
 
 
 def test_graceful_stop_inside_the_model(tmp_path):

@@ -13,8 +13,7 @@ from conftest import REPO
 from labs import plots
 from labs.analysis import data
 from labs.analyze import analyze
-from unit.analysis_fixture import T0, events, folder, probes
-from unit.test_analysis import graceful_lvs1, outage_until
+from unit.analysis_fixture import T0, events, folder, graceful_lvs1, outage_until, probes
 
 VIP1 = "192.168.56.131"
 
@@ -122,7 +121,8 @@ def test_spread_plot_of_a_suite(tmp_path):
     a, b = two_runs(tmp_path)
     suite = a.parent.parent / "suite"
     suite.mkdir()
-    (suite / "suite.json").write_text(json.dumps({"runs": [f"../{a.parent.name}/{a.name}", f"../{b.parent.name}/{b.name}"]}))
+    # as labs.run writes it: run folders named relative to the suite folder's parent
+    (suite / "suite.json").write_text(json.dumps({"runs": [f"{a.parent.name}/{a.name}", f"{b.parent.name}/{b.name}"]}))
     summaries = [json.loads((f / "summary.json").read_text()) for f in (a, b)]
     fig = plots.spread(summaries)
     ax = fig.axes[0]
@@ -135,4 +135,8 @@ def test_spread_plot_of_a_suite(tmp_path):
     plots.plt.close(fig)
     p = subprocess.run([sys.executable, "-m", "labs.plot", str(suite)], cwd=REPO, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    assert (suite / "spread.png").exists()
+    svg = (suite / "spread.svg").read_text()
+    assert "n=2" in svg and "spread over 2 runs" in svg  # both runs drawn, not an empty figure
+    shutil.rmtree(b)
+    p = subprocess.run([sys.executable, "-m", "labs.plot", str(suite)], cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 2 and "names runs without a summary.json" in p.stderr and p.stderr.count("\n") == 1
