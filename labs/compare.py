@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from labs import plots
+from labs import plots, tables
 from labs.analysis import data
 from labs.analysis.expectations import seconds
-from labs.analysis.summary import render_rows
 from labs.analyze import analyze
 from labs.command import entry
 
@@ -73,7 +72,7 @@ def compare(run_a: Path, run_b: Path, out: Path | None) -> int:
     header = ["phase", "figure", "A", "B", "B-A", "model A", "model B", "verdict A/B"]
     print(f"A: {a.get('scenario')}@{a.get('target')} ({run_a})")
     print(f"B: {b.get('scenario')}@{b.get('target')} ({run_b})")
-    print(render_rows(changes(a, b), header))
+    print(tables.render(header, changes(a, b)))
     out = out or run_b
     out.mkdir(parents=True, exist_ok=True)
     made = plots.save(plots.aligned(runs), out, "compare")

@@ -2,14 +2,9 @@
 from __future__ import annotations
 
 from labs.lab.converge import Snapshot
+from labs.tables import render as _table
 from labs.lab.network import host_addresses
 from labs.spec import LabSpec
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows])
 
 
 def render(spec: LabSpec, snap: Snapshot) -> str:

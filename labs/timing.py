@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from labs.spec import LabSpec, Timers
 
-# Starting ~10 daemons and their helper processes: ~0.3-0.4 s each under User-mode Linux
-# (docs/design-notes.md), a few ms natively. A fixed allowance on top of the VRRP floor.
+# Starting ~10 daemons and their helper processes: a process start costs ~0.09 s under
+# User-mode Linux (run.json's process_start_s), a daemon with its first work ~0.3-0.5 s,
+# a few ms natively (docs/design-notes.md). A fixed allowance on top of the VRRP floor.
 START_ALLOWANCE = 10.0
 
 
@@ -30,14 +31,16 @@ def startup_floor(spec: LabSpec) -> float:
     return max(master_down_interval(i.priority(i.master), t.advert_int, t.vrrp_version) for i in instances)
 
 
+def checker_detect(connect_timeout: float, retry: int, delay_before_retry: float) -> float:
+    """TCP_CHECK giving up on a silent real server once its check has started: (retry + 1)
+    connects of connect_timeout each, with delay_before_retry between them."""
+    return (retry + 1) * connect_timeout + retry * delay_before_retry
+
+
 def checker_cycle(timers: Timers) -> float:
-    """Worst case for TCP_CHECK to decide about a real server: wait a delay_loop, then
-    (retry + 1) connects of connect_timeout each with delay_before_retry between them."""
-    return (
-        timers.delay_loop
-        + (timers.retry + 1) * timers.connect_timeout
-        + timers.retry * timers.delay_before_retry
-    )
+    """Worst case for TCP_CHECK to decide about a real server: wait a delay_loop (until
+    the next check starts), then `checker_detect`."""
+    return timers.delay_loop + checker_detect(timers.connect_timeout, timers.retry, timers.delay_before_retry)
 
 
 def convergence_bound(spec: LabSpec) -> float:

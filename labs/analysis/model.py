@@ -8,7 +8,7 @@ Tolerance = LATENCY + what the path must start. LATENCY (0.25 s) covers signal d
 keepalived's event loop, the netlink/FIFO reader waking up and the probe's grid (UML's
 VRRP timing was measured accurate to ~0.15 s, docs/design-notes.md). Starting things is measured in the run
 itself (run.json): `process_start_s`, the median cost of starting a process in a lab host
-(~1 ms natively, ~0.05 s under UML for a small one), times the processes a path starts
+(~1 ms natively, ~0.09 s under UML for a small one), times the processes a path starts
 (the check script runs ~10: sh, cat, grep, nginx, sleep, ...); and `keepalived_start_s`,
 the longest time any keepalived took at bring-up from exec to its first VRRP notification
 (~0.5 s under UML), reported for reference: a path that restarts keepalived is timed
@@ -159,7 +159,7 @@ class Model:
         delay_loop; it and its retries each wait connect_timeout, with delay_before_retry
         between them, before the checker removes it."""
         c = self.checker
-        detect = (c["retry"] + 1) * c["connect_timeout"] + c["retry"] * c["delay_before_retry"]
+        detect = timing.checker_detect(c["connect_timeout"], int(c["retry"]), c["delay_before_retry"])
         return Window(detect, c["delay_loop"] + detect + self.tolerance(0),
                       f"TCP_CHECK: within delay_loop {c['delay_loop']:g} s, then {c['retry'] + 1} connects of "
                       f"{c['connect_timeout']:g} s with {c['delay_before_retry']:g} s between = {detect:g} s")

@@ -6,28 +6,21 @@ import math
 from collections import Counter, defaultdict
 from typing import Any, Sequence
 
-from labs.analysis import expectations
-from labs.analysis.summary import client_cells, render_rows
+from labs import tables
+from labs.analysis import summary
 
 
 def rows(summaries: Sequence[dict[str, Any]]) -> list[list[str]]:
-    """One row per expectation of every run: scenario, phase, what, model window, measured,
-    and for a client expectation its own VIP's failed/sent and error window; the verdict."""
+    """Every run's rows (as in its own table); a run with no phase (bring-up failed) gets one."""
     out = []
     for s in summaries:
-        name = f"{s['scenario']}@{s['target']}"
-        if not s.get("phases"):
-            out.append([name, "-", "-", "-", "-", "-", "-", s["verdict"]])
-        for p in s.get("phases", []):
-            for e in p["expectations"]:
-                window, measured = expectations.cells(e)
-                c = p["clients"].get(e.get("vip", "")) if e["kind"] == "clients" else None
-                out.append([name, p["phase"], e["what"], window, measured, *(client_cells(c) if c else ["", ""]), e["verdict"]])
+        failed_bring_up = [f"{s['scenario']}@{s['target']}", "-", "-", "-", "-", "-", "-", s["verdict"]]
+        out += summary.rows(s) if s.get("phases") else [failed_bring_up]
     return out
 
 
 def table(summaries: Sequence[dict[str, Any]]) -> str:
-    return render_rows(rows(summaries))
+    return summary.render_rows(rows(summaries))
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -71,4 +64,4 @@ def repeat_table(stats: Sequence[dict[str, Any]]) -> str:
             v = st[fig]
             body.append([f"{st['scenario']}@{st['target']}", st["phase"], st["what"], verdicts, fig, str(v["n"]),
                          *(f"{v[k]:.3f}" if fig != "failed_requests" else f"{v[k]:g}" for k in ("min", "median", "p95", "max"))])
-    return render_rows(body, head)
+    return tables.render(head, body)

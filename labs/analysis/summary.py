@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from labs import tables
 from labs.analysis import clients, expectations, model
 from labs.analysis.data import Run
 from labs.analysis.expectations import Expectation, Phase
@@ -109,7 +110,5 @@ def rows(summary: dict[str, Any]) -> list[list[str]]:
     return out
 
 
-def render_rows(table_rows: list[list[str]], header: list[str] = HEADER) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *table_rows]) for i in range(len(header))]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*r) for r in table_rows)])
+def render_rows(table_rows: list[list[str]]) -> str:
+    return tables.render(HEADER, table_rows)

@@ -9,17 +9,28 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import Protocol, Sequence
 
-from labs.daemons.base import tail
+from labs.daemons.base import Daemon, Node, tail
 from labs.errors import LabError
+from labs.events import EventLog
 from labs.lab import inspect
-from labs.spec import VrrpInstance
-
-if TYPE_CHECKING:
-    from labs.lab.lab import Lab
+from labs.spec import LabSpec, VrrpInstance
 
 POLL = 0.3
+
+
+class Lab(Protocol):
+    """What convergence needs of a running lab (labs.lab.lab.Lab is one): this module
+    does not import the lab, so the two do not depend on each other."""
+
+    spec: LabSpec
+    events: EventLog | None
+    started: list[Daemon]
+
+    def running(self) -> dict[str, dict[str, bool]]: ...
+
+    def node(self, name: str) -> Node: ...
 
 
 @dataclass
@@ -37,7 +48,7 @@ class Snapshot:
         }
 
 
-def take(lab: "Lab", with_http: bool = True, with_ipvs: bool = True) -> Snapshot:
+def take(lab: Lab, with_http: bool = True, with_ipvs: bool = True) -> Snapshot:
     spec = lab.spec
     snap = Snapshot(running=lab.running())
     vips = [i.vip for i in (*spec.director_instances, *spec.server_instances)]
@@ -60,7 +71,7 @@ def take(lab: "Lab", with_http: bool = True, with_ipvs: bool = True) -> Snapshot
     return snap
 
 
-def problems(lab: "Lab", snap: Snapshot, only: Sequence[VrrpInstance] | None = None) -> list[str]:
+def problems(lab: Lab, snap: Snapshot, only: Sequence[VrrpInstance] | None = None) -> list[str]:
     """Every way `snap` differs from what the configuration intends (empty: converged).
     With `only`, just those instances' VIP placement (a tier that is up before the rest)."""
     spec = lab.spec
@@ -88,7 +99,7 @@ def problems(lab: "Lab", snap: Snapshot, only: Sequence[VrrpInstance] | None = N
     return found
 
 
-def wait(lab: "Lab", t0: float, bound: float, only: Sequence[VrrpInstance] | None = None,
+def wait(lab: Lab, t0: float, bound: float, only: Sequence[VrrpInstance] | None = None,
          with_http: bool = True) -> None:
     """Poll until converged; past `bound` seconds after `t0`, fail with what is wrong.
     `with_http=False` checks the control plane only: with persistence and clients that

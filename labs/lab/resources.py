@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from labs import tables
 from labs.lab import netns
 
 PROC = Path("/proc")
@@ -98,6 +99,5 @@ class Accounting:
 def table(usage: list[dict[str, int]]) -> str:
     """What each run left held once torn down; a leak shows as a column that grows."""
     cols = ("namespaces", "processes", "fds", "mounts", "rss_kib")
-    lines = ["resources after each run: " + " ".join(f"{c:>10}" for c in ("run", *cols))]
-    lines += [" " * 26 + " ".join(f"{v:>10}" for v in (n, *(u[c] for c in cols))) for n, u in enumerate(usage, 1)]
-    return "\n".join(lines)
+    return "resources after each run:\n" + tables.render(("run", *cols), [(n, *(u[c] for c in cols))
+                                                                          for n, u in enumerate(usage, 1)])
