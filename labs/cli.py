@@ -33,7 +33,7 @@ class LabCLI(CLI):
 
     def do_status(self, _line: str) -> None:
         "Hosts, VRRP states, VIP holders, IPVS tables and HTTP answers (as --check prints)."
-        print(status.render(self.lab.spec, converge.take(self.lab)), flush=True)
+        print(status.text(self.lab.spec, converge.take(self.lab)), flush=True)
 
     def do_fail(self, line: str) -> None:
         "fail SCENARIO [HOST]: inject a scenario's fault (see --list); `heal` undoes it."

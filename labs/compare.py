@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from labs import plots, tables
+from labs import charts, tables
 from labs.analysis import data
 from labs.analysis.expectations import seconds
 from labs.analyze import analyze
@@ -75,7 +75,7 @@ def compare(run_a: Path, run_b: Path, out: Path | None) -> int:
     print(tables.render(header, changes(a, b)))
     out = out or run_b
     out.mkdir(parents=True, exist_ok=True)
-    made = plots.save(plots.aligned(runs), out, "compare")
+    made = charts.save(charts.aligned(runs), out, "compare")
     print(f"timelines aligned at the fault: {made[0]}")
     return 0
 

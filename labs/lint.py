@@ -40,7 +40,9 @@ class Finding:
 
 
 @dataclass
-class Host:
+class ConfigHost:
+    """One host's keepalived config as the linter reads it (not a running lab host)."""
+
     name: str
     path: Path
     conf: kaconf.Block
@@ -61,8 +63,10 @@ class Member:
 
 
 @dataclass
-class Lab:
-    hosts: dict[str, Host] = field(default_factory=dict)
+class ConfigSet:
+    """The configs of a whole lab, linted together (VRIDs and router_ids span hosts)."""
+
+    hosts: dict[str, ConfigHost] = field(default_factory=dict)
 
     def members(self) -> list[Member]:
         out = []
@@ -81,8 +85,8 @@ def _get(block: kaconf.Block, key: str, default: str = "?") -> str:
     return found[0].args[0] if found and found[0].args else default
 
 
-def load_files(paths: list[Path], addresses: dict[str, str]) -> Lab:
-    lab = Lab()
+def load_files(paths: list[Path], addresses: dict[str, str]) -> ConfigSet:
+    lab = ConfigSet()
     for path in paths:
         if not path.is_file():
             raise LabError(f"{path}: no such file; pass keepalived configs (one per host) or a topology name")
@@ -97,11 +101,11 @@ def load_files(paths: list[Path], addresses: dict[str, str]) -> Lab:
         sysctl = None
         if sysctl_file.exists():
             sysctl = dict(re.findall(r"^\s*([\w.]+)\s*=\s*(\S+)", sysctl_file.read_text(), re.M))
-        lab.hosts[name] = Host(name, path, conf, sysctl, addresses.get(name))
+        lab.hosts[name] = ConfigHost(name, path, conf, sysctl, addresses.get(name))
     return lab
 
 
-def check(lab: Lab) -> list[Finding]:
+def check(lab: ConfigSet) -> list[Finding]:
     members = lab.members()
     found: list[Finding] = []
     groups: dict[tuple[str, str, frozenset[str]], list[Member]] = defaultdict(list)
@@ -141,7 +145,7 @@ def check(lab: Lab) -> list[Finding]:
     return found
 
 
-def _weights(lab: Lab, label: str, ms: list[Member]) -> list[Finding]:
+def _weights(lab: ConfigSet, label: str, ms: list[Member]) -> list[Finding]:
     """A failing track_script on the top host must leave it below the best other host."""
     if len(ms) < 2:
         return []
@@ -163,7 +167,7 @@ def _weights(lab: Lab, label: str, ms: list[Member]) -> list[Finding]:
     return out
 
 
-def _unknown_keywords(lab: Lab) -> list[Finding]:
+def _unknown_keywords(lab: ConfigSet) -> list[Finding]:
     out = []
     for h in lab.hosts.values():
         p = subprocess.run([KEEPALIVED, "--config-test", "-f", str(h.path)], capture_output=True, text=True)
@@ -173,7 +177,7 @@ def _unknown_keywords(lab: Lab) -> list[Finding]:
     return out
 
 
-def _dr_arp(lab: Lab, members: list[Member]) -> list[Finding]:
+def _dr_arp(lab: ConfigSet, members: list[Member]) -> list[Finding]:
     """Hosts that hold a DR real server's address must not answer ARP for the LVS VIPs."""
     reals, vips = set(), set()
     for h in lab.hosts.values():
@@ -196,7 +200,7 @@ def _dr_arp(lab: Lab, members: list[Member]) -> list[Finding]:
     return out
 
 
-def _vip_collisions(lab: Lab, members: list[Member]) -> list[Finding]:
+def _vip_collisions(lab: ConfigSet, members: list[Member]) -> list[Finding]:
     owners = {h.address: h.name for h in lab.hosts.values() if h.address}
     out = []
     for m in members:
@@ -206,7 +210,7 @@ def _vip_collisions(lab: Lab, members: list[Member]) -> list[Finding]:
     return sorted(set(out), key=str)
 
 
-def notes(lab: Lab) -> list[str]:
+def notes(lab: ConfigSet) -> list[str]:
     """Choices worth knowing that are not errors (the corrected lab keeps them on purpose)."""
     out = []
     for h in lab.hosts.values():

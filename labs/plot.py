@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from labs import plots, report
+from labs import charts, report
 from labs.analysis import data
 from labs.analyze import analyze
 from labs.command import entry
@@ -20,10 +20,10 @@ def draw(folder: Path, fresh: bool = False) -> list[Path]:
     run = data.load(folder)
     summary_file = folder / "summary.json"
     summary = analyze(folder) if fresh or not summary_file.exists() else json.loads(summary_file.read_text())
-    made = plots.save(plots.timeline(run, summary), folder, "timeline")
-    made += plots.save(plots.distribution(summary), folder, "distribution")
+    made = charts.save(charts.timeline(run, summary), folder, "timeline")
+    made += charts.save(charts.distribution(summary), folder, "distribution")
     page = folder / "report.html"
-    page.write_text(report.render(folder, summary, [p for p in made if p.suffix == ".png"]))
+    page.write_text(report.page(folder, summary, [p for p in made if p.suffix == ".png"]))
     return [*made, page]
 
 
@@ -35,7 +35,7 @@ def draw_suite(folder: Path) -> list[Path]:
     if missing:  # a spread over fewer runs than the suite had would mislead
         raise LabError(f"{folder}/suite.json names runs without a summary.json: {', '.join(missing)}; "
                        "keep the suite folder beside its run folders (python -m labs.analyze RUN writes a summary)")
-    return plots.save(plots.spread([json.loads(p.read_text()) for p in paths]), folder, "spread")
+    return charts.save(charts.spread([json.loads(p.read_text()) for p in paths]), folder, "spread")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ def _img(path: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def render(folder: Path, summary: dict[str, Any], images: list[Path]) -> str:
+def page(folder: Path, summary: dict[str, Any], images: list[Path]) -> str:
     info = json.loads((folder / "run.json").read_text())
     configs = "".join(
         f"<details><summary>{html.escape(str(p.relative_to(folder)))}</summary><pre>{html.escape(p.read_text())}</pre></details>"

@@ -109,7 +109,7 @@ def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
 
     snap = converge.take(lab)
     ok = not converge.problems(lab, snap)
-    print(status.render(lab.spec, snap), flush=True)
+    print(status.text(lab.spec, snap), flush=True)
     (folder / "status.json").write_text(
         json.dumps({"converged": ok, "converged_after": lab.converged_after, **snap.to_json()}, indent=1)
     )

@@ -7,7 +7,7 @@ from labs.lab.network import host_addresses
 from labs.spec import LabSpec
 
 
-def render(spec: LabSpec, snap: Snapshot) -> str:
+def text(spec: LabSpec, snap: Snapshot) -> str:
     parts = []
     parts.append(_table(
         ["host", "role", "addresses", "daemons"],

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import REPO
-from labs import plots
+from labs import charts
 from labs.analysis import data
 from labs.analyze import analyze
 from unit.analysis_fixture import T0, events, folder, graceful_lvs1, outage_until, probes
@@ -30,7 +30,7 @@ def run_folder(tmp_path):
 def test_timeline_draws_every_probe_the_outage_and_the_model(run_folder):
     run = data.load(run_folder)
     s = json.loads((run_folder / "summary.json").read_text())
-    fig = plots.timeline(run, s)
+    fig = charts.timeline(run, s)
     lanes = [ax for ax in fig.axes if ax.get_ylabel()]
     assert [ax.get_ylabel() for ax in lanes] == ["192.168.56.131", "192.168.56.132"]
     lane = lanes[0]
@@ -41,18 +41,16 @@ def test_timeline_draws_every_probe_the_outage_and_the_model(run_folder):
     assert " model 0.69-0.94 s" in texts
     assert any(t.startswith(" 192.168.56.131 lvs1->lvs2: 0.70 s") for t in texts)
     assert "stop_keepalived on lvs1: PASS" == fig._suptitle.get_text()
-    plots.plt.close(fig)
 
 
 def test_distribution_counts_match_the_summary(run_folder):
     s = json.loads((run_folder / "summary.json").read_text())
-    fig = plots.distribution(s)
+    fig = charts.distribution(s)
     top = fig.axes[0]
     heights = sorted(int(b.get_height()) for b in top.patches)
     want = sorted(n for p in ("before", "inject", "heal") for v in s["distribution"][p]["by_vip"].values()
                   for n in v.values())
     assert [h for h in heights if h] == want
-    plots.plt.close(fig)
 
 
 def test_plot_command_writes_a_self_contained_report(run_folder):
@@ -124,7 +122,7 @@ def test_spread_plot_of_a_suite(tmp_path):
     # as labs.run writes it: run folders named relative to the suite folder's parent
     (suite / "suite.json").write_text(json.dumps({"runs": [f"{a.parent.name}/{a.name}", f"{b.parent.name}/{b.name}"]}))
     summaries = [json.loads((f / "summary.json").read_text()) for f in (a, b)]
-    fig = plots.spread(summaries)
+    fig = charts.spread(summaries)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0] == "stop_keepalived@lvs1 inject: 192.168.56.131 lvs1->lvs2"
@@ -132,7 +130,6 @@ def test_spread_plot_of_a_suite(tmp_path):
     assert "stop_keepalived@lvs1 inject: 192.168.56.131 clients whole again" in labels
     dots = sorted(x for c in ax.collections for x, y in c.get_offsets() if y == 0)
     assert dots == pytest.approx([0.70, 0.85])
-    plots.plt.close(fig)
     p = subprocess.run([sys.executable, "-m", "labs.plot", str(suite)], cwd=REPO, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     svg = (suite / "spread.svg").read_text()

@@ -1,4 +1,5 @@
-"""Convergence timeline and distribution charts of one run, drawn from its files alone.
+"""Convergence timeline and distribution charts of one run, drawn from its files alone
+(matplotlib's object API: no pyplot state, no backend switched at import).
 
 Made to be read on a projector: one lane per VIP, every probe a tick at its send time
 coloured by the server that answered (failures in red), the fault and healing as black
@@ -11,13 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from labs.analysis.data import Run  # noqa: E402
+from labs.analysis.data import Run
 
 SERVER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f"]
 FAILED = "#d62728"
@@ -40,7 +37,8 @@ def timeline(run: Run, summary: dict[str, Any]) -> Figure:
     moved = [e["vip"] for p in summary.get("phases", []) for e in p["expectations"] if e.get("vip")]
     lanes = probed + sorted(set(moved) - set(probed))
     servers = _servers(run)
-    fig, axes = plt.subplots(len(lanes) or 1, 1, figsize=(14, 1.9 * max(len(lanes), 1) + 1.2), sharex=True, squeeze=False)
+    fig = Figure(figsize=(14, 1.9 * max(len(lanes), 1) + 1.2))
+    axes = fig.subplots(len(lanes) or 1, 1, sharex=True, squeeze=False)
     fig.suptitle(f"{summary.get('scenario')} on {summary.get('target')}: {summary.get('verdict', '?').upper()}", fontsize=15)
     for ax, vip in zip(axes[:, 0], lanes):
         mine = [r for r in run.requests if r.vip == vip]
@@ -144,7 +142,8 @@ def distribution(summary: dict[str, Any]) -> Figure:
     vips = sorted({v for p in periods for v in dist[p]["by_vip"]})
     sources = sorted({s for p in periods for s in dist[p]["by_source"]}, key=lambda a: [int(x) for x in a.split(".")])
     servers = sorted({srv for p in periods for d in dist[p]["by_vip"].values() for srv in d})
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(14, 8))
+    fig = Figure(figsize=(14, 8))
+    top, bottom = fig.subplots(2, 1)
     fig.suptitle(f"where requests went: {summary.get('scenario')} on {summary.get('target')}", fontsize=15)
     _grouped(top, [(f"{v}\n{p}", dist[p]["by_vip"].get(v, {})) for v in vips for p in periods], servers)
     top.set_title("per LVS VIP, before / during the fault / after healing")
@@ -170,7 +169,6 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
     paths = [folder / f"{name}.png", folder / f"{name}.svg"]
     fig.savefig(paths[0], dpi=110)
     fig.savefig(paths[1])
-    plt.close(fig)
     return paths
 
 
@@ -189,7 +187,8 @@ def spread(summaries: list[dict[str, Any]]) -> Figure:
                 if e.get("model"):
                     row["lo"] = min(row["lo"], e["model"]["earliest_s"])
                     row["hi"] = max(row["hi"], e["model"]["latest_s"])
-    fig, ax = plt.subplots(figsize=(14, 1.0 + 0.6 * max(len(rows), 1)))
+    fig = Figure(figsize=(14, 1.0 + 0.6 * max(len(rows), 1)))
+    ax = fig.subplots()
     for y, (key, row) in enumerate(rows.items()):
         if row["hi"]:
             ax.barh(y, row["hi"] - row["lo"], left=row["lo"], height=0.6, color="#2ca02c", alpha=0.3)
@@ -208,7 +207,8 @@ def spread(summaries: list[dict[str, Any]]) -> Figure:
 def aligned(runs: list[tuple[str, Run]]) -> Figure:
     """Timelines of several runs, each aligned at its first fault, one band per run."""
     vips = sorted({r.vip for _, run in runs for r in run.requests})
-    fig, axes = plt.subplots(len(vips) or 1, 1, figsize=(14, 2.4 * max(len(vips), 1) + 1), sharex=True, squeeze=False)
+    fig = Figure(figsize=(14, 2.4 * max(len(vips), 1) + 1))
+    axes = fig.subplots(len(vips) or 1, 1, sharex=True, squeeze=False)
     for ax, vip in zip(axes[:, 0], vips):
         for n, (label, run) in enumerate(runs):
             faults = run.of_kind("fault")
