@@ -60,7 +60,7 @@ def rps_body(seconds: float, lab: "Lab", folder: Path, say: Progress) -> bool:
     return all(r["socket_errors"] == 0 and r["non_2xx"] == 0 for v in rounds.values() for r in v)
 
 
-def distribution(probes: Path) -> dict[str, dict[str, int]]:
+def answers_per_server(probes: Path) -> dict[str, dict[str, int]]:
     """Answered requests per VIP per real server, from a probes.csv."""
     counts: dict[str, Counter[str]] = {}
     with open(probes, newline="") as fh:
@@ -79,15 +79,15 @@ def evenness(counts: dict[str, int], servers: list[str]) -> dict[str, float]:
 
 
 def spread_body(seconds: float, rate: float, lab: "Lab", folder: Path, say: Progress) -> bool:
-    from labs.experiment import Probe, ProbeSettings
+    from labs.experiment import ProbeProcess, ProbeSettings
 
-    probe = Probe(lab, ProbeSettings(rate=rate), folder)
+    probe = ProbeProcess(lab, ProbeSettings(rate=rate), folder)
     say(f"probing both VIPs at {rate:g}/s for {seconds:g} s")
     probe.start(seconds + 60)
     time.sleep(seconds)
     probe.stop()
     servers = [h.name for h in lab.spec.real_servers]
-    counts = distribution(folder / "probes.csv")
+    counts = answers_per_server(folder / "probes.csv")
     report = {"servers": len(servers), "seconds": seconds, "rate": rate,
               "lb_algo": {vs.vip: vs.lb_algo for vs in lab.spec.virtual_servers}, "counts": counts,
               "evenness": {vip: evenness(c, servers) for vip, c in counts.items()}}

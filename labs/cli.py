@@ -11,7 +11,7 @@ from mininet.log import setLogLevel
 import scenarios
 from labs import status
 from labs.errors import LabError
-from labs.experiment import Probe, ProbeSettings
+from labs.experiment import ProbeProcess, ProbeSettings, act
 from labs.lab import converge
 from labs.lab.lab import Lab
 
@@ -27,9 +27,18 @@ class LabCLI(CLI):
         self.lab = lab
         self.settings = settings
         self.active: tuple[ModuleType, str] | None = None
+        self.probe: ProbeProcess | None = None
         setLogLevel("output")  # Mininet's CLI prints node output at this level
         assert lab.net is not None
-        super().__init__(lab.net, **kwargs)
+        try:
+            super().__init__(lab.net, **kwargs)  # Mininet's CLI runs its loop here
+        finally:
+            self.stop_probe()
+
+    def stop_probe(self) -> None:
+        if self.probe is not None:
+            self.probe.stop()
+            self.probe = None
 
     def do_status(self, _line: str) -> None:
         "Hosts, VRRP states, VIP holders, IPVS tables and HTTP answers (as --check prints)."
@@ -53,10 +62,10 @@ class LabCLI(CLI):
         if self.active:
             print(f"{self.active[0].__name__.split('.')[-1]} is still injected; `heal` first")
             return
-        if getattr(module, "NEEDS_PROBE", False) and self.lab.probe is None:
+        if getattr(module, "NEEDS_PROBE", False) and self.probe is None:
             print("this scenario changes the probe: `probe start` first")
             return
-        module.inject(self.lab, target)
+        act(module, "inject", self.lab, target, self.probe)
         self.active = (module, target)
         print(f"injected {words[0]} on {target}; `status` to look, `heal` to undo", flush=True)
 
@@ -67,25 +76,24 @@ class LabCLI(CLI):
             return
         module, target = self.active
         if module.heal is not None:
-            module.heal(self.lab, target)
+            act(module, "heal", self.lab, target, self.probe)
         self.active = None
         print(f"healed {module.__name__.split('.')[-1]} on {target}", flush=True)
 
     def do_probe(self, line: str) -> None:
         "probe start|stop: HTTP probes from the client to every LVS VIP (probes.csv)."
         if line.strip() == "start":
-            if self.lab.probe is not None:
+            if self.probe is not None:
                 print("the probe is already running")
                 return
-            self.lab.probe = Probe(self.lab, self.settings, self.lab.paths.results)
-            self.lab.probe.start(PROBE_MAX_S)
+            self.probe = ProbeProcess(self.lab, self.settings, self.lab.paths.results)
+            self.probe.start(PROBE_MAX_S)
             print(f"probing {', '.join(self.lab.spec.lvs_vips)} at {self.settings.rate:g}/s each", flush=True)
         elif line.strip() == "stop":
-            if self.lab.probe is None:
+            if self.probe is None:
                 print("the probe is not running")
                 return
-            self.lab.probe.stop()
-            self.lab.probe = None
+            self.stop_probe()
             print("probe stopped", flush=True)
         else:
             print("usage: probe start|stop")

@@ -34,8 +34,8 @@ class ProbeSettings:
     timeout: float = 1.0  # seconds per request
 
 
-class Probe:
-    """The HTTP probe process inside the client host."""
+class ProbeProcess:
+    """The HTTP probe (labs.probes.http) running as one process inside the client host."""
 
     def __init__(self, lab: Lab, settings: ProbeSettings, folder: Path) -> None:
         self.lab, self.settings, self.folder = lab, settings, folder
@@ -86,6 +86,18 @@ class Probe:
                 self.proc.wait()
 
 
+def act(scenario: ModuleType, action: str, lab: Lab, target: str, probe: ProbeProcess | None) -> None:
+    """Carry out a scenario's `inject` or `heal`; one that declares NEEDS_PROBE (it changes
+    the probe, e.g. its client addresses) is handed the running probe."""
+    function = getattr(scenario, action)
+    if getattr(scenario, "NEEDS_PROBE", False):
+        if probe is None:
+            raise LabError(f"{scenario.__name__.split('.')[-1]} changes the probe: start the probe first")
+        function(lab, target, probe)
+    else:
+        function(lab, target)
+
+
 def observe_for(expectations: list[Expectation], phase: str, at_least: float = 0.0) -> float:
     """Past the latest time the model expects anything, or the scenario's own minimum."""
     latest = [e.observe_until for e in expectations if e.phase == phase]
@@ -101,26 +113,24 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
     at_least = getattr(scenario, "OBSERVE_S", 0.0)
     inject_s, heal_s = observe_for(expectations, "inject", at_least), observe_for(expectations, "heal", at_least)
     bound = convergence_bound(lab.spec)
-    probe = Probe(lab, settings, folder)
+    probe = ProbeProcess(lab, settings, folder)
     probe.start(BASELINE + inject_s + heal_s + bound + AFTER + 60)
-    lab.probe = probe
     try:
         say(f"probes running ({settings.rate:g}/s per VIP); baseline {BASELINE:g} s")
         time.sleep(BASELINE)
         say(f"inject: {scenario.__name__.split('.')[-1]} on {target}; observing {inject_s:.1f} s")
-        scenario.inject(lab, target)
+        act(scenario, "inject", lab, target, probe)
         time.sleep(inject_s)
         t = time.monotonic()
         if scenario.heal is not None:
             say(f"heal; observing {heal_s:.1f} s, then waiting for the lab to converge again")
-            scenario.heal(lab, target)
+            act(scenario, "heal", lab, target, probe)
             time.sleep(heal_s)
         else:
             say("nothing to heal; waiting for the lab to converge again")
         converge.wait(lab, t, bound, with_http=False)
         time.sleep(AFTER)
     finally:
-        lab.probe = None
         probe.stop()
         assert lab.events is not None
         lab.events.record("end", detail="observation over; teardown follows")

@@ -121,12 +121,7 @@ def cli_body(rate: float, timeout: float, lab: "Lab", folder: Path, say: Progres
     from labs.experiment import ProbeSettings
 
     say("lab up; type `help` for Mininet's and the lab's commands, `exit` to tear down")
-    try:
-        LabCLI(lab, ProbeSettings(rate=rate, timeout=timeout))
-    finally:
-        if lab.probe is not None:
-            lab.probe.stop()
-            lab.probe = None
+    LabCLI(lab, ProbeSettings(rate=rate, timeout=timeout))  # returns when the user leaves
     return True
 
 

@@ -15,24 +15,25 @@ from labs.analysis.expectations import Expectation, Share, Window
 from labs.analysis.model import Model
 
 if TYPE_CHECKING:
+    from labs.experiment import ProbeProcess
     from labs.lab.lab import Lab
 
 TARGETS = ("client",)
 DEFAULT_TARGET = "client"
-NEEDS_PROBE = True  # it changes the probe's client addresses
+NEEDS_PROBE = True  # it changes the probe's client addresses: inject/heal are handed the probe
 OBSERVE_S = 8.0  # per phase: longer than persistence_timeout, so old templates expire
 
 
-def inject(lab: "Lab", target: str) -> None:
+def inject(lab: "Lab", target: str, probe: "ProbeProcess") -> None:
     source = lab.spec.client.ip
     lab.fault("inject", f"probing from one client address ({source})")
-    lab.probe.restart((source,))
+    probe.restart((source,))
 
 
-def heal(lab: "Lab", target: str) -> None:
+def heal(lab: "Lab", target: str, probe: "ProbeProcess") -> None:
     sources = lab.spec.client.source_ips
     lab.fault("heal", f"probing from all {len(sources)} client addresses")
-    lab.probe.restart(sources)
+    probe.restart(sources)
 
 
 def expect(model: Model, target: str) -> list[Expectation]:

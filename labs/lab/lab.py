@@ -48,7 +48,6 @@ class Lab:
         self.started: list[Daemon] = []
         self.start_times: dict[tuple[str, str], float] = {}
         self.converged_after: float | None = None
-        self.probe = None  # the client probe (labs.experiment.Probe) while a scenario runs
         self.faults: dict[str, Fault] = {}  # host -> the fault a scenario injected there, until healed
 
     # -- bring-up ---------------------------------------------------------------------

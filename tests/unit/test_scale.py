@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from labs import lint, timing
-from labs.bench_lab import distribution, evenness, parse_wrk
+from labs.bench_lab import answers_per_server, evenness, parse_wrk
 from labs.errors import LabError
 from topologies import dual_master, scale
 
@@ -78,7 +78,7 @@ def test_distribution_counts_answers_per_vip_and_server(tmp_path: Path):
                    "1,1,1,192.168.56.131,192.168.56.1,server2,200,\n"
                    "1,1,1,192.168.56.131,192.168.56.1,,,timeout\n"
                    "1,1,1,192.168.56.132,192.168.56.1,server2,200,\n")
-    assert distribution(csv) == {"192.168.56.131": {"server1": 1, "server2": 1}, "192.168.56.132": {"server2": 1}}
+    assert answers_per_server(csv) == {"192.168.56.131": {"server1": 1, "server2": 1}, "192.168.56.132": {"server2": 1}}
 
 
 def test_evenness_counts_a_server_that_got_nothing():
