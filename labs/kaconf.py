@@ -6,7 +6,6 @@ so that both look at the file keepalived reads rather than at the data it came f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
 
 
 @dataclass
@@ -28,11 +27,6 @@ class Block:
     def value(self, keyword: str) -> str:
         """The first argument of the single child `keyword`."""
         return self.one(keyword).args[0]
-
-    def walk(self) -> Iterator["Block"]:
-        for c in self.children:
-            yield c
-            yield from c.walk()
 
 
 def parse(text: str) -> Block:

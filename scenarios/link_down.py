@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labs.analysis.expectations import Expectation, Move
+from labs.analysis.expectations import Expectation
 from labs.analysis.model import Model
 from labs.faults import host_of, link_targets, set_link
 
@@ -34,9 +34,5 @@ def expect(model: Model, target: str) -> list[Expectation]:
     out: list[Expectation] = []
     for inst in model.instances_mastered_by(host):
         to, window = model.silent(inst, host)
-        back = model.preempt(inst, host)
-        out.append(Move("inject", inst.name, inst.vip, host, to, window))
-        out.append(Move("heal", inst.name, inst.vip, to, host, back))
-        out += model.clients_after(inst.vip, "inject", window, f"the backup's GARPs at takeover: {window.basis}")
-        out += model.clients_after(inst.vip, "heal", back, f"the master's GARPs when it takes over again: {back.basis}")
+        out += model.away_and_back(inst, host, to, window, restarted=False)
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labs.analysis.expectations import Expectation, Move
+from labs.analysis.expectations import Expectation
 from labs.analysis.model import Model
 
 if TYPE_CHECKING:
@@ -34,10 +34,5 @@ def expect(model: Model, target: str) -> list[Expectation]:
     out: list[Expectation] = []
     for inst in model.instances_mastered_by(target):
         to, window = model.graceful(inst, target)
-        back = model.preempt(inst, target)
-        out.append(Move("inject", inst.name, inst.vip, target, to, window))
-        out.append(Move("heal", inst.name, inst.vip, to, target, back, after_restart_of=target))
-        out += model.clients_after(inst.vip, "inject", window, f"the backup's GARPs at takeover: {window.basis}")
-        out += model.clients_after(inst.vip, "heal", back, f"the master's GARPs when it takes over again: {back.basis}",
-                                   after_restart_of=target)
+        out += model.away_and_back(inst, target, to, window, restarted=True)
     return out

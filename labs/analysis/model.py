@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 from labs import kaconf, timing
-from labs.analysis.expectations import LATENCY, Clients, Expectation, Window
+from labs.analysis.expectations import LATENCY, Clients, Expectation, Move, Window
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,18 @@ class Model:
         the latest time the model gives that change."""
         w = Window(0.0, window.latest, why or window.basis)
         return [Clients(phase, v, w, after_restart_of) for v in self.affected_vips(vip)]
+
+    def away_and_back(self, inst: Instance, host: str, to: str, takeover: Window, restarted: bool) -> list[Expectation]:
+        """The master `host` loses `inst`'s VIP to `to` within `takeover` (its clients whole
+        by then), and takes it back by preemption once healed (counted from its restarted
+        keepalived's first notification if the heal restarts it)."""
+        back = self.preempt(inst, host)
+        anchor = host if restarted else ""
+        return [Move("inject", inst.name, inst.vip, host, to, takeover),
+                Move("heal", inst.name, inst.vip, to, host, back, after_restart_of=anchor),
+                *self.clients_after(inst.vip, "inject", takeover, f"the backup's GARPs at takeover: {takeover.basis}"),
+                *self.clients_after(inst.vip, "heal", back, f"the master's GARPs when it takes over again: {back.basis}",
+                                    after_restart_of=anchor)]
 
     def unaffected(self) -> Window:
         """A VIP the fault does not touch: no failure beyond the latency allowance."""

@@ -208,14 +208,3 @@ class Lab:
             RECORD.unlink(missing_ok=True)
             self.record = None
         self.lock.release()
-
-    def __enter__(self) -> "Lab":
-        try:
-            self.up()
-        except BaseException:
-            self.down()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.down()
