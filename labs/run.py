@@ -85,6 +85,12 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
         raise LabError("--rate and --timeout must be positive numbers")
     if args.repeat < 1:
         raise LabError(f"--repeat {args.repeat}: give a count of 1 or more")
+    for mode, flag in (("check", "--check"), ("cli", "--cli")):
+        clash = [o for o, given in (("--scenario", args.scenario), ("--target", args.target), ("--repeat", args.repeat > 1),
+                                    ("--check", mode == "cli" and args.check)) if given]
+        if getattr(args, mode) and clash:
+            what = "brings the lab up, prints its status and tears it down" if mode == "check" else "opens the interactive lab"
+            raise LabError(f"{flag} {what}: it runs no scenario, drop {', '.join(clash)} (or drop {flag} to run scenarios)")
     if args.check:
         return []
     names = args.scenario.split(",") if args.scenario else list(DEFAULT_SCENARIOS)

@@ -55,6 +55,11 @@ def test_bad_values_are_one_line_errors():
         ("dual_master", "--scenario", "/nonexistent/fault.py"): "no scenario file /nonexistent/fault.py",
         ("dual_master", "--scenario", "labs/errors.py"): "lacks TARGETS, DEFAULT_TARGET, inject, heal, expect",
         ("dual_master", "--check", "--results", "/proc/version/x"): "cannot write results under /proc/version/x",
+        ("dual_master", "--check", "--scenario", "link_down"): "--check brings the lab up, prints its status and "
+                                                               "tears it down: it runs no scenario, drop --scenario",
+        ("dual_master", "--check", "--repeat", "3"): "drop --repeat",
+        ("dual_master", "--cli", "--repeat", "2"): "--cli opens the interactive lab: it runs no scenario, drop --repeat",
+        ("dual_master", "--cli", "--check"): "drop --check",
     }
     for args, message in cases.items():
         p = run(*args)
