@@ -73,18 +73,48 @@ def timeline(run: Run, summary: dict[str, Any]) -> Figure:
     return fig
 
 
+MERGE_S = 1.0  # events of the same kind closer than this share one label
+
+
+def merged(items: list[tuple[float, str, str]], within: float = MERGE_S) -> list[tuple[float, str]]:
+    """(t, host, what) events -> one label per run of the same `what` whose events are
+    less than `within` s apart: (first t, "host1, host2: what"). Eight checker lines for
+    two directors become "lvs1, lvs2: .111:80 DOWN" once per change, readable at any
+    event density."""
+    out: list[tuple[float, str, list[str], float]] = []  # (first t, what, hosts, last t)
+    for t, host, what in sorted(items):
+        for n, (first, w, hosts, last) in enumerate(out):
+            if w == what and t - last < within:
+                out[n] = (first, w, hosts if host in hosts else [*hosts, host], t)
+                break
+        else:
+            out.append((t, what, [host], t))
+    return [(first, f"{', '.join(hosts)}: {what}") for first, what, hosts, _ in out]
+
+
+def _short(address: str) -> str:
+    """192.168.56.111:80 -> .111:80 (the lane already names the subnet)."""
+    return "." + address.rsplit(".", 1)[1] if address.count(".") == 3 else address
+
+
 def _events(ax: Any, run: Run, vip: str, zero: float) -> None:
-    """VIP add/remove for this lane's VIP; VRRP transitions of the instance holding it;
-    IPVS changes naming it (as real or virtual server)."""
-    for e in run.of_kind("addr"):
-        if e["address"] == vip:
-            ax.axvline(e["t"] - zero, color="#2ca02c" if e["action"] == "add" else "#8c564b", lw=1, ls=":")
-            ax.text(e["t"] - zero, 1.02, f"{e['host']} {e['action']}", fontsize=8, rotation=90, va="bottom", clip_on=True)
-    for e in run.of_kind("ipvs"):
-        if vip in (e["real_server"].split(":")[0], e["virtual_server"].split(":")[0]):
-            ax.axvline(e["t"] - zero, color="grey", lw=1, ls="--")
-            ax.text(e["t"] - zero, 0.05, f"{e['host']}: {e['real_server']} {e['state']}", fontsize=7, rotation=90,
-                    va="bottom", clip_on=True)
+    """VIP add/remove for this lane's VIP and IPVS changes naming it (as real or virtual
+    server): a thin line each, one label per burst of the same change (`merged`),
+    labels of bursts close together staggered in height."""
+    ends = run.of_kind("end")  # bring-up's and teardown's events are not part of the story
+    until = ends[0]["t"] if ends else float("inf")
+    since = run.requests[0].send_t if run.requests else float("-inf")
+    adds = [(e["t"] - zero, e["host"], f"{e['action']}") for e in run.of_kind("addr") if e["address"] == vip and since <= e["t"] < until]
+    for t, _, action in adds:
+        ax.axvline(t, color="#2ca02c" if action == "add" else "#8c564b", lw=1, ls=":")
+    checks = [(e["t"] - zero, e["host"], f"{_short(e['real_server'])} {e['state']}") for e in run.of_kind("ipvs")
+              if vip in (e["real_server"].split(":")[0], e["virtual_server"].split(":")[0]) and since <= e["t"] < until]
+    for t, _, _ in checks:
+        ax.axvline(t, color="grey", lw=1, ls="--")
+    for n, (t, label) in enumerate(merged(adds)):
+        ax.text(t, 1.02 + 0.1 * (n % 2), label, fontsize=8, va="bottom", clip_on=True)
+    for n, (t, label) in enumerate(merged(checks)):
+        ax.text(t, 0.55 + 0.12 * (n % 3), label, fontsize=8, color="dimgrey", va="bottom", clip_on=True)
 
 
 def _arp(ax: Any, run: Run, vip: str, zero: float) -> None:
@@ -99,6 +129,8 @@ def _arp(ax: Any, run: Run, vip: str, zero: float) -> None:
                 changes.append((e["t"] - zero, host))
     hosts = sorted({h for _, h in changes})
     end = max((r.finish_t for r in run.requests), default=zero) - zero
+    start = min((r.send_t for r in run.requests), default=zero) - zero  # the entry as the probe found it
+    changes = [(max(t, start), h) for t, h in changes]
     for (t, host), nxt in zip(changes, [*changes[1:], (end, "")]):
         ax.plot([t, nxt[0]], [0.25, 0.25], lw=5, solid_capstyle="butt",
                 color=SERVER_COLOURS[(hosts.index(host) + 4) % len(SERVER_COLOURS)])
@@ -106,7 +138,7 @@ def _arp(ax: Any, run: Run, vip: str, zero: float) -> None:
 
 
 def _phases(ax: Any, summary: dict[str, Any], vip: str, zero: float) -> None:
-    for p in summary.get("phases", []):
+    for n, p in enumerate(summary.get("phases", [])):
         t0 = p["t"] - zero
         c = p["clients"].get(vip)
         if c and c["error_window"]:
@@ -125,14 +157,14 @@ def _phases(ax: Any, summary: dict[str, Any], vip: str, zero: float) -> None:
                     continue
                 colour = FAILED if e["verdict"] == "fail" else "#2ca02c"
                 ax.axvline(t0 + m["latest_s"], ymin=0.0, ymax=0.45, color=colour, lw=1.5, ls="--")
-                ax.text(t0 + m["latest_s"], 0.42, f" clients whole by {m['latest_s']:.2f} s: {e['verdict']}",
+                ax.text(t0 + m["latest_s"], 0.40 + 0.08 * (n % 2), f" clients whole by {m['latest_s']:.2f} s: {e['verdict']}",
                         fontsize=8, color=colour, clip_on=True)
                 continue
             ax.axvspan(t0 + m["earliest_s"], t0 + m["latest_s"], ymin=0.0, ymax=0.15, color="#2ca02c", alpha=0.35)
             ax.text(t0 + m["latest_s"], 0.08, f" model {m['earliest_s']:.2f}-{m['latest_s']:.2f} s", fontsize=9, color="#2ca02c")
             if e.get("measured_s") is not None:
                 ax.plot([t0 + e["measured_s"]], [0.15], marker="v", ms=11, color="black")
-                ax.text(t0 + e["measured_s"], 0.22, f" {e['what']}: {e['measured_s']:.2f} s", fontsize=9)
+                ax.text(t0 + e["measured_s"], 0.19 + 0.07 * (n % 2), f" {e['what']}: {e['measured_s']:.2f} s", fontsize=9)
 
 
 def distribution(summary: dict[str, Any]) -> Figure:

@@ -309,6 +309,7 @@ class Checker(Expectation):
             e = ph.first("ipvs", host=d, real_server=self.real_server, state=self.state)
             times.append(None if e is None else e["t"] - ph.t0)
         out: dict[str, Any] = {"kind": self.kind, "what": f"{self.real_server} {self.state} on {','.join(self.directors)}",
+                               "vip": self.real_server.split(":")[0],
                                "per_director_s": dict(zip(self.directors, [None if t is None else round(t, 4) for t in times]))}
         measured = None if None in times else max(t for t in times if t is not None)
         return judge(out, self.window.widened(ph.applied_in), measured,

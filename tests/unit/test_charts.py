@@ -137,3 +137,15 @@ def test_spread_plot_of_a_suite(tmp_path):
     shutil.rmtree(b)
     p = subprocess.run([sys.executable, "-m", "labs.plot", str(suite)], cwd=REPO, capture_output=True, text=True)
     assert p.returncode == 2 and "names runs without a summary.json" in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_close_labels_merge_into_one():
+    """Eight checker events (two directors, two virtual servers, down then up) make two
+    labels; the same change far apart stays two."""
+    items = [(16.5, "lvs1", ".111:80 DOWN"), (16.5, "lvs1", ".111:80 DOWN"), (16.6, "lvs2", ".111:80 DOWN"),
+             (16.6, "lvs2", ".111:80 DOWN"), (30.2, "lvs2", ".111:80 UP"), (30.2, "lvs2", ".111:80 UP"),
+             (31.4, "lvs1", ".111:80 UP"), (31.4, "lvs1", ".111:80 UP")]
+    # the default 1 s merges each burst; the UP events 1.2 s apart stay two labels
+    assert charts.merged(items) == [(16.5, "lvs1, lvs2: .111:80 DOWN"), (30.2, "lvs2: .111:80 UP"), (31.4, "lvs1: .111:80 UP")]
+    assert charts.merged(items, within=1.5)[1:] == [(30.2, "lvs2, lvs1: .111:80 UP")]
+    assert charts.merged([(1.0, "lvs1", "del"), (9.0, "lvs1", "del")]) == [(1.0, "lvs1: del"), (9.0, "lvs1: del")]
