@@ -104,7 +104,8 @@ def _events(ax: Any, run: Run, vip: str, zero: float) -> None:
     ends = run.of_kind("end")  # bring-up's and teardown's events are not part of the story
     until = ends[0]["t"] if ends else float("inf")
     since = run.requests[0].send_t if run.requests else float("-inf")
-    adds = [(e["t"] - zero, e["host"], f"{e['action']}") for e in run.of_kind("addr") if e["address"] == vip and since <= e["t"] < until]
+    adds = [(e["t"] - zero, e["host"], e["action"]) for e in run.of_kind("addr")
+            if e["address"] == vip and since <= e["t"] < until]
     for t, _, action in adds:
         ax.axvline(t, color="#2ca02c" if action == "add" else "#8c564b", lw=1, ls=":")
     checks = [(e["t"] - zero, e["host"], f"{_short(e['real_server'])} {e['state']}") for e in run.of_kind("ipvs")
