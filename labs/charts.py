@@ -133,9 +133,12 @@ def _arp(ax: Any, run: Run, vip: str, zero: float) -> None:
     start = min((r.send_t for r in run.requests), default=zero) - zero  # the entry as the probe found it
     changes = [(max(t, start), h) for t, h in changes]
     for (t, host), nxt in zip(changes, [*changes[1:], (end, "")]):
-        ax.plot([t, nxt[0]], [0.25, 0.25], lw=5, solid_capstyle="butt",
+        ax.plot([t, nxt[0]], [0.29, 0.29], lw=5, solid_capstyle="butt",
                 color=SERVER_COLOURS[(hosts.index(host) + 4) % len(SERVER_COLOURS)])
-        ax.text(t, 0.27, f"ARP: {host}", fontsize=8, va="bottom", clip_on=True)
+    # one label per burst: a client flipping between two masters' GARPs reads "ARP: lvs1, lvs2"
+    for t, label in merged([(t, host, "ARP") for t, host in changes]):
+        hosts_part, _ = label.rsplit(": ", 1)
+        ax.text(t, 0.31, f"ARP: {hosts_part}", fontsize=8, va="bottom", clip_on=True)
 
 
 def _phases(ax: Any, summary: dict[str, Any], vip: str, zero: float) -> None:
@@ -165,7 +168,7 @@ def _phases(ax: Any, summary: dict[str, Any], vip: str, zero: float) -> None:
             ax.text(t0 + m["latest_s"], 0.08, f" model {m['earliest_s']:.2f}-{m['latest_s']:.2f} s", fontsize=9, color="#2ca02c")
             if e.get("measured_s") is not None:
                 ax.plot([t0 + e["measured_s"]], [0.15], marker="v", ms=11, color="black")
-                ax.text(t0 + e["measured_s"], 0.19 + 0.07 * (n % 2), f" {e['what']}: {e['measured_s']:.2f} s", fontsize=9)
+                ax.text(t0 + e["measured_s"], 0.16, f" {e['what']}: {e['measured_s']:.2f} s", fontsize=9)
 
 
 def distribution(summary: dict[str, Any]) -> Figure:
