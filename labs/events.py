@@ -27,6 +27,20 @@ class EventLog:
                 self._fh.write(json.dumps(event) + "\n")
         return event
 
+    def switch(self, path: Path) -> None:
+        """Record into another file from now on (the next scenario on the same lab). The
+        latest VRRP state per instance is carried over, with its own time: what a lab
+        status needs to know, and before any phase of the new file."""
+        with self._lock:
+            carried = list({(e.get("host"), e.get("instance")): e for e in self.events if e["kind"] == "vrrp"}.values())
+            if self._fh:
+                self._fh.close()
+            self.path, self.events = path, []
+            self._fh = open(path, "a", buffering=1)
+            for e in carried:
+                self.events.append(e)
+                self._fh.write(json.dumps(e) + "\n")
+
     def latest(self, kind: str) -> dict[tuple[Any, ...], dict[str, Any]]:
         """The last event of `kind` per (host, instance)."""
         with self._lock:

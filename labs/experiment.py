@@ -105,8 +105,9 @@ def observe_for(expectations: list[Expectation], phase: str, at_least: float = 0
 
 
 def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, say) -> None:
-    """Drive one scenario; everything it measures lands in the lab's results folder."""
-    folder = lab.paths.results
+    """Drive one scenario; everything it measures lands in the folder the lab records
+    into now (its own, or the current scenario's on a shared lab: Lab.follow)."""
+    folder = lab.recording
     m = model.load(folder, json.loads((folder / "run.json").read_text()))
     expectations = model.for_scenario(scenario, m, target)
     expected.write(folder, expectations)

@@ -64,20 +64,35 @@ class Result:
         return self.phase(phase)["clients"][vip]
 
 
+def run_scenarios(results: Path, scenarios: Sequence[str], target: str | None = None, topology: str = "dual_master",
+                  options: Sequence[str] = ()) -> list[Result]:
+    """`python -m labs.run TOPOLOGY --scenario A,B,...` as a user types it (one shared lab
+    for all of them unless `options` has --fresh); one Result per run, in order."""
+    argv = [sys.executable, "-m", "labs.run", topology, "--scenario", ",".join(scenarios), "--results", str(results),
+            *options]
+    if target:
+        argv += ["--target", target]
+    p = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT * len(scenarios))
+    print(p.stdout, p.stderr)
+    suite = sorted(results.glob("*-suite"))
+    names = json.loads((suite[-1] / "suite.json").read_text())["runs"] if suite else [(results / "latest").resolve().name]
+    out = []
+    for name in names:
+        folder = results / name
+        if not (folder / "summary.json").exists():
+            pytest.fail(f"no summary in {folder} from `{' '.join(argv)}` (exit {p.returncode}):\n"
+                        f"{p.stdout[-3000:]}{p.stderr[-2000:]}")
+        out.append(Result(folder, json.loads((folder / "summary.json").read_text()), p.stdout, p.returncode))
+    return out
+
+
 @pytest.fixture
 def halab_run(tmp_path: Path) -> Callable[..., Result]:
     def run(scenario: str, target: str | None = None, topology: str = "dual_master",
             options: Sequence[str] = ()) -> Result:
         """One scenario run; `options` are more command-line options, e.g. ("--variant", "fast")."""
         results = tmp_path / "-".join([scenario, target or "default", *options]).replace("/", "_")
-        argv = [sys.executable, "-m", "labs.run", topology, "--scenario", scenario, "--results", str(results), *options]
-        if target:
-            argv += ["--target", target]
-        p = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT)
-        print(p.stdout, p.stderr)
-        folder = (results / "latest").resolve()
-        if not (folder / "summary.json").exists():
-            pytest.fail(f"no summary from `{' '.join(argv)}` (exit {p.returncode}):\n{p.stdout[-3000:]}{p.stderr[-2000:]}")
-        return Result(folder, json.loads((folder / "summary.json").read_text()), p.stdout, p.returncode)
+        (result,) = run_scenarios(results, [scenario], target, topology, options)
+        return result
 
     return run

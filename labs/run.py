@@ -12,7 +12,7 @@ import scenarios
 import topologies
 from labs import kernel, requirements, results
 from labs.command import guarded
-from labs.session import Progress, topology_params, with_lab
+from labs.session import Progress, SharedLab, topology_params, with_lab
 from labs.lab import resources
 from labs.errors import LabError
 
@@ -45,6 +45,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--target", metavar="HOST", help="host the scenario breaks (default: the scenario's own)")
     p.add_argument("--servers", type=int, metavar="N",
                    help="number of real servers, for topologies that take it (scale: even, 2-32)")
+    p.add_argument("--fresh", action="store_true",
+                   help="a freshly built lab for every scenario run (default: one lab for all of them, rebuilt "
+                   "only when a run leaves it unhealthy)")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each scenario N times and report min/median/p95/max of each figure")
     p.add_argument("--rate", type=float, default=50.0, help="probe requests per second per VIP (default 50)")
@@ -87,7 +90,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
         raise LabError(f"--repeat {args.repeat}: give a count of 1 or more")
     for mode, flag in (("check", "--check"), ("cli", "--cli")):
         clash = [o for o, given in (("--scenario", args.scenario), ("--target", args.target), ("--repeat", args.repeat > 1),
-                                    ("--check", mode == "cli" and args.check)) if given]
+                                    ("--fresh", args.fresh), ("--check", mode == "cli" and args.check)) if given]
         if getattr(args, mode) and clash:
             what = "brings the lab up, prints its status and tears it down" if mode == "check" else "opens the interactive lab"
             raise LabError(f"{flag} {what}: it runs no scenario, drop {', '.join(clash)} (or drop {flag} to run scenarios)")
@@ -149,32 +152,43 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
     accounting = resources.Accounting()
     summaries, folders, usage = [], [], []
     total = len(runs) * args.repeat
-    for n, (name, target) in enumerate((r for r in runs for _ in range(args.repeat)), 1):
-        module = scenarios.load(name)
-        print(f"=== [{n}/{total}] {name} on {target}", flush=True)
+    # One converged lab for every run (a run that leaves it unhealthy gets the next a fresh
+    # one), or with --fresh a lab per run, as isolated as runs can be.
+    shared = None if args.fresh else SharedLab(args, argv, backend, reason)
+    on_a_lab = shared.run if shared else functools.partial(with_lab, args, argv, backend, reason)
+    try:
+        for n, (name, target) in enumerate((r for r in runs for _ in range(args.repeat)), 1):
+            module = scenarios.load(name)
+            print(f"=== [{n}/{total}] {name} on {target}", flush=True)
 
-        def body(lab: "Lab", folder: Path, say: Progress) -> bool:
-            experiment.run(lab, module, target, settings, say)
-            return True
+            def body(lab: "Lab", folder: Path, say: Progress) -> bool:
+                experiment.run(lab, module, target, settings, say)
+                return True
 
-        ran, folder = with_lab(args, argv, backend, reason, Path(name).stem, body, scenario=name, target=target,
-                               probe={"rate": settings.rate, "timeout": settings.timeout})
-        folders.append(folder)
-        if ran:
-            summary = analyze.analyze(folder)
-            print(table(summary), flush=True)
-            print(f"report: {plot.draw(folder)[-1]}", flush=True)
-        else:
-            why = "the scenario raised (error.txt)" if (folder / "error.txt").exists() else "bring-up failed"
-            summary = {"scenario": name, "target": target, "verdict": "fail", "reason": why, "phases": []}
-        summaries.append(summary)
-        usage.append(accounting.usage().to_json())  # after analysis and plots: they are part of a run
+            ran, folder = on_a_lab(Path(name).stem, body, scenario=name, target=target,
+                                   probe={"rate": settings.rate, "timeout": settings.timeout})
+            folders.append(folder)
+            if ran:
+                summary = analyze.analyze(folder)
+                print(table(summary), flush=True)
+                print(f"report: {plot.draw(folder)[-1]}", flush=True)
+            else:
+                why = "the scenario raised (error.txt)" if (folder / "error.txt").exists() else "bring-up failed"
+                summary = {"scenario": name, "target": target, "verdict": "fail", "reason": why, "phases": []}
+            summaries.append(summary)
+            usage.append(accounting.usage().to_json())  # after analysis and plots: they are part of a run
+    finally:
+        if shared:
+            shared.close(Progress())
+    if shared:
+        print(f"{shared.labs_built} lab(s) built for {total} run(s)", flush=True)
     passed = sum(s["verdict"] == "pass" for s in summaries)
     if total > 1:
         print(f"\n=== summary of {total} runs", flush=True)
         print(suite.table(summaries), flush=True)
         report = {"runs": [f.name for f in folders], "verdicts": [s["verdict"] for s in summaries],
-                  "repeat": args.repeat, "resources_after_each_run": usage}
+                  "repeat": args.repeat, "labs": "fresh" if args.fresh else "shared",
+                  "labs_built": shared.labs_built if shared else total, "resources_after_each_run": usage}
         print(resources.table(usage), flush=True)
         if args.repeat > 1:
             report["spread"] = suite.repeat_stats(summaries)

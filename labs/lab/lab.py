@@ -7,6 +7,7 @@ name them -> role set-up -> render every config -> run every daemon's own check 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -43,6 +44,8 @@ class Lab:
         self.net: Mininet | None = None
         self.events: EventLog | None = None
         self.watchers: list[FifoWatcher | NetlinkWatcher] = []
+        self.recording = results  # where events, probes and log slices go now (Lab.follow)
+        self.log_marks: dict[Path, int] = {}  # log file -> its size when the current recording began
         self.process_start = 0.0
         self.daemons: list[Daemon] = []
         self.started: list[Daemon] = []
@@ -136,6 +139,42 @@ class Lab:
             node.pexec(["true"])
             times.append(time.monotonic() - t)
         return sorted(times)[samples // 2]
+
+    # -- one lab, several scenarios -------------------------------------------------------
+
+    def follow(self, folder: Path) -> None:
+        """Record into `folder` from now on: the next scenario on this lab gets a complete
+        results folder of its own (the configs as rendered, its own events file starting
+        from a snapshot of the lab's state, and — with `keep_logs` — its slice of the logs)."""
+        shutil.copytree(self.paths.results / "configs", folder / "configs", dirs_exist_ok=True)
+        (folder / "logs").mkdir(parents=True, exist_ok=True)
+        assert self.events is not None
+        self.events.switch(folder / "events.jsonl")
+        for w in self.watchers:
+            if isinstance(w, NetlinkWatcher):
+                w.snapshot()
+        self.log_marks = {p: p.stat().st_size for p in self.paths.logs.glob("*.log")}
+        self.recording = folder
+
+    def keep_logs(self) -> None:
+        """Copy what the daemons logged since `follow` into the folder being recorded."""
+        if self.recording == self.paths.results:
+            return
+        for log in self.paths.logs.glob("*.log"):
+            with open(log, "rb") as src, open(self.recording / "logs" / log.name, "ab") as dst:
+                src.seek(self.log_marks.get(log, 0))
+                shutil.copyfileobj(src, dst)
+
+    def debris(self) -> list[str]:
+        """What a fault left behind that a healthy lab does not have: faults not healed,
+        lab links not up, queueing disciplines on them (netem)."""
+        found = [f"{host}: a fault is still injected ({type(f).__name__})" for host, f in self.faults.items()]
+        for w in self.watchers:
+            if isinstance(w, NetlinkWatcher):
+                changed = sorted(w.link_changes().items())
+                found += [f"{host}: {ifname} is {now}, was {was}" for (host, ifname), (was, now) in changed]
+                found += [f"{host}: a {kind} qdisc on {ifname}" for host, ifname, kind in w.qdiscs()]
+        return found
 
     def keepalived_start(self) -> float:
         """Longest time a keepalived took from exec to its first VRRP notification."""

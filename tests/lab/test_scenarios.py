@@ -6,6 +6,7 @@ import pytest
 
 import scenarios
 from lab.helpers import leftovers
+from labs.pytest_plugin import run_scenarios
 from labs.run import DEFAULT_SCENARIOS
 from topologies import dual_master
 
@@ -16,17 +17,18 @@ LVS_VIPS = dual_master.spec().lvs_vips
 
 
 @pytest.fixture(scope="module")
-def cache():
-    return {}
+def default_set(tmp_path_factory):
+    """The default set as `python -m labs.run dual_master` runs it: every scenario on one
+    shared lab (rebuilt only if a run leaves it unhealthy)."""
+    results = tmp_path_factory.mktemp("default-set")
+    runs = run_scenarios(results, DEFAULT_SCENARIOS)
+    print(runs[0].output)
+    return {r.summary["scenario"]: r for r in runs}
 
 
 @pytest.fixture
-def scenario(halab_run, cache):
-    def run(name: str):
-        if name not in cache:
-            cache[name] = halab_run(name)
-        return cache[name]
-    return run
+def scenario(default_set):
+    return default_set.__getitem__
 
 
 def test_every_scenario_is_in_the_default_set():
@@ -36,7 +38,7 @@ def test_every_scenario_is_in_the_default_set():
 @pytest.mark.parametrize("name", DEFAULT_SCENARIOS)
 def test_scenario_passes_and_the_probe_kept_up(scenario, name):
     result = scenario(name)
-    assert result.returncode == 0 and result.verdict == "pass", result.reason
+    assert result.verdict == "pass", result.reason
     probe = result.summary["probe"]
     # The probe kept its rate. Lateness only thins the sampling (the analysis uses the
     # real send times), so it must stay well under the model's 0.25 s latency allowance:

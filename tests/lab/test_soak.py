@@ -1,5 +1,6 @@
-"""Soak: a failover scenario back to back (HALAB_SOAK_RUNS, default 3 on CI). Every verdict
-passes, nothing the runner holds grows from run to run, and the spread is reported."""
+"""Soak: a failover scenario back to back, each on a lab of its own (--fresh;
+HALAB_SOAK_RUNS, default 3 on CI). Every verdict passes, nothing the runner holds grows
+from run to run, and the spread is reported."""
 from __future__ import annotations
 
 import os
@@ -23,7 +24,7 @@ RSS_GROWTH_KIB_PER_RUN = 1024
 def test_soak_stop_keepalived(tmp_path):
     if RUNS < 2:
         pytest.skip("HALAB_SOAK_RUNS < 2: nothing to compare")
-    p = subprocess.run(command("dual_master", "--scenario", "stop_keepalived", "--repeat", str(RUNS),
+    p = subprocess.run(command("dual_master", "--scenario", "stop_keepalived", "--repeat", str(RUNS), "--fresh",
                                "--results", str(tmp_path)),
                        cwd=REPO, capture_output=True, text=True, timeout=RUN_TIMEOUT * RUNS)
     print(p.stdout)
@@ -31,6 +32,7 @@ def test_soak_stop_keepalived(tmp_path):
     (suite,) = tmp_path.glob("*-suite")
     report = load(suite, "suite.json")
     assert report["verdicts"] == ["pass"] * RUNS
+    assert (report["labs"], report["labs_built"]) == ("fresh", RUNS)
     usage = report["resources_after_each_run"]
     assert len(usage) == RUNS
     for u in usage:

@@ -1,0 +1,29 @@
+"""One lab for several scenario runs: a run that leaves debris makes the next run's lab a
+fresh one, and the command says why."""
+from __future__ import annotations
+
+import pytest
+
+from lab.helpers import REPO, leftovers, load
+from labs.pytest_plugin import run_scenarios
+from topologies import dual_master
+
+pytestmark = pytest.mark.lab
+
+
+def test_debris_makes_the_next_lab_fresh(tmp_path):
+    debris, after = run_scenarios(tmp_path, [str(REPO / "tests/lab/data/debris.py"), "stop_keepalived"])
+    out = debris.output
+    assert "the lab is not healthy after debris" in out and "a netem qdisc on enp0s8" in out, out[-3000:]
+    assert "2 lab(s) built for 2 run(s)" in out
+    assert after.verdict == "pass", after.reason
+    (suite,) = tmp_path.glob("*-suite")
+    report = load(suite, "suite.json")
+    assert (report["labs"], report["labs_built"]) == ("shared", 2)
+    # each run's folder is complete on its own: its configs, its events from a snapshot
+    for result in (debris, after):
+        assert (result.folder / "configs" / "lvs1" / "keepalived.conf").exists()
+        assert (result.folder / "logs" / "lvs1-keepalived.log").exists()
+    first = load(after.folder, "run.json")
+    assert first["lab"].endswith("-dual_master-lab") and first["converged_after_s"] > 0
+    assert leftovers([h.name for h in dual_master.spec().hosts]) == []
