@@ -7,7 +7,8 @@ Benchmarks, not tests: they print numbers for the README's maintainers.
 - precision: `stop_keepalived --repeat N`; the measured failover against the model's skew time;
 - rps: wrk from the client host, straight to one nginx and through an LVS VIP;
 - scale: the `scale` topology with N real servers: bring-up and rr evenness per N;
-- full (with --full): the wall time of the default scenario set.
+- suite: the default scenario set twice, a fresh lab per run (--fresh) and on one shared
+  lab (the default): both wall times, their ratio, and whether every verdict matched.
 Every lab goes through `python -m labs.run` or `labs.bench_lab`, on the backend it picks.
 """
 from __future__ import annotations
@@ -31,7 +32,8 @@ from topologies import dual_master
 from topologies import scale as scale_topology
 
 REPO = Path(__file__).resolve().parent.parent
-PARTS = ("bring_up", "precision", "rps", "scale")
+PARTS = ("bring_up", "precision", "rps", "scale", "suite")
+DEFAULT_PARTS = PARTS[:-1]  # the suite part takes ~15 min under UML: asked for with --only or --full
 
 
 def _run(args: list[str], folder: Path, module: str = "labs.run") -> tuple[float, Path]:
@@ -76,8 +78,8 @@ def precision(n: int, scratch: Path) -> dict[str, Any]:
     _, folder = _run(["dual_master", "--scenario", "stop_keepalived", "--repeat", str(n)], scratch / "precision")
     measured = []
     for summary in folder.glob("*-stop_keepalived/summary.json"):
-        inject = json.loads(summary.read_text())["phases"][0]["expectations"][0]
-        measured.append(inject["measured_s"])
+        moved = next(e for e in json.loads(summary.read_text())["phases"][0]["expectations"] if e["kind"] == "move")
+        measured.append(moved["measured_s"])
     spec = dual_master.spec()
     (inst,) = [i for i in spec.director_instances if i.master == "lvs1"]
     backup = max((p for h, p in inst.priorities if h != "lvs1"))
@@ -112,18 +114,30 @@ def _scale_one(n: int, seconds: float, scratch: Path) -> dict[str, Any]:
             "worst_min_over_max": worst["min_over_max"], "worst_cv": worst["cv"]}
 
 
-def full(scratch: Path) -> dict[str, Any]:
-    wall, _ = _run(["dual_master"], scratch / "full")
-    return {"default_set_wall_s": round(wall, 1)}
+def suite(scratch: Path) -> dict[str, Any]:
+    """The default set with a lab per run, then on one shared lab: wall times and verdicts."""
+    out: dict[str, Any] = {}
+    for mode, extra in (("fresh", ["--fresh"]), ("shared", [])):
+        t = time.monotonic()
+        cmd = [sys.executable, "-m", "labs.run", "dual_master", *extra, "--results", str(scratch / f"suite-{mode}")]
+        print(f"  {' '.join(cmd[1:])}", flush=True)
+        p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+        (report,) = [json.loads(f.read_text()) for f in (scratch / f"suite-{mode}").glob("*-suite/suite.json")]
+        out[mode] = {"wall_s": round(time.monotonic() - t, 1), "exit": p.returncode, "labs_built": report["labs_built"],
+                     "verdicts": dict(zip([r.split("-dual_master-")[-1] for r in report["runs"]], report["verdicts"]))}
+    out["fresh_over_shared"] = round(out["fresh"]["wall_s"] / out["shared"]["wall_s"], 2)
+    out["verdicts_match"] = out["fresh"]["verdicts"] == out["shared"]["verdicts"]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.bench", description=__doc__.split("\n")[0].split(": ", 1)[-1])
     p.add_argument("--runs", type=int, default=3, help="repeats per measurement (default 3)")
-    p.add_argument("--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
+    p.add_argument("--only", default=",".join(DEFAULT_PARTS), help=f"comma-separated subset of {','.join(PARTS)} "
+                   f"(default: {','.join(DEFAULT_PARTS)})")
     p.add_argument("--servers", default="2,4,8,16,32", help="scale: real-server counts (default 2,4,8,16,32)")
     p.add_argument("--seconds", type=float, default=10.0, help="rps and scale: length of each measurement (default 10)")
-    p.add_argument("--full", action="store_true", help="also time the whole default scenario set (~10 min under UML)")
+    p.add_argument("--full", action="store_true", help="also the suite part (the default set twice, ~15 min under UML)")
     args = p.parse_args(argv)
     parts = [x.strip() for x in args.only.split(",")]
     if args.runs < 1 or args.seconds <= 0:
@@ -144,10 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         ("precision", lambda: precision(args.runs, folder)),
         ("rps", lambda: rps(args.seconds, folder)),
         ("scale", lambda: scale(counts, args.seconds, folder)),
-        ("full", lambda: full(folder)),
+        ("suite", lambda: suite(folder)),
     ]
     for name, measure in steps:
-        if name in parts or (name == "full" and args.full):
+        if name in parts or (name == "suite" and args.full):
             print(f"{name}:", flush=True)
             try:
                 report[name] = measure()
@@ -194,8 +208,14 @@ def table(report: dict[str, Any]) -> str:
         rows.append((label, f"FAILED: {sc['error']}" if "error" in sc else
                      f"{sc['converged_after_s']:.1f} / {sc['vrrp_floor_s']:.1f} / {sc['worst_min_over_max']} / "
                      f"{sc['worst_cv']} ({sc['requests']} requests)"))
-    if "default_set_wall_s" in report.get("full", {}):
-        rows.append(("default scenario set wall time (s)", report["full"]["default_set_wall_s"]))
+    su = report.get("suite", {})
+    if "fresh_over_shared" in su:
+        for mode in ("fresh", "shared"):
+            verdicts = list(su[mode]["verdicts"].values())
+            rows.append((f"default set, {mode} lab(s): wall time (s) / labs built / passed",
+                         f"{su[mode]['wall_s']} / {su[mode]['labs_built']} / {verdicts.count('pass')} of {len(verdicts)}"))
+        rows += [("default set: fresh / shared", su["fresh_over_shared"]),
+                 ("default set: every verdict the same both ways", su["verdicts_match"])]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 

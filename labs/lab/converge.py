@@ -17,7 +17,7 @@ from labs.events import EventLog
 from labs.lab import inspect
 from labs.spec import LabSpec, VrrpInstance
 
-POLL = 0.3
+POLL = 0.1  # s between checks: each costs a few ms of netlink (and ipvsadm once per tier)
 
 
 class Lab(Protocol):
