@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import json
 import sys
 from pathlib import Path
@@ -48,6 +49,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--fresh", action="store_true",
                    help="a freshly built lab for every scenario run (default: one lab for all of them, rebuilt "
                    "only when a run leaves it unhealthy)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="run the scenarios on N labs side by side, each in its own User-mode Linux kernel "
+                   "(default 1; each job shares one lab among its runs unless --fresh)")
+    p.add_argument("--part", type=Path, help=argparse.SUPPRESS)  # set by --jobs for each job it starts
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each scenario N times and report min/median/p95/max of each figure")
     p.add_argument("--rate", type=float, default=50.0, help="probe requests per second per VIP (default 50)")
@@ -88,6 +93,8 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
         raise LabError("--rate and --timeout must be positive numbers")
     if args.repeat < 1:
         raise LabError(f"--repeat {args.repeat}: give a count of 1 or more")
+    if args.jobs < 1:
+        raise LabError(f"--jobs {args.jobs}: give a count of 1 or more")
     for mode, flag in (("check", "--check"), ("cli", "--cli")):
         clash = [o for o, given in (("--scenario", args.scenario), ("--target", args.target), ("--repeat", args.repeat > 1),
                                     ("--fresh", args.fresh), ("--check", mode == "cli" and args.check)) if given]
@@ -145,7 +152,6 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
         ok, _ = with_lab(args, argv, backend, reason, "check", check_body)
         return 0 if ok else 1
     from labs import analyze, experiment, plot
-    from labs.analysis import suite
     from labs.analysis.summary import table
 
     settings = experiment.ProbeSettings(rate=args.rate, timeout=args.timeout)
@@ -180,15 +186,29 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
     finally:
         if shared:
             shared.close(Progress())
+    labs_built = shared.labs_built if shared else total
     if shared:
-        print(f"{shared.labs_built} lab(s) built for {total} run(s)", flush=True)
+        print(f"{labs_built} lab(s) built for {total} run(s)", flush=True)
+    if args.part:  # one of --jobs N: the command that started it reports the suite
+        args.part.write_text(json.dumps({"runs": [f.name for f in folders], "usage": usage, "labs_built": labs_built}))
+        return 0 if all(s["verdict"] == "pass" for s in summaries) else 1
+    return report_suite(args, folders, summaries, usage, labs_built)
+
+
+def report_suite(args: argparse.Namespace, folders: list[Path], summaries: list[dict], usage: list[dict],
+                 labs_built: int, jobs: int = 1) -> int:
+    """The summary of several runs (table, suite.json, spread over repeats); the exit status."""
+    from labs import plot
+    from labs.analysis import suite
+
+    total = len(summaries)
     passed = sum(s["verdict"] == "pass" for s in summaries)
     if total > 1:
         print(f"\n=== summary of {total} runs", flush=True)
         print(suite.table(summaries), flush=True)
         report = {"runs": [f.name for f in folders], "verdicts": [s["verdict"] for s in summaries],
-                  "repeat": args.repeat, "labs": "fresh" if args.fresh else "shared",
-                  "labs_built": shared.labs_built if shared else total, "resources_after_each_run": usage}
+                  "repeat": args.repeat, "labs": "fresh" if args.fresh else "shared", "jobs": jobs,
+                  "labs_built": labs_built, "resources_after_each_run": usage}
         print(resources.table(usage), flush=True)
         if args.repeat > 1:
             report["spread"] = suite.repeat_stats(summaries)
@@ -214,9 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     def go() -> int:
         module = topologies.load(args.topology)
         module.spec(args.variant, **topology_params(module, args))
-        plan(args)
+        runs = plan(args)
         requirements.check()
         results.check_writable(args.results)
+        if args.jobs > 1 and len(runs) * args.repeat > 1 and not os.environ.get("HALAB_IN_UML"):
+            from labs import jobs
+
+            return jobs.run(args, argv, runs)
         where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli)
         if isinstance(where, int):
             return where

@@ -27,3 +27,23 @@ def test_debris_makes_the_next_lab_fresh(tmp_path):
     first = load(after.folder, "run.json")
     assert first["lab"].endswith("-dual_master-lab") and first["converged_after_s"] > 0
     assert leftovers([h.name for h in dual_master.spec().hosts]) == []
+
+
+def test_jobs_run_labs_side_by_side(tmp_path):
+    """--jobs 2: two labs, each in its own User-mode Linux kernel, one suite as if one
+    command had run both runs."""
+    import subprocess
+
+    from lab.helpers import command
+
+    p = subprocess.run(command("dual_master", "--scenario", "stop_keepalived,link_down", "--jobs", "2", "--kernel", "uml",
+                               "--results", str(tmp_path)), cwd=REPO, capture_output=True, text=True, timeout=900)
+    print(p.stdout)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr
+    assert "[job 1] === [1/1] stop_keepalived" in p.stdout and "[job 2] === [1/1] link_down" in p.stdout
+    (suite,) = tmp_path.glob("*-suite")
+    report = load(suite, "suite.json")
+    assert (report["jobs"], report["labs_built"], report["verdicts"]) == (2, 2, ["pass", "pass"])
+    for name in report["runs"]:
+        assert load(tmp_path / name, "summary.json")["verdict"] == "pass"
+    assert leftovers([h.name for h in dual_master.spec().hosts]) == []

@@ -87,3 +87,16 @@ def test_results_under_run_are_refused_on_the_uml_path():
 
     assert "does not share" in uml.results_problem(Path("/run/user/1000/results"))
     assert uml.results_problem(REPO / "results") is None
+
+
+def test_jobs_split_the_runs_and_keep_the_users_options():
+    from labs import jobs
+
+    runs = [("a", "lvs1"), ("b", "lvs1"), ("c", "server1"), ("d", "lvs2"), ("e", "lvs1")]
+    assert jobs.split(runs, 2) == [[("a", "lvs1"), ("c", "server1"), ("e", "lvs1")], [("b", "lvs1"), ("d", "lvs2")]]
+    assert jobs.split(runs[:1], 4) == [[("a", "lvs1")]]
+    argv = ["dual_master", "--jobs", "2", "--variant", "fast", "--scenario=a,b", "--repeat", "3", "--rate", "80"]
+    assert jobs.job_argv(argv, [("a", "lvs1"), ("a", "lvs1")], Path("/tmp/p.json")) == [
+        "dual_master", "--variant", "fast", "--rate", "80", "--scenario", "a,a", "--kernel", "uml", "--part", "/tmp/p.json"]
+    p = run("dual_master", "--jobs", "0")
+    assert p.returncode == 2 and "--jobs 0" in p.stderr
