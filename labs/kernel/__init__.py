@@ -16,6 +16,7 @@ from labs.errors import LabError
 from labs.kernel import native, uml
 
 CHOICES = ("auto", "native", "uml")
+BOOT_LOG = "uml-boot.log"  # in the results folder: the User-mode Linux kernel's boot messages, off the terminal
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def dispatch(module: str, argv: list[str], requested: str, results: Path,
     if not results.exists():
         labs_results.CREATED.add(results)
     try:
-        return uml.run([sys.executable, "-m", module, *argv], interactive=interactive)
+        results.mkdir(parents=True, exist_ok=True)
+        return uml.run([sys.executable, "-m", module, *argv], interactive=interactive, boot_log=results / BOOT_LOG)
     finally:  # an interrupted inner run could not hand its files over itself
         labs_results.hand_over(sorted(labs_results.entries(results) - before))

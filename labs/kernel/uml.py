@@ -91,7 +91,7 @@ for m in {" ".join(MODULES)}; do
     modprobe -d /run/uml-modules "$m" || echo "halab: cannot load the UML module $m"
 done
 dmesg -n 1
-{"" if interactive else f"stty -onlcr 2>/dev/null; echo {START}"}
+{"echo " + START if interactive else f"stty -onlcr 2>/dev/null; echo {START}"}
 cd {shlex.quote(cwd)} && env -i {env_words} {shlex.join(argv)}
 echo $? > {shlex.quote(str(status_file))}
 {"" if interactive else f"echo {END}"}
@@ -114,9 +114,12 @@ def inner_env() -> dict[str, str]:
     return env
 
 
-def run(argv: list[str], out: IO[str] | None = None, memory: str = MEMORY, interactive: bool = False) -> int:
+def run(argv: list[str], out: IO[str] | None = None, memory: str = MEMORY, interactive: bool = False,
+        boot_log: Path | None = None) -> int:
     """Boot UML, run `argv` (with the current directory) inside it, return its exit status.
-    `interactive`: the user's terminal is UML's console (stdin included), unfiltered."""
+    `interactive`: the user's terminal becomes UML's console (stdin included) once the
+    command starts. Either way the kernel's boot chatter ("SELinux: ...", "Failed to
+    initialize ubd device 0", ...) stays off the terminal: it goes to `boot_log`."""
     out = out or sys.stdout
     kernel = kernel_path()
     assert kernel is not None
@@ -131,22 +134,48 @@ def run(argv: list[str], out: IO[str] | None = None, memory: str = MEMORY, inter
             f"init={init}", "con=null", "con0=fd:0,fd:1" if interactive else "con0=null,fd:1",
             f"uml_dir={work}", f"umid=halab-{os.getpid()}", "quiet",
         ]
-        pipes = {} if interactive else {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
-        proc = subprocess.Popen(cmd, start_new_session=not interactive, preexec_fn=_die_with_parent,
-                                text=True, errors="replace", **pipes)
         boot: list[str] = []
-        try:
-            if not interactive:
+        if interactive:
+            _interact(cmd, boot)
+        else:
+            proc = subprocess.Popen(cmd, start_new_session=True, preexec_fn=_die_with_parent, text=True, errors="replace",
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            try:
                 _stream(proc, out, boot)
-            proc.wait()
-        finally:
-            _stop(proc)
+                proc.wait()
+            finally:
+                _stop(proc)
+        if boot_log is not None:
+            try:
+                boot_log.write_text("".join(boot))
+            except OSError:
+                pass  # a results root we may not write to is reported by the command itself
         if not status_file.exists():
             tail = "".join(boot[-15:]).strip()
             raise RuntimeError(f"User-mode Linux ended without running the lab; its console said:\n{tail}")
         return int(status_file.read_text().strip() or 1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _interact(cmd: list[str], boot: list[str]) -> None:
+    """UML on a pseudo-terminal: its boot chatter is kept in `boot`, then the user's
+    terminal and the lab's console are joined until the command ends (pexpect)."""
+    import pexpect
+
+    child = pexpect.spawn(cmd[0], cmd[1:], timeout=None, encoding="utf-8", codec_errors="replace")
+    try:
+        size = shutil.get_terminal_size()
+        child.setwinsize(size.lines, size.columns)
+        try:
+            child.expect_exact(START, timeout=120)
+            boot.append(child.before)
+        except pexpect.EOF:
+            boot.append(child.before or "")
+            return
+        child.interact()
+    finally:
+        child.close(force=True)
 
 
 def _stream(proc: subprocess.Popen[str], out: IO[str], boot: list[str]) -> None:

@@ -1,6 +1,7 @@
 """The interactive lab, driven with pexpect as Mininet tests its own CLI."""
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -15,10 +16,26 @@ pytestmark = pytest.mark.lab
 PROMPT = "halab> "
 
 
+class Tee:
+    """pexpect's log going to the test's output and to a buffer the test reads."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text):
+        for s in self.streams:
+            s.write(text)
+
+    def flush(self):
+        for s in self.streams:
+            s.flush()
+
+
 def test_cli_session(tmp_path):
     child = pexpect.spawn(sys.executable, ["-m", "labs.run", "dual_master", "--cli", "--results", str(tmp_path)],
                           cwd=str(REPO), encoding="utf-8", timeout=240, dimensions=(50, 200))
-    child.logfile_read = sys.stdout
+    seen = io.StringIO()
+    child.logfile_read = Tee(sys.stdout, seen)
     try:
         child.expect_exact(PROMPT)
 
@@ -46,6 +63,11 @@ def test_cli_session(tmp_path):
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
+    # a quiet console: the User-mode Linux kernel's boot messages went to a log, not to the user
+    for noise in ("SELinux", "mmapper_init", "ubd device", "/dev/shm"):
+        assert noise not in seen.getvalue(), noise
+    if "kernel: uml" in seen.getvalue():
+        assert (tmp_path / "uml-boot.log").stat().st_size > 0
     folder = (tmp_path / "latest").resolve()
     summary = json.loads((folder / "summary.json").read_text())
     assert [p["phase"] for p in summary["phases"]] == ["inject", "heal"]
