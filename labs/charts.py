@@ -21,6 +21,18 @@ FAILED = "#d62728"
 PERIODS = ("before", "inject", "heal")
 
 
+def title(summary: dict[str, Any]) -> str:
+    """What was done, and the verdict only where something was judged."""
+    steps = summary.get("steps")
+    if steps:
+        what = "interactive session: " + ", then ".join(f"{s['scenario']} on {s['target']}" for s in steps)
+    elif summary.get("scenario"):
+        what = f"{summary['scenario']} on {summary['target']}"
+    else:
+        what = "interactive session: nothing injected"
+    return what if summary.get("verdict", "none") == "none" else f"{what}: {summary['verdict'].upper()}"
+
+
 def _servers(run: Run) -> list[str]:
     return sorted({r.server for r in run.requests if r.ok and r.server})
 
@@ -35,11 +47,15 @@ def timeline(run: Run, summary: dict[str, Any]) -> Figure:
     zero = faults[0]["t"] if faults else (run.requests[0].send_t if run.requests else 0.0)
     probed = sorted({r.vip for r in run.requests})
     moved = [e["vip"] for p in summary.get("phases", []) for e in p["expectations"] if e.get("vip")]
-    lanes = probed + sorted(set(moved) - set(probed))
+    # without a probe, the VIPs that changed hands after the first fault still get a lane
+    ends = run.of_kind("end")
+    until = ends[0]["t"] if ends else float("inf")
+    changed = {e["address"] for e in run.of_kind("addr") if faults and zero <= e["t"] < until and not e.get("snapshot")}
+    lanes = probed + sorted((set(moved) | (changed if not probed else set())) - set(probed))
     servers = _servers(run)
     fig = Figure(figsize=(14, 1.9 * max(len(lanes), 1) + 1.2))
     axes = fig.subplots(len(lanes) or 1, 1, sharex=True, squeeze=False)
-    fig.suptitle(f"{summary.get('scenario')} on {summary.get('target')}: {summary.get('verdict', '?').upper()}", fontsize=15)
+    fig.suptitle(title(summary), fontsize=15)
     for ax, vip in zip(axes[:, 0], lanes):
         mine = [r for r in run.requests if r.vip == vip]
         for i, server in enumerate(servers):  # one row per server, so none hides another
@@ -180,7 +196,7 @@ def distribution(summary: dict[str, Any]) -> Figure:
     servers = sorted({srv for p in periods for d in dist[p]["by_vip"].values() for srv in d})
     fig = Figure(figsize=(14, 8))
     top, bottom = fig.subplots(2, 1)
-    fig.suptitle(f"where requests went: {summary.get('scenario')} on {summary.get('target')}", fontsize=15)
+    fig.suptitle(f"where requests went: {title(summary)}", fontsize=15)
     _grouped(top, [(f"{v}\n{p}", dist[p]["by_vip"].get(v, {})) for v in vips for p in periods], servers)
     top.set_title("per LVS VIP, before / during the fault / after healing")
     _grouped(bottom, [(f"{s.rsplit('.', 1)[1]}\n{p[:3]}", dist[p]["by_source"].get(s, {})) for s in sources for p in periods],

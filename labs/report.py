@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from labs import charts
 from labs.analysis import summary as summ
 
 
@@ -36,7 +37,7 @@ def page(folder: Path, summary: dict[str, Any], images: list[Path]) -> str:
                                           ["command", " ".join(info.get("command", []))]])
     basis = [[p["phase"], e["what"], e.get("model", {}).get("basis", "-"), e["reason"]]
              for p in summary.get("phases", []) for e in p["expectations"]]
-    title = f"{summary.get('scenario')} on {summary.get('target')} — {summary.get('verdict', '?').upper()}"
+    title = charts.title(summary)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>

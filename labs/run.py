@@ -35,6 +35,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help="bring the lab up, print its status table, tear it down; exit 0 only if it converged")
     p.add_argument("--cli", action="store_true",
                    help="bring the lab up and open Mininet's CLI with lab commands (status, fail, heal, probe, plot)")
+    p.add_argument("--no-probe", action="store_true", help="with --cli: do not start the client probe (`probe start` does)")
     p.add_argument("--kernel", choices=kernel.CHOICES, default="auto",
                    help="native: the host kernel (root and IPVS needed); uml: User-mode Linux "
                    "(no root needed); auto (default): native when possible, else uml")
@@ -132,19 +133,19 @@ def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
     return ok
 
 
-def cli_body(rate: float, timeout: float, lab: "Lab", folder: Path, say: Progress) -> bool:
+def cli_body(rate: float, timeout: float, probe: bool, lab: "Lab", folder: Path, say: Progress) -> bool:
     from labs.cli import LabCLI
     from labs.experiment import ProbeSettings
 
     say("lab up; type `help` for Mininet's and the lab's commands, `exit` to tear down")
-    LabCLI(lab, ProbeSettings(rate=rate, timeout=timeout))  # returns when the user leaves
+    LabCLI(lab, ProbeSettings(rate=rate, timeout=timeout), probe=probe)  # returns when the user leaves
     return True
 
 
 def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: str) -> int:
     """Bring the lab up on this kernel: a status check, or each planned scenario."""
     if args.cli:
-        body = functools.partial(cli_body, args.rate, args.timeout)
+        body = functools.partial(cli_body, args.rate, args.timeout, not args.no_probe)
         ok, _ = with_lab(args, argv, backend, reason, "cli", body, probe={"rate": args.rate, "timeout": args.timeout})
         return 0 if ok else 1
     runs = plan(args)

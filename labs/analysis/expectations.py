@@ -393,31 +393,36 @@ KINDS: dict[str, type[Expectation]] = {k.kind: k for k in (Move, Release, Stay, 
 FILE = "expectations.json"  # in a run folder: what the run expected, written when it ran
 
 
-def to_json(expected: Sequence[Expectation]) -> list[dict[str, Any]]:
-    """Every expectation as plain data: its kind and its fields."""
+def to_json(expected: Sequence[Expectation], step: int | None = None) -> list[dict[str, Any]]:
+    """Every expectation as plain data: its kind and its fields (and in an interactive
+    session, the `step` — which fail/heal pair — it belongs to)."""
     out = []
     for e in expected:
         fields = {f.name: getattr(e, f.name) for f in dataclasses.fields(e)}
-        out.append({"kind": e.kind, **{k: v.to_dict() if isinstance(v, Window) else v for k, v in fields.items()}})
+        row = {"kind": e.kind, **{k: v.to_dict() if isinstance(v, Window) else v for k, v in fields.items()}}
+        out.append(row if step is None else {**row, "step": step})
     return out
 
 
-def write(folder: Path, expected: Sequence[Expectation]) -> None:
-    """Record in a run folder what the run expects, so that the analysis reads it back."""
-    (folder / FILE).write_text(json.dumps(to_json(expected), indent=1))
+def write(folder: Path, expected: Sequence[Expectation], step: int | None = None) -> None:
+    """Record in a run folder what the run expects, so that the analysis reads it back; a
+    session's later steps are added to what its earlier ones expected."""
+    path = folder / FILE
+    earlier = json.loads(path.read_text()) if step and path.exists() else []
+    path.write_text(json.dumps(earlier + to_json(expected, step), indent=1))
 
 
-def from_json(rows: Sequence[dict[str, Any]]) -> list[Expectation]:
-    """The inverse of `to_json`."""
+def from_json(rows: Sequence[dict[str, Any]]) -> list[tuple[int | None, Expectation]]:
+    """The inverse of `to_json`: (step or None, expectation) pairs."""
     out = []
     for row in rows:
         cls = KINDS[row["kind"]]
-        fields = {k: v for k, v in row.items() if k != "kind"}
+        fields = {k: v for k, v in row.items() if k not in ("kind", "step")}
         if "window" in fields:
             fields["window"] = Window.from_dict(fields["window"])
         if "directors" in fields:
             fields["directors"] = tuple(fields["directors"])
-        out.append(cls(**fields))
+        out.append((row.get("step"), cls(**fields)))
     return out
 
 

@@ -11,20 +11,23 @@ from labs.analysis.data import Run
 from labs.analysis.expectations import Expectation, Phase
 
 
-def phases(run: Run) -> list[tuple[str, float, float, dict[str, Any]]]:
-    """(phase, start, end, fault event) for each injected fault and healing."""
+def phases(run: Run) -> list[tuple[str, float, float, dict[str, Any], int | None]]:
+    """(phase, start, end, fault event, step) for each injected fault and healing; `step`
+    is the interactive session's fail/heal pair it belongs to (None in a scenario run)."""
     faults = run.of_kind("fault")
+    steps = run.of_kind("step")
     # Observation ends when the runner says so; teardown's events come after and are not the fault's.
     ends = run.of_kind("end")
     end = ends[0]["t"] if ends else max([r.finish_t for r in run.requests] + [e["t"] for e in run.events], default=0.0)
     out = []
     for i, f in enumerate(faults):
         stop = faults[i + 1]["t"] if i + 1 < len(faults) else end
-        out.append((f["action"], f["t"], stop, f))
+        step = max((s["n"] for s in steps if s["t"] <= f["t"]), default=None)
+        out.append((f["action"], f["t"], stop, f, step))
     return out
 
 
-def expected_by(run: Run) -> Sequence[Expectation]:
+def expected_by(run: Run) -> Sequence[tuple[int | None, Expectation]]:
     """What the run expected: expectations.json, written when it ran. A folder from before
     that file existed is given its scenario's expectations now (the only path that imports
     the scenario modules, and through them the lab's own dependencies)."""
@@ -36,7 +39,8 @@ def expected_by(run: Run) -> Sequence[Expectation]:
         return []
     import scenarios  # see the docstring: only for folders without expectations.json
 
-    return model.for_scenario(scenarios.load(name), model.load(run.folder, run.info), run.info.get("target"))
+    m = model.load(run.folder, run.info)
+    return [(None, e) for e in model.for_scenario(scenarios.load(name), m, run.info.get("target"))]
 
 
 def summarize(run: Run) -> dict[str, Any]:
@@ -48,14 +52,17 @@ def summarize(run: Run) -> dict[str, Any]:
                               "process_start_s": info.get("process_start_s"),
                               "keepalived_start_s": info.get("keepalived_start_s"), "phases": []}
     bounds = phases(run)
-    for phase, t0, t1, fault in bounds:
+    steps = run.of_kind("step")
+    if steps:  # an interactive session: what was done, in order
+        result["steps"] = [{k: s[k] for k in ("n", "scenario", "target")} for s in steps]
+    for phase, t0, t1, fault, step in bounds:
         notes = [n for n in run.of_kind("fault_note") if n.get("ref_t") == t0]
         ph = Phase(run, phase, t0, t1, sum(n.get("applied_in_s", 0.0) for n in notes))
         result["phases"].append({
-            "phase": phase, "t": t0, "end": t1, "detail": fault.get("detail"),
+            "phase": phase, "t": t0, "end": t1, "detail": fault.get("detail"), "step": step,
             "probe_sources": sorted(ph.sources) if ph.sources is not None else None,
             "notes": [{k: v for k, v in n.items() if k not in ("t", "kind", "ref_t")} for n in notes],
-            "expectations": [e.evaluate(ph) for e in expected if e.phase == phase],
+            "expectations": [e.evaluate(ph) for s, e in expected if e.phase == phase and s == step],
             "clients": {vip: clients.view(ph.requests, run.requests, vip, t0, t1, ph.pins) for vip in vips},
             "ipvs": [{**{k: e[k] for k in ("host", "real_server", "virtual_server", "state")}, "after_s": round(e["t"] - t0, 4)}
                      for e in run.of_kind("ipvs") if t0 <= e["t"] < t1],
@@ -70,7 +77,9 @@ def summarize(run: Run) -> dict[str, Any]:
     result["probe"] = clients.probe_quality(run.requests, info)
     result["macs"] = {e["host"]: e["mac"] for e in run.of_kind("mac")}
     checks = [e for p in result["phases"] for e in p["expectations"]]
-    if not bounds:
+    if not bounds and not name:  # an interactive session before its first `fail`
+        result["verdict"], result["reason"] = "none", "nothing was judged: no fault was injected"
+    elif not bounds:
         result["verdict"], result["reason"] = "fail", "no fault was recorded in events.jsonl"
     elif any(c["verdict"] == "fail" for c in checks):
         result["verdict"] = "fail"
@@ -100,9 +109,10 @@ def client_cells(c: dict[str, Any]) -> list[str]:
 
 def rows(summary: dict[str, Any]) -> list[list[str]]:
     """Table rows: each expectation; a client expectation carries its own VIP's counts."""
-    name = f"{summary['scenario']}@{summary['target']}"
+    steps = {s["n"]: f"{s['scenario']}@{s['target']}" for s in summary.get("steps", [])}
     out = []
     for p in summary["phases"]:
+        name = steps.get(p.get("step"), f"{summary['scenario']}@{summary['target']}")
         for e in p["expectations"]:
             window, measured = expectations.cells(e)
             client = client_cells(p["clients"][e["vip"]]) if e["kind"] == "clients" and e["vip"] in p["clients"] else ["", ""]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-import time
 
 import pexpect
 import pytest
@@ -13,7 +12,7 @@ from lab.helpers import REPO, leftovers
 from topologies import dual_master
 
 pytestmark = pytest.mark.lab
-PROMPT = "halab> "
+PROMPT = "halab (probing)> "  # the probe runs from the start
 
 
 class Tee:
@@ -49,14 +48,11 @@ def test_cli_session(tmp_path):
         run("status", r"VI_1\s+51\s+192\.168\.56\.131\s+lvs1=MASTER")
         run("lvs1 ipvsadm -Ln", r"192\.168\.56\.131:80", r"192\.168\.56\.111:80")
         run("client curl -s 192.168.56.131", "Served by server[12]")
-        run("probe start", "probing")
-        time.sleep(2)
-        run("fail stop_keepalived lvs1", "injected stop_keepalived on lvs1")
-        time.sleep(2)  # > lvs2's skew time
+        run("fail link", "usage: fail SCENARIO", r"link_down\s+lvs1 \(default\), lvs2")
+        run("help", r"fail SCENARIO \[TARGET\]", "e.g. fail link_down lvs1")
+        run("fail link_down lvs1", "injected link_down on lvs1", r"inject: PASS", timeout=60)
         run("lvs2 ip -br addr show enp0s8", r"192\.168\.56\.131")
-        run("heal", "healed stop_keepalived")
-        time.sleep(5)  # > lvs1's preemption
-        run("probe stop", "probe stopped")
+        run("heal", "healed link_down", r"heal: PASS", timeout=60)
         run("plot", r"drawn: \S+timeline\.png and \S+report\.html")
         child.sendline("exit")
         child.expect(pexpect.EOF, timeout=120)
@@ -70,7 +66,15 @@ def test_cli_session(tmp_path):
         assert (tmp_path / "uml-boot.log").stat().st_size > 0
     folder = (tmp_path / "latest").resolve()
     summary = json.loads((folder / "summary.json").read_text())
+    assert summary["steps"] == [{"n": 1, "scenario": "link_down", "target": "lvs1"}]
     assert [p["phase"] for p in summary["phases"]] == ["inject", "heal"]
-    assert summary["phases"][0]["clients"]["192.168.56.131"]["failed"] > 0, "the probe saw the graceful failover"
+    assert summary["phases"][0]["clients"]["192.168.56.131"]["failed"] > 0, "the probe ran from the start"
+    # what the timeline draws for .131: the move with its model window (from the summary it is drawn from)
+    moved = next(e for e in summary["phases"][0]["expectations"] if e["kind"] == "move")
+    assert moved["verdict"] == "pass" and moved["model"]["earliest_s"] <= moved["measured_s"] <= moved["model"]["latest_s"]
+    svg = (folder / "timeline.svg").read_text()
+    assert "interactive session: link_down on lvs1: PASS" in svg and "lvs2: add" in svg
+    assert f" model {moved['model']['earliest_s']:.2f}-{moved['model']['latest_s']:.2f} s" in svg
+    assert "None on None" not in svg
     assert (folder / "report.html").exists()
     assert leftovers([h.name for h in dual_master.spec().hosts]) == []

@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO
 from labs import charts
 from labs.analysis import data
+from labs.analysis import summary
 from labs.analyze import analyze
 from unit.analysis_fixture import T0, events, folder, graceful_lvs1, outage_until, probes
 
@@ -149,3 +150,39 @@ def test_close_labels_merge_into_one():
     assert charts.merged(items) == [(16.5, "lvs1, lvs2: .111:80 DOWN"), (30.2, "lvs2: .111:80 UP"), (31.4, "lvs1: .111:80 UP")]
     assert charts.merged(items, within=1.5)[1:] == [(30.2, "lvs2, lvs1: .111:80 UP")]
     assert charts.merged([(1.0, "lvs1", "del"), (9.0, "lvs1", "del")]) == [(1.0, "lvs1: del"), (9.0, "lvs1: del")]
+
+
+def test_an_interactive_session_is_judged_per_step_and_titled_with_what_was_done(tmp_path):
+    """Two fail/heal pairs in one session: each phase judged with its own scenario's
+    expectations; the timeline says what was done, never "None on None"."""
+    import scenarios
+    from labs.analysis import expectations, model
+    from unit.analysis_fixture import addr, converged, fault, healthy
+
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    info = json.loads((results / "run.json").read_text())
+    info.pop("scenario"), info.pop("target")
+    (results / "run.json").write_text(json.dumps(info))
+    (results / "expectations.json").unlink()
+    assert charts.title(analyze(results)) == "interactive session: nothing injected"
+    m = model.load(results, info)
+    for n, name in ((1, "stop_keepalived"), (2, "link_down")):
+        expectations.write(results, model.for_scenario(scenarios.load(name), m, "lvs1"), step=n)
+    restart = {"t": T0 + 10.2, "kind": "vrrp", "host": "lvs1", "instance": "VI_1", "state": "BACKUP", "priority": 100}
+    rows = [*converged(), {"t": T0 - 0.1, "kind": "step", "n": 1, "scenario": "stop_keepalived", "target": "lvs1"},
+            fault(0, "inject"), addr(0.01, "lvs1", "del", VIP1), addr(0.7, "lvs2", "add", VIP1), fault(10, "heal"), restart,
+            addr(13.9, "lvs1", "add", VIP1), addr(13.9, "lvs2", "del", VIP1),
+            {"t": T0 + 19.9, "kind": "step", "n": 2, "scenario": "link_down", "target": "lvs1"},
+            fault(20, "inject"), addr(23.5, "lvs2", "add", VIP1), fault(30, "heal"), addr(33.8, "lvs1", "add", VIP1),
+            addr(33.8, "lvs2", "del", VIP1), {"t": T0 + 40, "kind": "end"}]
+    events(results, rows)
+    probes(results, -3, 40, healthy)
+    s = analyze(results)
+    assert [(p["phase"], p["step"]) for p in s["phases"]] == [("inject", 1), ("heal", 1), ("inject", 2), ("heal", 2)]
+    moves = [next(e for e in p["expectations"] if e["kind"] == "move") for p in s["phases"]]
+    assert [m["measured_s"] for m in moves] == pytest.approx([0.7, 3.9, 3.5, 3.8])
+    assert "graceful stop" in moves[0]["model"]["basis"] and "silent loss" in moves[2]["model"]["basis"]
+    assert s["verdict"] == "pass", s["reason"]
+    assert charts.title(s) == "interactive session: stop_keepalived on lvs1, then link_down on lvs1: PASS"
+    names = {row[0] for row in summary.rows(s)}
+    assert names == {"stop_keepalived@lvs1", "link_down@lvs1"}
