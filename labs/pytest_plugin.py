@@ -1,6 +1,7 @@
-"""pytest fixture for failover regression tests of your own.
-
-    pytest_plugins = ["labs.pytest_plugin"]
+"""pytest plugin for failover regression tests of your own: the `lab` marker (skipped, with
+the reason, where no kernel backend can run the lab), and the `halab_run` fixture.
+Installed with the package (entry point `pytest11`), so nothing needs registering; in a
+checkout that is not installed: `pytest_plugins = ["labs.pytest_plugin"]`.
 
     @pytest.mark.lab
     def test_lvs1_fails_over_within_a_second(halab_run):
@@ -26,6 +27,33 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 900
+
+
+LAB_MARKER = "lab: brings up the real lab (native kernel with IPVS as root, else User-mode Linux)"
+
+
+def lab_problem() -> str | None:
+    """Why the lab cannot run here (missing programs or modules, no kernel backend), or None."""
+    from labs import kernel, requirements
+    from labs.errors import LabError
+
+    try:
+        requirements.check()
+        kernel.choose("auto")
+    except LabError as e:
+        return str(e)
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", LAB_MARKER)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    labs = [item for item in items if "lab" in item.keywords]
+    problem = lab_problem() if labs else None
+    for item in labs if problem else []:
+        item.add_marker(pytest.mark.skip(reason=f"the lab cannot run here: {problem}"))
 
 
 @dataclass

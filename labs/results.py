@@ -10,7 +10,7 @@ import time
 import traceback
 from pathlib import Path
 
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "results"
+DEFAULT_ROOT = Path("results")  # ./results of the working directory (an installed copy never writes into itself)
 TOOL_VERSIONS = {"ipvsadm": ["/usr/sbin/ipvsadm", "--version"]}  # the daemons': labs.daemons.version_commands()
 
 

@@ -1,5 +1,6 @@
-"""Markers: `root` tests need root on this kernel; `lab` tests bring up the real lab,
-natively where the kernel has IPVS and we are root, else through User-mode Linux."""
+"""Markers: `lab` tests bring up the real lab, natively where the kernel has IPVS and we
+are root, else through User-mode Linux (the marker and its skip belong to the halab pytest
+plugin); `root` tests need root on the host kernel and the lab's programs."""
 from __future__ import annotations
 
 import os
@@ -11,29 +12,22 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from labs import kernel, requirements  # noqa: E402
-from labs.errors import LabError  # noqa: E402
-
-
-def _lab_problem() -> str | None:
-    try:
-        kernel.choose("auto")
-    except LabError as e:
-        return str(e)
-    return None
-
 
 def pytest_configure(config: pytest.Config) -> None:
-    try:
-        requirements.check()
-    except LabError as e:
-        raise pytest.UsageError(str(e)) from None
+    # An installed halab registers its plugin itself (entry point pytest11); a checkout loads it here.
+    if not config.pluginmanager.has_plugin("halab") and not config.pluginmanager.has_plugin("labs.pytest_plugin"):
+        config.pluginmanager.import_plugin("labs.pytest_plugin")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    lab_problem = _lab_problem()
-    for item in items:
-        if "lab" in item.keywords and lab_problem:
-            item.add_marker(pytest.mark.skip(reason=f"no kernel backend for the lab: {lab_problem}"))
-        if "root" in item.keywords and os.geteuid() != 0:
-            item.add_marker(pytest.mark.skip(reason="needs root (run the tests with sudo)"))
+    from labs import requirements
+    from labs.errors import LabError
+
+    rooted = [item for item in items if "root" in item.keywords]
+    try:
+        requirements.check() if rooted else None
+        problem = None if os.geteuid() == 0 else "needs root (run the tests with sudo)"
+    except LabError as e:
+        problem = str(e)
+    for item in rooted if problem else []:
+        item.add_marker(pytest.mark.skip(reason=problem))

@@ -10,7 +10,6 @@ from labs.pytest_plugin import run_scenarios
 from labs.run import DEFAULT_SCENARIOS
 from topologies import dual_master
 
-pytest_plugins = ["labs.pytest_plugin"]
 pytestmark = pytest.mark.lab
 HOSTS = [h.name for h in dual_master.spec().hosts]
 LVS_VIPS = dual_master.spec().lvs_vips
