@@ -1,0 +1,1 @@
+"""halab: a keepalived + LVS + nginx high-availability lab built in network namespaces."""

@@ -1,0 +1,1 @@
+"""Analysis of a results folder: reads only its files, never a running lab."""

@@ -1,0 +1,461 @@
+"""What a scenario expects, one class per kind: each evaluates itself against the files of
+one phase and describes its own table cells.
+
+A scenario's `expect(model, target)` returns these; the analysis evaluates each against
+the phase it names ("inject" or "heal"). Every window comes from the model (labs.analysis
+.model), which computes it from the configuration files the run used.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+from labs.analysis import clients
+from labs.analysis.data import Request, Run
+
+LATENCY = 0.25  # see labs.analysis.model: signal delivery, event loops, the probe's grid
+
+
+@dataclass(frozen=True)
+class Window:
+    earliest: float
+    latest: float
+    basis: str
+
+    def holds(self, value: float) -> bool:
+        return self.earliest <= value <= self.latest
+
+    def widened(self, seconds: float) -> "Window":
+        """The same window for a fault that took `seconds` to apply: its effect began
+        somewhere in that span after the recorded time."""
+        if not seconds:
+            return self
+        return Window(self.earliest, self.latest + seconds, f"{self.basis}; +{seconds:.3f} s to apply the fault")
+
+    def shifted(self, seconds: float, why: str) -> "Window":
+        """The same window counted from `seconds` after the phase started."""
+        return Window(self.earliest + seconds, self.latest + seconds, f"{self.basis}, from {seconds:g} s ({why})")
+
+    @property
+    def bounded(self) -> bool:
+        """False for "no bound until the phase ends" (the model can say nothing tighter)."""
+        return math.isfinite(self.latest)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exact, for expectations.json (`latest` null: unbounded)."""
+        return {"earliest": self.earliest, "latest": self.latest if self.bounded else None, "basis": self.basis}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Window":
+        return cls(d["earliest"], math.inf if d["latest"] is None else d["latest"], d["basis"])
+
+    def as_json(self) -> dict[str, Any]:
+        return {"earliest_s": round(self.earliest, 3), "latest_s": round(self.latest, 3) if self.bounded else None,
+                "basis": self.basis}
+
+
+@dataclass
+class Phase:
+    """The files of one phase: events and requests in [t0, t1), as the expectations see them.
+    A request belongs to the phase of its *scheduled* time and counts only if its client
+    address is one the probe was using in that phase (a restarted probe's last requests
+    from other addresses are not this phase's)."""
+
+    run: Run
+    name: str
+    t0: float
+    t1: float
+    applied_in: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.sources = probe_sources(self.run, self.t1)
+        self.requests = clients.select(self.run.requests, self.t0, self.t1, self.sources)
+        self.pins = clients.pinned(self.run.requests, self.t0)
+
+    def first(self, kind: str, **match: Any) -> dict[str, Any] | None:
+        for e in self.run.of_kind(kind):
+            if self.t0 <= e["t"] < self.t1 and all(e.get(k) == v for k, v in match.items()):
+                return e
+        return None
+
+    def holders_at(self, vip: str, t: float) -> set[str]:
+        return holders_at(self.run, vip, t)
+
+    def duplicate_s(self, vip: str) -> float:
+        return duplicate_s(self.run, vip, self.t0, self.t1)
+
+    def anchored(self, window: Window, host: str, out: dict[str, Any]) -> Window | None:
+        """`window` counted from the first VRRP notification of `host`'s restarted keepalived
+        (how long a daemon takes to start is measured, not guessed); None if it never started."""
+        started = self.first("vrrp", host=host)
+        if started is None:
+            out["verdict"], out["reason"] = "fail", f"keepalived on {host} never started"
+            return None
+        offset = started["t"] - self.t0
+        out["restart_s"] = round(offset, 4)
+        # The anchor is an observed time too: allow it the same latency both ways.
+        return Window(max(0.0, window.earliest + offset - LATENCY), window.latest + offset,
+                      f"{window.basis}, after keepalived on {host} started ({offset:.3f} s)")
+
+
+def probe_sources(run: Run, before: float) -> frozenset[str] | None:
+    """Client addresses of the probe last started before `before` (None: no record, all)."""
+    starts = [e for e in run.of_kind("probe") if e.get("action") == "start" and e["t"] < before]
+    return frozenset(starts[-1]["sources"]) if starts else None
+
+
+def holders_at(run: Run, vip: str, t: float) -> set[str]:
+    """Hosts holding `vip` at time t, replaying the address events."""
+    held: set[str] = set()
+    for e in run.of_kind("addr"):
+        if e["t"] > t:
+            break
+        if e["address"] == vip:
+            (held.add if e["action"] == "add" else held.discard)(e["host"])
+    return held
+
+
+def duplicate_s(run: Run, vip: str, t0: float, t1: float) -> float:
+    """Seconds within [t0, t1) during which more than one host held `vip`."""
+    held = holders_at(run, vip, t0)
+    total, since = 0.0, t0 if len(held) > 1 else None
+    for e in run.of_kind("addr"):
+        if not t0 <= e["t"] < t1 or e["address"] != vip:
+            continue
+        (held.add if e["action"] == "add" else held.discard)(e["host"])
+        if len(held) > 1 and since is None:
+            since = e["t"]
+        elif len(held) <= 1 and since is not None:
+            total, since = total + e["t"] - since, None
+    if since is not None:
+        total += t1 - since
+    return round(total, 4)
+
+
+def judge(out: dict[str, Any], window: Window | None, measured: float | None, what: str, ph: Phase) -> dict[str, Any]:
+    """Record the measured time and the model's window; fail outside it (unless a verdict
+    was already given)."""
+    out["measured_s"] = None if measured is None else round(measured, 4)
+    if window is not None:
+        out["model"] = window.as_json()
+    if "verdict" in out:
+        return out
+    if measured is None:
+        out["verdict"], out["reason"] = "fail", f"{what} never happened (observed {ph.t1 - ph.t0:.1f} s)"
+    elif window is not None and not window.holds(measured):
+        out["verdict"] = "fail"
+        out["reason"] = (f"{what} after {measured:.3f} s, outside the model's [{window.earliest:.3f}, "
+                         f"{window.latest:.3f}] s ({window.basis})")
+    else:
+        out["verdict"], out["reason"] = "pass", "inside the model window"
+    return out
+
+
+def seconds(value: float | None) -> str:
+    """A time for the tables: 0.70s, or - when there is none."""
+    return "-" if value is None else f"{value:.2f}s"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """Base of every kind: the phase it belongs to, and its table cells."""
+
+    phase: str
+    kind: ClassVar[str] = ""
+
+    def evaluate(self, ph: Phase) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def observe_until(self) -> float:
+        """How long after the phase starts the model expects something to happen (0: nothing timed)."""
+        window = getattr(self, "window", None)
+        return window.latest if window is not None and window.bounded else 0.0
+
+    @staticmethod
+    def cells(result: dict[str, Any]) -> tuple[str, str]:
+        """(model window, measured) of an evaluated result, as the tables show them."""
+        m = result.get("model")
+        return (f"{m['earliest_s']:.2f}-{m['latest_s']:.2f}s" if m else "-"), seconds(result.get("measured_s"))
+
+
+@dataclass(frozen=True)
+class Move(Expectation):
+    """A VIP moves from one host to another within the window. With `after_restart_of`,
+    the window counts from that host's restarted keepalived's first VRRP notification."""
+
+    instance: str = ""
+    vip: str = ""
+    from_host: str = ""
+    to_host: str = ""
+    window: Window = Window(0, 0, "")
+    after_restart_of: str = ""
+    kind: ClassVar[str] = "move"
+
+    def evaluate(self, ph: Phase) -> dict[str, Any]:
+        at_start = ph.holders_at(self.vip, ph.t0)
+        added = ph.first("addr", address=self.vip, host=self.to_host, action="add")
+        master = ph.first("vrrp", instance=self.instance, host=self.to_host, state="MASTER")
+        removed = ph.first("addr", address=self.vip, host=self.from_host, action="del")
+        out: dict[str, Any] = {
+            "kind": self.kind, "what": f"{self.vip} {self.from_host}->{self.to_host}", "vip": self.vip,
+            "instance": self.instance, "from": self.from_host, "to": self.to_host, "holders_at_start": sorted(at_start),
+            "master_notify_s": round(master["t"] - ph.t0, 4) if master else None,
+            "vip_removed_from_old_s": round(removed["t"] - ph.t0, 4) if removed else None,
+            "duplicate_s": ph.duplicate_s(self.vip),
+        }
+        window: Window | None = self.window.widened(ph.applied_in)
+        if self.after_restart_of:
+            window = ph.anchored(window, self.after_restart_of, out)
+        if self.from_host not in at_start:
+            out["verdict"] = "fail"
+            out["reason"] = (f"at the start {self.vip} was on {sorted(at_start) or 'no host'}, not {self.from_host}: "
+                             "the lab had not converged")
+        return judge(out, window, added and added["t"] - ph.t0, f"{self.vip} up on {self.to_host}", ph)
+
+
+@dataclass(frozen=True)
+class Release(Expectation):
+    """A host that held a VIP it should not (a duplicate) gives it up within the window."""
+
+    instance: str = ""
+    vip: str = ""
+    host: str = ""
+    window: Window = Window(0, 0, "")
+    kind: ClassVar[str] = "release"
+
+    def evaluate(self, ph: Phase) -> dict[str, Any]:
+        gone = ph.first("addr", address=self.vip, host=self.host, action="del")
+        out: dict[str, Any] = {"kind": self.kind, "what": f"{self.vip} released by {self.host}", "vip": self.vip,
+                               "host": self.host, "duplicate_s": ph.duplicate_s(self.vip)}
+        if self.host not in ph.holders_at(self.vip, ph.t0):
+            out["verdict"], out["reason"] = "fail", f"{self.host} did not hold {self.vip} at the start"
+        return judge(out, self.window.widened(ph.applied_in), gone and gone["t"] - ph.t0,
+                     f"{self.vip} released by {self.host}", ph)
+
+
+@dataclass(frozen=True)
+class Stay(Expectation):
+    """A VIP stays on its host for the whole phase."""
+
+    instance: str = ""
+    vip: str = ""
+    host: str = ""
+    kind: ClassVar[str] = "stay"
+
+    def evaluate(self, ph: Phase) -> dict[str, Any]:
+        moved = [e for e in ph.run.of_kind("addr") if ph.t0 <= e["t"] < ph.t1 and e["address"] == self.vip
+                 and (e["host"] != self.host) == (e["action"] == "add")]
+        out: dict[str, Any] = {"kind": self.kind, "what": f"{self.vip} stays on {self.host}", "vip": self.vip,
+                               "host": self.host}
+        if self.host not in ph.holders_at(self.vip, ph.t0):
+            out["verdict"], out["reason"] = "fail", f"{self.vip} was not on {self.host} at the start"
+        elif moved:
+            e = moved[0]
+            out["verdict"] = "fail"
+            how = "appeared on" if e["action"] == "add" else "left"
+            out["reason"] = f"{self.vip} {how} {e['host']} after {e['t'] - ph.t0:.3f} s"
+        else:
+            out["verdict"], out["reason"] = "pass", "did not move"
+        return judge(out, None, 0.0, "", ph)
+
+    @staticmethod
+    def cells(result: dict[str, Any]) -> tuple[str, str]:
+        return "-", "-"
+
+
+@dataclass(frozen=True)
+class Moves(Expectation):
+    """A VIP arrives on `to_host` exactly `count` times during the phase (flapping),
+    the last arrival by `by` seconds."""
+
+    vip: str = ""
+    to_host: str = ""
+    count: int = 0
+    kind: ClassVar[str] = "moves"
+
+    def evaluate(self, ph: Phase) -> dict[str, Any]:
+        arrivals = [e for e in ph.run.of_kind("addr") if ph.t0 <= e["t"] < ph.t1 and e["address"] == self.vip
+                    and e["host"] == self.to_host and e["action"] == "add"]
+        out: dict[str, Any] = {"kind": self.kind, "what": f"{self.vip} arrivals on {self.to_host}", "vip": self.vip,
+                               "count": len(arrivals), "expected_count": self.count,
+                               "at_s": [round(e["t"] - ph.t0, 3) for e in arrivals], "duplicate_s": ph.duplicate_s(self.vip)}
+        out["verdict"] = "pass" if len(arrivals) == self.count else "fail"
+        out["reason"] = f"{len(arrivals)} arrival(s) of {self.vip} on {self.to_host}, the model expects {self.count}"
+        return judge(out, None, None if not arrivals else arrivals[-1]["t"] - ph.t0, "", ph)
+
+    @staticmethod
+    def cells(result: dict[str, Any]) -> tuple[str, str]:
+        return f"{result['expected_count']}x", f"{result['count']}x"
+
+
+@dataclass(frozen=True)
+class Checker(Expectation):
+    """Every director's checker marks a real server DOWN (or UP) within the window."""
+
+    real_server: str = ""
+    state: str = ""
+    directors: tuple[str, ...] = ()
+    window: Window = Window(0, 0, "")
+    kind: ClassVar[str] = "checker"
+
+    def evaluate(self, ph: Phase) -> dict[str, Any]:
+        times = []
+        for d in self.directors:
+            e = ph.first("ipvs", host=d, real_server=self.real_server, state=self.state)
+            times.append(None if e is None else e["t"] - ph.t0)
+        out: dict[str, Any] = {"kind": self.kind, "what": f"{self.real_server} {self.state} on {','.join(self.directors)}",
+                               "vip": self.real_server.split(":")[0],
+                               "per_director_s": dict(zip(self.directors, [None if t is None else round(t, 4) for t in times]))}
+        measured = None if None in times else max(t for t in times if t is not None)
+        return judge(out, self.window.widened(ph.applied_in), measured,
+                     f"{self.real_server} {self.state} on every director", ph)
+
+
+@dataclass(frozen=True)
+class Share(Expectation):
+    """The busiest real server's share of a VIP's answers during the phase."""
+
+    vip: str = ""
+    window: Window = Window(0, 0, "")
+    kind: ClassVar[str] = "share"
+
+    @property
+    def observe_until(self) -> float:
+        return 0.0  # a fraction, not a time
+
+    def evaluate(self, ph: Phase) -> dict[str, Any]:
+        answers = clients.distribution(ph.requests, ph.t0, ph.t1)["by_vip"].get(self.vip, {})
+        total = sum(answers.values())
+        share = max(answers.values()) / total if total else None
+        out = {"kind": self.kind, "what": f"{self.vip} busiest server's share", "vip": self.vip, "answers": answers}
+        return judge(out, self.window, share, f"answers on {self.vip}", ph)
+
+    @staticmethod
+    def cells(result: dict[str, Any]) -> tuple[str, str]:
+        m, value = result.get("model"), result.get("measured_s")
+        return f"{m['earliest_s']:.0%}-{m['latest_s']:.0%}", "-" if value is None else f"{value:.0%}"
+
+
+@dataclass(frozen=True)
+class Clients(Expectation):
+    """Clients of an LVS VIP are whole again within the window: the last failed request
+    (by send time, from the phase's start) comes no later than the model's bound, and the
+    phase does not end with clients still failing. Failures are counted, never hidden in a
+    longest gap: a partial outage (only the clients pinned to one server) counts in full."""
+
+    vip: str = ""
+    window: Window = Window(0, 0, "")
+    after_restart_of: str = ""
+    kind: ClassVar[str] = "clients"
+
+    def evaluate(self, ph: Phase) -> dict[str, Any]:
+        mine = [r for r in ph.requests if r.vip == self.vip]
+        failed = [r for r in mine if not r.ok]
+        ongoing = bool(mine) and not mine[-1].ok
+        whole = failed[-1].send_t - ph.t0 if failed else 0.0
+        out: dict[str, Any] = {"kind": self.kind, "what": f"{self.vip} clients whole again", "vip": self.vip,
+                               "requests": len(mine), "failed": len(failed), "still_failing_at_end": ongoing}
+        window: Window | None = self.window.widened(ph.applied_in)
+        if self.after_restart_of:
+            anchored = ph.anchored(window, self.after_restart_of, out)
+            window = anchored and Window(0.0, anchored.latest, anchored.basis)  # whole again: any time up to the bound
+        cause = stale_arp(ph, self.vip, failed)
+        if cause:
+            out["stale_arp"] = cause
+        why = f"; {cause['text']}" if cause else ""
+        if "verdict" not in out and not mine:
+            out["verdict"], out["reason"] = "fail", f"{self.vip}: no request was sent in the {ph.name} phase"
+        elif "verdict" not in out and ongoing:
+            out["verdict"] = "fail"
+            out["reason"] = (f"{self.vip}: {len(failed)} of {len(mine)} requests failed, still failing at the end "
+                             f"({ph.t1 - ph.t0:.1f} s after the {ph.name}){why}")
+        elif "verdict" not in out and window is not None and whole > window.latest:
+            out["verdict"] = "fail"
+            out["reason"] = (f"{self.vip}: {len(failed)} of {len(mine)} requests failed, the last {whole:.2f} s after the "
+                             f"{ph.name}, past the model's {window.latest:.2f} s ({window.basis}){why}")
+        return judge(out, window, whole, "", ph)
+
+    @staticmethod
+    def cells(result: dict[str, Any]) -> tuple[str, str]:
+        m = result.get("model")
+        window = "-" if not m else "until the end" if m["latest_s"] is None else f"<={m['latest_s']:.2f}s"
+        if result["still_failing_at_end"]:
+            return window, "still failing"
+        return window, "no failures" if not result["failed"] else seconds(result.get("measured_s"))
+
+
+KINDS: dict[str, type[Expectation]] = {k.kind: k for k in (Move, Release, Stay, Moves, Checker, Share, Clients)}
+FILE = "expectations.json"  # in a run folder: what the run expected, written when it ran
+
+
+def to_json(expected: Sequence[Expectation], step: int | None = None) -> list[dict[str, Any]]:
+    """Every expectation as plain data: its kind and its fields (and in an interactive
+    session, the `step` — which fail/heal pair — it belongs to)."""
+    out = []
+    for e in expected:
+        fields = {f.name: getattr(e, f.name) for f in dataclasses.fields(e)}
+        row = {"kind": e.kind, **{k: v.to_dict() if isinstance(v, Window) else v for k, v in fields.items()}}
+        out.append(row if step is None else {**row, "step": step})
+    return out
+
+
+def write(folder: Path, expected: Sequence[Expectation], step: int | None = None) -> None:
+    """Record in a run folder what the run expects, so that the analysis reads it back; a
+    session's later steps are added to what its earlier ones expected."""
+    path = folder / FILE
+    earlier = json.loads(path.read_text()) if step and path.exists() else []
+    path.write_text(json.dumps(earlier + to_json(expected, step), indent=1))
+
+
+def from_json(rows: Sequence[dict[str, Any]]) -> list[tuple[int | None, Expectation]]:
+    """The inverse of `to_json`: (step or None, expectation) pairs."""
+    out = []
+    for row in rows:
+        cls = KINDS[row["kind"]]
+        fields = {k: v for k, v in row.items() if k not in ("kind", "step")}
+        if "window" in fields:
+            fields["window"] = Window.from_dict(fields["window"])
+        if "directors" in fields:
+            fields["directors"] = tuple(fields["directors"])
+        out.append((row.get("step"), cls(**fields)))
+    return out
+
+
+def cells(result: dict[str, Any]) -> tuple[str, str]:
+    """(model window, measured) of any evaluated expectation, by its recorded kind."""
+    return KINDS[result["kind"]].cells(result)
+
+
+def stale_arp(ph: Phase, vip: str, failed: Sequence[Request]) -> dict[str, Any] | None:
+    """Did the client send `vip`'s failed requests to the MAC of a host that no longer held
+    it? Replays the client's ARP entries ("neigh" events) and the hosts' MACs ("mac")
+    against who held the VIP when each request failed."""
+    if not failed:
+        return None
+    owner = {e["mac"]: e["host"] for e in ph.run.of_kind("mac") if e.get("mac")}
+    client_hosts = {e["host"] for e in ph.run.of_kind("neigh")}
+    if not owner or not client_hosts:
+        return None
+    entries = [e for e in ph.run.of_kind("neigh") if e["address"] == vip and e.get("lladdr")]
+    stale: list[Request] = []
+    host = ""
+    for r in failed:
+        mac = next((e["lladdr"] for e in reversed(entries) if e["t"] <= r.send_t), None)
+        sent_to = owner.get(mac or "")
+        if sent_to and sent_to not in ph.holders_at(vip, r.send_t):
+            stale.append(r)
+            host = sent_to
+    if len(stale) * 2 < len(failed):
+        return None
+    released = [e["t"] for e in ph.run.of_kind("addr") if e["address"] == vip and e["host"] == host
+                and e["action"] == "del" and e["t"] <= stale[0].send_t]
+    since = released[-1] if released else stale[0].send_t
+    span = stale[-1].send_t - since
+    return {"host": host, "mac": next(m for m, h in owner.items() if h == host), "failed": len(stale),
+            "released_at_s": round(since - ph.t0, 4), "span_s": round(span, 4),
+            "text": f"stale ARP: clients sent {vip} to {host}'s MAC for {span:.1f} s after {host} released it"}

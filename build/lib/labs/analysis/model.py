@@ -1,0 +1,254 @@
+"""The timing model, computed from the rendered configuration files of a run.
+
+The analysis reads `configs/<host>/keepalived.conf` (and the check script's wait) back,
+so its expectations describe the files keepalived actually ran, not the data they came
+from. Each window is [earliest, latest]: the protocol's own delay, plus a tolerance.
+
+Tolerance = LATENCY + what the path must start. LATENCY (0.25 s) covers signal delivery,
+keepalived's event loop, the netlink/FIFO reader waking up and the probe's grid (UML's
+VRRP timing was measured accurate to ~0.15 s, docs/design-notes.md). Starting things is measured in the run
+itself (run.json): `process_start_s`, the median cost of starting a process in a lab host
+(~1 ms natively, ~0.09 s under UML for a small one), times the processes a path starts
+(the check script runs ~10: sh, cat, grep, nginx, sleep, ...); and `keepalived_start_s`,
+the longest time any keepalived took at bring-up from exec to its first VRRP notification
+(~0.5 s under UML), reported for reference: a path that restarts keepalived is timed
+from the restarted daemon's own first notification instead.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from labs import kaconf, timing
+from labs.analysis.expectations import LATENCY, Clients, Expectation, Move, Window
+
+
+@dataclass(frozen=True)
+class Instance:
+    name: str
+    vip: str
+    priorities: dict[str, int]
+    advert_int: float
+    version: int
+
+    @property
+    def master(self) -> str:
+        return max(self.priorities, key=self.priorities.__getitem__)
+
+    def best_other(self, without: str) -> str:
+        others = {h: p for h, p in self.priorities.items() if h != without}
+        return max(others, key=others.__getitem__)
+
+    def skew(self, host: str) -> float:
+        return timing.skew_time(self.priorities[host], self.advert_int, self.version)
+
+    def master_down(self, host: str) -> float:
+        return timing.master_down_interval(self.priorities[host], self.advert_int, self.version)
+
+
+@dataclass
+class Model:
+    instances: dict[str, Instance]  # keyed by VIP
+    script_interval: float
+    restart_wait: float
+    process_start: float
+    keepalived_start: float
+    directors: tuple[str, ...] = ()
+    checker: dict[str, float] | None = None
+    script_weight: int = 0
+    script_fall: int = 1
+    script_stops_keepalived: bool = False
+    persistence: dict[str, float] | None = None  # LVS VIP -> persistence_timeout (0: off)
+    real_servers: dict[str, tuple[str, ...]] | None = None  # LVS VIP -> its real servers' addresses
+    garp_refresh: float = 0.0  # vrrp_garp_master_refresh (0: a master never re-sends its GARPs)
+
+    @property
+    def lvs_vips(self) -> tuple[str, ...]:
+        """The addresses clients connect to (the directors' virtual servers)."""
+        return tuple(sorted(self.real_servers or {}))
+
+    def tolerance(self, spawns: int) -> float:
+        return LATENCY + spawns * self.process_start
+
+    def instances_mastered_by(self, host: str) -> list[Instance]:
+        return [i for i in self.instances.values() if i.master == host]
+
+    def graceful(self, inst: Instance, stopped: str, spawns: int = 1) -> tuple[str, Window]:
+        """keepalived stopped on the master: a priority-0 advert, then the best backup
+        takes over after its skew time."""
+        to = inst.best_other(stopped)
+        skew = inst.skew(to)
+        return to, Window(skew, skew + self.tolerance(spawns),
+                          f"graceful stop: skew time of {to} (256-{inst.priorities[to]})/256 = {skew:.3f} s")
+
+    def silent(self, inst: Instance, lost: str, spawns: int = 0) -> tuple[str, Window]:
+        """The master vanished without a priority-0 advert (crash, link loss, adverts
+        blocked): the best backup takes over a master-down interval after the last advert
+        it heard, which came up to one advert interval before the fault."""
+        to = inst.best_other(lost)
+        mdi = inst.master_down(to)
+        return to, Window(mdi - inst.advert_int, mdi + self.tolerance(spawns),
+                          f"silent loss: master-down interval of {to} 3x{inst.advert_int:g}+skew = {mdi:.3f} s "
+                          f"after its last advert (0-{inst.advert_int:g} s before the fault)")
+
+    def preempt(self, inst: Instance, started: str) -> Window:
+        """keepalived on the configured master is back (restarted, or its link restored):
+        it starts in BACKUP, ignores the lower-priority adverts and takes over after its
+        own master-down interval. For a restart the window counts from the restarted
+        daemon's first VRRP notification (see Move.after_restart_of)."""
+        mdi = inst.master_down(started)
+        return Window(mdi, mdi + self.tolerance(0),
+                      f"preemption: master-down interval of {started} 3x{inst.advert_int:g}+skew = {mdi:.3f} s")
+
+    def yields(self, inst: Instance, spawns: int = 0) -> Window:
+        """Two masters hear each other again (after the healing's `spawns` process starts):
+        the lower priority yields on the first advert it hears."""
+        return Window(0.0, inst.advert_int + self.tolerance(spawns),
+                      f"adverts heard again: the lower priority yields within one advert interval ({inst.advert_int:g} s)")
+
+    def after_two_masters(self, inst: Instance, release: Window, otherwise: Window | None = None) -> Window:
+        """When clients of a VIP that two masters held are whole again, given the window in
+        which the duplicate is released. With vrrp_garp_master_refresh R every master re-sends
+        its GARPs each R s, so clients follow whichever sent last and may keep the released
+        host's MAC for up to R s after the release. Without it the winner re-sends GARPs only
+        when it hears a lower-priority advert (`otherwise`: when that happens); with neither,
+        clients that last saw the loser's GARP keep its MAC until their ARP entry expires,
+        which keepalived does not bound: the window ends at the release and a stale-ARP
+        outage fails it."""
+        if self.garp_refresh:
+            return Window(0.0, release.latest + self.garp_refresh,
+                          f"released ({release.basis}), then the winner's next GARP refresh within "
+                          f"vrrp_garp_master_refresh {self.garp_refresh:g} s")
+        if otherwise is not None:
+            return otherwise
+        return Window(0.0, release.latest, f"released ({release.basis}); nothing makes the winner re-send its "
+                      f"GARPs (no vrrp_garp_master_refresh, and it hears no lower priority)")
+
+    def while_two_masters(self, takeover: Window) -> Window:
+        """Clients of a VIP held twice, until the phase ends: each master's GARP refresh moves
+        them to it, breaking connections in flight, so with vrrp_garp_master_refresh the model
+        bounds nothing until one yields (still failing at the end fails); without it clients
+        move once, at the new master's GARPs."""
+        if self.garp_refresh:
+            return Window(0.0, math.inf, f"two masters re-send GARPs every {self.garp_refresh:g} s: clients move "
+                          "at each, no bound until one yields")
+        return Window(0.0, takeover.latest, f"the new master's GARPs at takeover: {takeover.basis}")
+
+    def affected_vips(self, vip: str) -> tuple[str, ...]:
+        """The LVS VIPs whose clients a change of `vip` touches: itself if clients connect to
+        it, else (a real server's VIP) every virtual server that balances onto it."""
+        if vip in (self.real_servers or {}):
+            return (vip,)
+        return tuple(v for v, servers in sorted((self.real_servers or {}).items()) if vip in servers)
+
+    def clients_after(self, vip: str, phase: str, window: Window, why: str = "", after_restart_of: str = "") -> list[Expectation]:
+        """Client expectations for every LVS VIP a change of `vip` touches: whole again by
+        the latest time the model gives that change."""
+        w = Window(0.0, window.latest, why or window.basis)
+        return [Clients(phase, v, w, after_restart_of) for v in self.affected_vips(vip)]
+
+    def away_and_back(self, inst: Instance, host: str, to: str, takeover: Window, restarted: bool) -> list[Expectation]:
+        """The master `host` loses `inst`'s VIP to `to` within `takeover` (its clients whole
+        by then), and takes it back by preemption once healed (counted from its restarted
+        keepalived's first notification if the heal restarts it)."""
+        back = self.preempt(inst, host)
+        anchor = host if restarted else ""
+        return [Move("inject", inst.name, inst.vip, host, to, takeover),
+                Move("heal", inst.name, inst.vip, to, host, back, after_restart_of=anchor),
+                *self.clients_after(inst.vip, "inject", takeover, f"the backup's GARPs at takeover: {takeover.basis}"),
+                *self.clients_after(inst.vip, "heal", back, f"the master's GARPs when it takes over again: {back.basis}",
+                                    after_restart_of=anchor)]
+
+    def unaffected(self) -> Window:
+        """A VIP the fault does not touch: no failure beyond the latency allowance."""
+        return Window(0.0, self.tolerance(0), "not touched by this fault: no failure past the latency allowance")
+
+    def checker_down(self) -> Window:
+        """A real server that silently stops answering: the next check starts within
+        delay_loop; it and its retries each wait connect_timeout, with delay_before_retry
+        between them, before the checker removes it."""
+        c = self.checker
+        detect = timing.checker_detect(c["connect_timeout"], int(c["retry"]), c["delay_before_retry"])
+        return Window(detect, c["delay_loop"] + detect + self.tolerance(0),
+                      f"TCP_CHECK: within delay_loop {c['delay_loop']:g} s, then {c['retry'] + 1} connects of "
+                      f"{c['connect_timeout']:g} s with {c['delay_before_retry']:g} s between = {detect:g} s")
+
+    def checker_up(self) -> Window:
+        """A removed real server answering again is re-added by the next check, which
+        starts within delay_loop (one that was waiting on a dropped connect first times out)."""
+        c = self.checker
+        return Window(0.0, c["delay_loop"] + c["connect_timeout"] + self.tolerance(0),
+                      f"TCP_CHECK: next check within delay_loop {c['delay_loop']:g} s "
+                      f"(+ connect_timeout {c['connect_timeout']:g} s)")
+
+
+def _num(block: kaconf.Block, key: str, default: float) -> float:
+    found = block.all(key)
+    return float(found[0].args[0]) if found else default
+
+
+def load(results: Path, info: dict[str, float]) -> Model:
+    """Read every host's keepalived.conf (and check script) under results/configs/."""
+    instances: dict[str, dict] = {}
+    interval, restart_wait, weight, fall, stops = 0.0, 0.0, 0, 1, False
+    directors: list[str] = []
+    checker: dict[str, float] = {}
+    persistence: dict[str, float] = {}
+    real_servers: dict[str, tuple[str, ...]] = {}
+    refresh = 0.0
+    for conf in sorted((results / "configs").glob("*/keepalived.conf")):
+        host = conf.parent.name
+        root = kaconf.parse(conf.read_text())
+        gd = root.all("global_defs")
+        version = int(_num(gd[0], "vrrp_version", 2)) if gd else 2
+        for inst in root.all("vrrp_instance"):
+            vip = inst.one("virtual_ipaddress").children[0].keyword.split("/")[0]
+            entry = instances.setdefault(vip, {"name": inst.args[0], "priorities": {},
+                                               "advert_int": _num(inst, "advert_int", 1.0), "version": version})
+            entry["priorities"][host] = int(inst.value("priority"))
+        if gd:
+            refresh = max(refresh, _num(gd[0], "vrrp_garp_master_refresh", 0.0))
+        for vs in root.all("virtual_server"):
+            if host not in directors:
+                directors.append(host)
+            persistence[vs.args[0]] = _num(vs, "persistence_timeout", 0.0)
+            real_servers[vs.args[0]] = tuple(rs.args[0] for rs in vs.all("real_server"))
+            for rs in vs.all("real_server"):
+                tcp = rs.one("TCP_CHECK")
+                checker = {"delay_loop": _num(vs, "delay_loop", 60.0), "connect_timeout": _num(tcp, "connect_timeout", 5.0),
+                           "retry": int(_num(tcp, "retry", 1)), "delay_before_retry": _num(tcp, "delay_before_retry", 1.0)}
+        for script in root.all("vrrp_script"):
+            interval = max(interval, _num(script, "interval", 1.0))
+            weight, fall = int(_num(script, "weight", 0)), int(_num(script, "fall", 1))
+        check = conf.parent / "check_nginx.sh"
+        if check.exists():
+            text = check.read_text()
+            m = re.search(r"^sleep\s+([\d.]+)", text, re.M)
+            restart_wait = max(restart_wait, float(m.group(1)) if m else 0.0)
+            stops = bool(re.search(r"^kill -TERM", text, re.M))
+    return Model(
+        {vip: Instance(e["name"], vip, e["priorities"], e["advert_int"], e["version"]) for vip, e in instances.items()},
+        interval, restart_wait, info.get("process_start_s", 0.0), info.get("keepalived_start_s", 0.0),
+        tuple(directors), checker or None, weight, fall, stops, persistence, real_servers, refresh,
+    )
+
+
+def for_scenario(scenario: ModuleType, m: Model, target: str) -> list[Expectation]:
+    """A scenario's expectations, completed so that every probed LVS VIP has exactly one
+    client expectation in each phase: the scenario's (the latest bound where several of its
+    changes touch the same VIP), else "not touched by this fault"."""
+    phases = ("inject", "heal") if getattr(scenario, "heal", None) is not None else ("inject",)
+    out: list[Expectation] = []
+    bound: dict[tuple[str, str], Clients] = {}
+    for e in scenario.expect(m, target):
+        if not isinstance(e, Clients):
+            out.append(e)
+        elif (e.phase, e.vip) not in bound or e.window.latest > bound[(e.phase, e.vip)].window.latest:
+            bound[(e.phase, e.vip)] = e
+    for phase in phases:
+        for vip in m.lvs_vips:
+            out.append(bound.get((phase, vip)) or Clients(phase, vip, m.unaffected()))
+    return out

@@ -1,0 +1,124 @@
+"""summary.json of a run: per phase (the fault, then its healing) and per VIP, what the
+model expected, what the control plane did, what clients saw, and the verdict."""
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from labs import tables
+from labs.analysis import clients, expectations, model
+from labs.analysis.data import Run
+from labs.analysis.expectations import Expectation, Phase
+
+
+def phases(run: Run) -> list[tuple[str, float, float, dict[str, Any], int | None]]:
+    """(phase, start, end, fault event, step) for each injected fault and healing; `step`
+    is the interactive session's fail/heal pair it belongs to (None in a scenario run)."""
+    faults = run.of_kind("fault")
+    steps = run.of_kind("step")
+    # Observation ends when the runner says so; teardown's events come after and are not the fault's.
+    ends = run.of_kind("end")
+    end = ends[0]["t"] if ends else max([r.finish_t for r in run.requests] + [e["t"] for e in run.events], default=0.0)
+    out = []
+    for i, f in enumerate(faults):
+        stop = faults[i + 1]["t"] if i + 1 < len(faults) else end
+        step = max((s["n"] for s in steps if s["t"] <= f["t"]), default=None)
+        out.append((f["action"], f["t"], stop, f, step))
+    return out
+
+
+def expected_by(run: Run) -> Sequence[tuple[int | None, Expectation]]:
+    """What the run expected: expectations.json, written when it ran. A folder from before
+    that file existed is given its scenario's expectations now (the only path that imports
+    the scenario modules, and through them the lab's own dependencies)."""
+    path = run.folder / expectations.FILE
+    if path.exists():
+        return expectations.from_json(json.loads(path.read_text()))
+    name = run.info.get("scenario")
+    if not name:
+        return []
+    import scenarios  # see the docstring: only for folders without expectations.json
+
+    m = model.load(run.folder, run.info)
+    return [(None, e) for e in model.for_scenario(scenarios.load(name), m, run.info.get("target"))]
+
+
+def summarize(run: Run) -> dict[str, Any]:
+    info = run.info
+    name, target = info.get("scenario"), info.get("target")
+    expected = expected_by(run)
+    vips = sorted({r.vip for r in run.requests})
+    result: dict[str, Any] = {"scenario": name, "target": target, "kernel_backend": info.get("kernel_backend"),
+                              "process_start_s": info.get("process_start_s"),
+                              "keepalived_start_s": info.get("keepalived_start_s"), "phases": []}
+    bounds = phases(run)
+    steps = run.of_kind("step")
+    if steps:  # an interactive session: what was done, in order
+        result["steps"] = [{k: s[k] for k in ("n", "scenario", "target")} for s in steps]
+    for phase, t0, t1, fault, step in bounds:
+        notes = [n for n in run.of_kind("fault_note") if n.get("ref_t") == t0]
+        ph = Phase(run, phase, t0, t1, sum(n.get("applied_in_s", 0.0) for n in notes))
+        result["phases"].append({
+            "phase": phase, "t": t0, "end": t1, "detail": fault.get("detail"), "step": step,
+            "probe_sources": sorted(ph.sources) if ph.sources is not None else None,
+            "notes": [{k: v for k, v in n.items() if k not in ("t", "kind", "ref_t")} for n in notes],
+            "expectations": [e.evaluate(ph) for s, e in expected if e.phase == phase and s == step],
+            "clients": {vip: clients.view(ph.requests, run.requests, vip, t0, t1, ph.pins) for vip in vips},
+            "ipvs": [{**{k: e[k] for k in ("host", "real_server", "virtual_server", "state")}, "after_s": round(e["t"] - t0, 4)}
+                     for e in run.of_kind("ipvs") if t0 <= e["t"] < t1],
+            "vrrp": [{**{k: e[k] for k in ("host", "instance", "state")}, "after_s": round(e["t"] - t0, 4)}
+                     for e in run.of_kind("vrrp") if t0 <= e["t"] < t1],
+        })
+    cuts = [min((r.sched_t for r in run.requests), default=0.0)] + [b[1] for b in bounds] + [float("inf")]
+    names = ["before"] + [b[0] for b in bounds]
+    result["distribution"] = {
+        n: clients.distribution(clients.select(run.requests, a, b, expectations.probe_sources(run, b)), a, b)
+        for n, a, b in zip(names, cuts, cuts[1:])}
+    result["probe"] = clients.probe_quality(run.requests, info)
+    result["macs"] = {e["host"]: e["mac"] for e in run.of_kind("mac")}
+    checks = [e for p in result["phases"] for e in p["expectations"]]
+    if not bounds and not name:  # an interactive session before its first `fail`
+        result["verdict"], result["reason"] = "none", "nothing was judged: no fault was injected"
+    elif not bounds:
+        result["verdict"], result["reason"] = "fail", "no fault was recorded in events.jsonl"
+    elif any(c["verdict"] == "fail" for c in checks):
+        result["verdict"] = "fail"
+        result["reason"] = "; ".join(c["reason"] for c in checks if c["verdict"] == "fail")
+    else:
+        result["verdict"], result["reason"] = "pass", f"{len(checks)} expectation(s) inside the model"
+    return result
+
+
+def table(summary: dict[str, Any]) -> str:
+    """One line per expectation and per probed VIP: model window, measured, client view, verdict."""
+    return render_rows(rows(summary)) + f"\nverdict: {summary['verdict'].upper()} — {summary['reason']}"
+
+
+HEADER = ["scenario", "phase", "what", "model window", "measured", "failed", "error window", "verdict"]
+
+
+def client_cells(c: dict[str, Any]) -> list[str]:
+    """failed/sent and the error window of one VIP's clients in one phase, in words: a
+    partial outage shows as its share of failures over its span, never as a short gap."""
+    if not c["failed"]:
+        return [f"0/{c['requests']}", "-"]
+    ew = c["error_window"]
+    span = f"{ew['span_s']:.2f}s, {ew['failure_rate']:.0%} failed" + (", still failing" if c["ongoing"] else "")
+    return [f"{c['failed']}/{c['requests']}", span]
+
+
+def rows(summary: dict[str, Any]) -> list[list[str]]:
+    """Table rows: each expectation; a client expectation carries its own VIP's counts."""
+    steps = {s["n"]: f"{s['scenario']}@{s['target']}" for s in summary.get("steps", [])}
+    out = []
+    for p in summary["phases"]:
+        name = steps.get(p.get("step"), f"{summary['scenario']}@{summary['target']}")
+        for e in p["expectations"]:
+            window, measured = expectations.cells(e)
+            client = client_cells(p["clients"][e["vip"]]) if e["kind"] == "clients" and e["vip"] in p["clients"] else ["", ""]
+            out.append([name, p["phase"], e["what"], window, measured, *client, e["verdict"]])
+    return out
+
+
+def render_rows(table_rows: list[list[str]]) -> str:
+    return tables.render(HEADER, table_rows)

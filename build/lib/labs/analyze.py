@@ -1,0 +1,36 @@
+"""`python -m labs.analyze RESULTS_DIR`: recompute summary.json from a run's files alone."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from labs.analysis import data, summary
+from labs.command import entry
+
+PROG = "python -m labs.analyze"
+
+
+def analyze(folder: Path) -> dict:
+    """Write and return the folder's summary.json."""
+    result = summary.summarize(data.load(folder))
+    (folder / "summary.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0].strip("`"))
+    p.add_argument("folder", type=Path, help="a run folder under results/ (or results/latest)")
+    args = p.parse_args(argv)
+
+    def go() -> int:
+        result = analyze(args.folder)
+        print(summary.table(result))
+        return 0 if result["verdict"] == "pass" else 1
+
+    return entry(PROG, go)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""`python -m labs.bench`: measure the lab and print a table (results/bench/<time>.json).
+
+Benchmarks, not tests: they print numbers for the README's maintainers.
+- bring-up: `--check` N times on each kernel backend this machine can run; converged-after
+  against the VRRP start-up floor (the servers' tier, then the directors', each waiting its
+  master's master-down interval);
+- precision: `stop_keepalived --repeat N`; the measured failover against the model's skew time;
+- rps: wrk from the client host, straight to one nginx and through an LVS VIP;
+- scale: the `scale` topology with N real servers: bring-up and rr evenness per N;
+- suite: the default scenario set twice, a fresh lab per run (--fresh) and on one shared
+  lab (the default): both wall times, their ratio, and whether every verdict matched.
+Every lab goes through `python -m labs.run` or `labs.bench_lab`, on the backend it picks.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from labs import results, timing
+from labs.errors import LabError
+from labs.kernel import native, uml
+from labs.analysis.suite import spread
+from topologies import dual_master
+from topologies import scale as scale_topology
+
+REPO = Path(__file__).resolve().parent.parent
+PARTS = ("bring_up", "precision", "rps", "scale", "suite")
+DEFAULT_PARTS = PARTS[:-1]  # the suite part takes ~15 min under UML: asked for with --only or --full
+
+
+def _run(args: list[str], folder: Path, module: str = "labs.run") -> tuple[float, Path]:
+    t = time.monotonic()
+    cmd = [sys.executable, "-m", module, *args, "--results", str(folder)]
+    print(f"  {' '.join(cmd[1:])}", flush=True)
+    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    if p.returncode != 0:
+        print(p.stdout[-2000:] + p.stderr[-500:], flush=True)
+        raise LabError(f"`{' '.join(cmd[2:])}` failed (exit {p.returncode}); its run folder is under {folder}")
+    return time.monotonic() - t, folder
+
+
+def _latest(folder: Path, name: str) -> dict[str, Any]:
+    return json.loads(((folder / "latest").resolve() / name).read_text())
+
+
+def backends() -> tuple[list[str], dict[str, str]]:
+    """Backends to measure bring-up on, and why the others cannot run here."""
+    usable, missing = [], {}
+    for name, problem in (("native", native.problem()), ("uml", uml.problem())):
+        if problem:
+            missing[name] = problem
+        else:
+            usable.append(name)
+    return usable, missing
+
+
+def bring_up(n: int, backend: str, scratch: Path) -> dict[str, Any]:
+    floor = timing.bring_up_floor(dual_master.spec())
+    converged, walls = [], []
+    for i in range(n):
+        wall, folder = _run(["dual_master", "--check", "--kernel", backend], scratch / f"check-{backend}{i}")
+        converged.append(_latest(folder, "status.json")["converged_after"])
+        walls.append(wall)
+    return {"backend": backend, "runs": n, "vrrp_floor_s": round(floor, 3),
+            "converged_after_s": spread(converged), "ratio_median": round(statistics.median(converged) / floor, 2),
+            "check_wall_s": spread(walls)}
+
+
+def precision(n: int, scratch: Path) -> dict[str, Any]:
+    _, folder = _run(["dual_master", "--scenario", "stop_keepalived", "--repeat", str(n)], scratch / "precision")
+    measured = []
+    for summary in folder.glob("*-stop_keepalived/summary.json"):
+        moved = next(e for e in json.loads(summary.read_text())["phases"][0]["expectations"] if e["kind"] == "move")
+        measured.append(moved["measured_s"])
+    spec = dual_master.spec()
+    (inst,) = [i for i in spec.director_instances if i.master == "lvs1"]
+    backup = max((p for h, p in inst.priorities if h != "lvs1"))
+    model = timing.skew_time(backup, spec.timers.advert_int, spec.timers.vrrp_version)
+    return {"runs": len(measured), "model_s": round(model, 4), "measured_s": spread(measured),
+            "error_median_ms": round((statistics.median(measured) - model) * 1000, 1)}
+
+
+def rps(seconds: float, scratch: Path) -> dict[str, Any]:
+    _, folder = _run(["rps", "dual_master", "--seconds", f"{seconds:g}"], scratch / "rps", "labs.bench_lab")
+    return _latest(folder, "bench.json")
+
+
+def scale(counts: list[int], seconds: float, scratch: Path) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for n in counts:
+        try:
+            out.append(_scale_one(n, seconds, scratch))
+        except LabError as e:
+            out.append({"servers": n, "error": str(e)})
+    return out
+
+
+def _scale_one(n: int, seconds: float, scratch: Path) -> dict[str, Any]:
+    wall, folder = _run(["spread", "scale", "--servers", str(n), "--seconds", f"{seconds:g}"],
+                        scratch / f"scale{n}", "labs.bench_lab")
+    report, info = _latest(folder, "bench.json"), _latest(folder, "run.json")
+    worst = min(report["evenness"].values(), key=lambda e: e["min_over_max"])
+    return {"servers": n, "converged_after_s": info["converged_after_s"],
+            "vrrp_floor_s": round(timing.bring_up_floor(scale_topology.spec(servers=n)), 3),
+            "wall_s": round(wall, 1), "requests": sum(sum(c.values()) for c in report["counts"].values()),
+            "worst_min_over_max": worst["min_over_max"], "worst_cv": worst["cv"]}
+
+
+def suite(scratch: Path) -> dict[str, Any]:
+    """The default set with a lab per run, then on one shared lab: wall times and verdicts."""
+    out: dict[str, Any] = {}
+    for mode, extra in (("fresh", ["--fresh"]), ("shared", [])):
+        t = time.monotonic()
+        cmd = [sys.executable, "-m", "labs.run", "dual_master", *extra, "--results", str(scratch / f"suite-{mode}")]
+        print(f"  {' '.join(cmd[1:])}", flush=True)
+        p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+        (report,) = [json.loads(f.read_text()) for f in (scratch / f"suite-{mode}").glob("*-suite/suite.json")]
+        out[mode] = {"wall_s": round(time.monotonic() - t, 1), "exit": p.returncode, "labs_built": report["labs_built"],
+                     "verdicts": dict(zip([r.split("-dual_master-")[-1] for r in report["runs"]], report["verdicts"]))}
+    out["fresh_over_shared"] = round(out["fresh"]["wall_s"] / out["shared"]["wall_s"], 2)
+    out["verdicts_match"] = out["fresh"]["verdicts"] == out["shared"]["verdicts"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m labs.bench", description=__doc__.split("\n")[0].split(": ", 1)[-1])
+    p.add_argument("--runs", type=int, default=3, help="repeats per measurement (default 3)")
+    p.add_argument("--only", default=",".join(DEFAULT_PARTS), help=f"comma-separated subset of {','.join(PARTS)} "
+                   f"(default: {','.join(DEFAULT_PARTS)})")
+    p.add_argument("--servers", default="2,4,8,16,32", help="scale: real-server counts (default 2,4,8,16,32)")
+    p.add_argument("--seconds", type=float, default=10.0, help="rps and scale: length of each measurement (default 10)")
+    p.add_argument("--full", action="store_true", help="also the suite part (the default set twice, ~15 min under UML)")
+    args = p.parse_args(argv)
+    parts = [x.strip() for x in args.only.split(",")]
+    if args.runs < 1 or args.seconds <= 0:
+        p.error("--runs must be 1 or more and --seconds positive")
+    if set(parts) - set(PARTS):
+        p.error(f"--only {args.only}: choose from {','.join(PARTS)}")
+    try:
+        counts = [int(n) for n in args.servers.split(",")]
+    except ValueError:
+        p.error(f"--servers {args.servers}: give even numbers like 2,4,8")
+    usable, missing = backends()
+    report: dict[str, Any] = {"machine": machine(), "backends_missing": missing}
+    folder = REPO / "results" / "bench" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    folder.mkdir(parents=True)
+    path = folder / "bench.json"
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("bring_up", lambda: [bring_up(args.runs, b, folder) for b in usable]),
+        ("precision", lambda: precision(args.runs, folder)),
+        ("rps", lambda: rps(args.seconds, folder)),
+        ("scale", lambda: scale(counts, args.seconds, folder)),
+        ("suite", lambda: suite(folder)),
+    ]
+    for name, measure in steps:
+        if name in parts or (name == "suite" and args.full):
+            print(f"{name}:", flush=True)
+            try:
+                report[name] = measure()
+            except LabError as e:  # keep what the other parts measured
+                report[name] = {"error": str(e)}
+            path.write_text(json.dumps(report, indent=1))  # after each part: nothing measured is lost
+            results.finish(folder, latest=False)
+    print(table(report))
+    print(f"written: {path}")
+    return 0
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine())
+    return f"{os.cpu_count()} CPU ({cpu}), Linux {platform.release()}"
+
+
+def table(report: dict[str, Any]) -> str:
+    """The README's table: one row per figure; a part that failed is one row saying so."""
+    rows: list[tuple[str, object]] = [("machine", report["machine"])]
+    rows += [(f"{b} backend", f"not measured: {why}") for b, why in report["backends_missing"].items()]
+    rows += [(f"{name}: FAILED", part["error"]) for name, part in report.items()
+             if isinstance(part, dict) and "error" in part]
+    bring = report.get("bring_up")
+    for b in bring if isinstance(bring, list) else []:
+        k = b["backend"]
+        rows += [(f"{k}: bring-up to converged, median (s)", round(b["converged_after_s"]["median"], 2)),
+                 (f"{k}: VRRP start-up floor, both tiers (s)", b["vrrp_floor_s"]),
+                 (f"{k}: ratio to the floor", b["ratio_median"]),
+                 (f"{k}: --check wall time, median (s)", round(b["check_wall_s"]["median"], 1))]
+    pr = report.get("precision", {})
+    if "model_s" in pr:
+        rows += [("stop_keepalived failover, median (s)", pr["measured_s"]["median"]),
+                 ("model (skew time) (s)", pr["model_s"]), ("probe error, median (ms)", pr["error_median_ms"])]
+    r = report.get("rps", {})
+    if "median_rps" in r:
+        rows += [("requests/s straight to one nginx, median", round(r["median_rps"]["direct"])),
+                 ("requests/s through the LVS VIP (IPVS DR), median", round(r["median_rps"]["vip"])),
+                 ("VIP / direct", r["vip_over_direct"])]
+    scaled = report.get("scale")
+    for sc in scaled if isinstance(scaled, list) else []:
+        label = f"scale N={sc['servers']}: converged (s) / floor / rr min/max share / cv"
+        rows.append((label, f"FAILED: {sc['error']}" if "error" in sc else
+                     f"{sc['converged_after_s']:.1f} / {sc['vrrp_floor_s']:.1f} / {sc['worst_min_over_max']} / "
+                     f"{sc['worst_cv']} ({sc['requests']} requests)"))
+    su = report.get("suite", {})
+    if "fresh_over_shared" in su:
+        for mode in ("fresh", "shared"):
+            verdicts = list(su[mode]["verdicts"].values())
+            rows.append((f"default set, {mode} lab(s): wall time (s) / labs built / passed",
+                         f"{su[mode]['wall_s']} / {su[mode]['labs_built']} / {verdicts.count('pass')} of {len(verdicts)}"))
+        rows += [("default set: fresh / shared", su["fresh_over_shared"]),
+                 ("default set: every verdict the same both ways", su["verdicts_match"])]
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The interactive lab: Mininet's CLI (so `lvs1 ipvsadm -Ln` and `client curl -s
+192.168.56.131` work as Mininet users expect) plus the lab's own commands.
+
+A workshop session tells its story: the client probe runs from the start, each `fail
+SCENARIO [TARGET]` ... `heal` pair is judged with that scenario's expectations (control
+plane and clients) once the model's window has passed, and `plot` draws the whole session.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from types import ModuleType
+
+from mininet.cli import CLI
+from mininet.log import setLogLevel
+
+import scenarios
+from labs import status
+from labs.analysis import expectations, model
+from labs.errors import LabError
+from labs.experiment import SETTLE, ProbeProcess, ProbeSettings, act
+from labs.lab import converge
+from labs.lab.lab import Lab
+
+PROBE_MAX_S = 3600.0  # a probe left running stops by itself after an hour
+HELP = """lab commands (Mininet's own, e.g. `lvs1 ipvsadm -Ln`, work too):
+  status                      VIP holders, VRRP states, IPVS tables, HTTP answers     e.g. status
+  fail SCENARIO [TARGET]      inject a scenario's fault, judged once the model's window has passed
+                                                                                      e.g. fail link_down lvs1
+  heal                        undo it, judged the same way                           e.g. heal
+  probe start|stop            the client's HTTP probe (on from the start)             e.g. probe stop
+  plot                        timeline, distribution and report.html of the session   e.g. plot
+  exit                        tear the lab down"""
+
+
+def catalogue() -> str:
+    """Every scenario with the targets it takes (its default first)."""
+    lines = []
+    for name in scenarios.names():
+        module = scenarios.load(name)
+        others = [t for t in module.TARGETS if t != module.DEFAULT_TARGET]
+        lines.append(f"  {name:17} {module.DEFAULT_TARGET} (default){', ' if others else ''}{', '.join(others)}")
+    return "scenarios and their targets:\n" + "\n".join(lines)
+
+
+class LabCLI(CLI):
+    """`help` lists Mininet's commands and these: status, fail, heal, probe, plot."""
+
+    def __init__(self, lab: Lab, settings: ProbeSettings, probe: bool = True, **kwargs: object) -> None:
+        self.lab = lab
+        self.settings = settings
+        self.active: tuple[ModuleType, str, int] | None = None
+        self.steps = 0
+        self.probe: ProbeProcess | None = None
+        setLogLevel("output")  # Mininet's CLI prints node output at this level
+        assert lab.net is not None
+        try:
+            if probe:
+                self.start_probe()
+            self.prompt = "halab (probing)> " if self.probe else "halab> "
+            super().__init__(lab.net, **kwargs)  # Mininet's CLI runs its loop here
+        finally:
+            self.stop_probe()
+
+    def start_probe(self) -> None:
+        self.probe = ProbeProcess(self.lab, self.settings, self.lab.recording)
+        self.probe.start(PROBE_MAX_S)
+        print(f"probing {', '.join(self.lab.spec.lvs_vips)} at {self.settings.rate:g}/s each from "
+              f"{len(self.lab.spec.client.source_ips)} client addresses (`probe stop` to stop)", flush=True)
+
+    def stop_probe(self) -> None:
+        if self.probe is not None:
+            self.probe.stop()
+            self.probe = None
+
+    def do_help(self, line: str) -> None:
+        "List the lab's commands with their arguments and an example each."
+        if line.strip():
+            super().do_help(line)
+            return
+        print(HELP, flush=True)
+
+    def do_status(self, _line: str) -> None:
+        "Hosts, VRRP states, VIP holders, IPVS tables and HTTP answers (as --check prints)."
+        print(status.text(self.lab.spec, converge.take(self.lab)), flush=True)
+
+    def do_fail(self, line: str) -> None:
+        "fail SCENARIO [TARGET]: inject a scenario's fault; `heal` undoes it. Both are judged."
+        words = line.split()
+        try:
+            module = scenarios.load(words[0]) if words else None
+        except LabError:
+            module = None
+        if module is None:
+            print(f"usage: fail SCENARIO [TARGET], e.g. fail link_down lvs1; {catalogue()}", flush=True)
+            return
+        target = words[1] if len(words) > 1 else module.DEFAULT_TARGET
+        if target not in module.TARGETS:
+            print(f"{words[0]} cannot target {target!r}; choose one of {', '.join(module.TARGETS)}", flush=True)
+            return
+        if self.active:
+            print(f"{self.active[0].__name__.split('.')[-1]} is still injected; `heal` first", flush=True)
+            return
+        if getattr(module, "NEEDS_PROBE", False) and self.probe is None:
+            print("this scenario changes the probe: `probe start` first", flush=True)
+            return
+        folder = self.lab.recording
+        m = model.load(folder, json.loads((folder / "run.json").read_text()))
+        expected = model.for_scenario(module, m, target)
+        self.steps += 1
+        assert self.lab.events is not None
+        self.lab.events.record("step", n=self.steps, scenario=words[0], target=target)
+        expectations.write(folder, expected, step=self.steps)
+        act(module, "inject", self.lab, target, self.probe)
+        self.active = (module, target, self.steps)
+        print(f"injected {words[0]} on {target}; `status` to look, `heal` to undo", flush=True)
+        self.judge(expected, "inject")
+
+    def do_heal(self, _line: str) -> None:
+        "Undo the fault injected with `fail`, judged once the model's window has passed."
+        if not self.active:
+            print("nothing to heal", flush=True)
+            return
+        module, target, _ = self.active
+        if module.heal is not None:
+            act(module, "heal", self.lab, target, self.probe)
+        self.active = None
+        print(f"healed {module.__name__.split('.')[-1]} on {target}", flush=True)
+        if module.heal is not None:
+            folder = self.lab.recording
+            expected = model.for_scenario(module, model.load(folder, json.loads((folder / "run.json").read_text())), target)
+            self.judge(expected, "heal")
+
+    def judge(self, expected: list[expectations.Expectation], phase: str) -> None:
+        """Wait out the model's window for `phase`, then print its one-line verdict."""
+        from labs.analyze import analyze
+
+        wait = max((e.observe_until for e in expected if e.phase == phase), default=0.0) + SETTLE
+        print(f"judging the {phase} in {wait:.1f} s (the model's latest time + {SETTLE:g} s)...", flush=True)
+        time.sleep(wait)
+        summary = analyze(self.lab.recording)
+        judged = [p for p in summary["phases"] if p["phase"] == phase][-1]
+        failed = [e["reason"] for e in judged["expectations"] if e["verdict"] == "fail"]
+        if failed:
+            print(f"{phase}: FAIL — " + "; ".join(failed), flush=True)
+        else:
+            print(f"{phase}: PASS — {len(judged['expectations'])} expectation(s) inside the model", flush=True)
+
+    def do_probe(self, line: str) -> None:
+        "probe start|stop: HTTP probes from the client to every LVS VIP (probes.csv)."
+        if line.strip() == "start":
+            if self.probe is not None:
+                print("the probe is already running", flush=True)
+                return
+            self.start_probe()
+        elif line.strip() == "stop":
+            if self.probe is None:
+                print("the probe is not running", flush=True)
+                return
+            self.stop_probe()
+            print("probe stopped", flush=True)
+        else:
+            print("usage: probe start|stop", flush=True)
+        self.prompt = "halab (probing)> " if self.probe else "halab> "
+
+    def do_plot(self, _line: str) -> None:
+        "Draw the session so far: timeline, distribution and report.html in the results folder."
+        from labs import plot
+
+        made: list[Path] = plot.draw(self.lab.recording, fresh=True)
+        print(f"drawn: {made[0]} and {made[-1]}", flush=True)

@@ -1,0 +1,40 @@
+"""The exits every command shares: one line for bad input (2), and for lab commands also
+Ctrl-C (130), SIGTERM (143, tearing down on the way) and a bug (1, its traceback kept)."""
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from labs import results
+from labs.errors import LabError
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def entry(prog: str, go: Callable[[], int]) -> int:
+    """A command that reads files: a LabError is one line on stderr and exit 2."""
+    try:
+        return go()
+    except LabError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+
+
+def guarded(prog: str, go: Callable[[], int], results_root: Path) -> int:
+    """Every lab command's exits: one line for a LabError (2), Ctrl-C (130), SIGTERM
+    (143, tearing down on the way), a bug (1, its traceback kept under `results_root`)."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return entry(prog, go)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: one line for the user, the traceback kept for the report
+        where = results.save_traceback(results_root, time.strftime("error-%Y%m%dT%H%M%SZ.txt", time.gmtime()))
+        print(f"{prog}: error: {type(e).__name__}: {e} (a bug; traceback: {where})", file=sys.stderr)
+        return 1

@@ -1,0 +1,84 @@
+"""`python -m labs.compare RUN_A RUN_B`: what changed between two runs (e.g. two config
+versions), figure by figure, and both timelines aligned at the fault. Files only."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from labs import charts, tables
+from labs.analysis import data
+from labs.analysis.expectations import seconds
+from labs.analyze import analyze
+from labs.command import entry
+
+
+def _summary(folder: Path) -> dict[str, Any]:
+    data.load(folder)  # one-line error if it is not a results folder
+    path = folder / "summary.json"
+    return json.loads(path.read_text()) if path.exists() else analyze(folder)
+
+
+def figures(summary: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(phase, what) -> measured value, model window, verdict; plus the clients' view per VIP."""
+    out = {}
+    for p in summary.get("phases", []):
+        for e in p["expectations"]:
+            out[(p["phase"], e["what"])] = {"value": e.get("count") if e["kind"] == "moves" else e.get("measured_s"),
+                                            "model": e.get("model"), "verdict": e["verdict"]}
+        for vip, c in p["clients"].items():
+            out[(p["phase"], f"{vip} clients whole after")] = {"value": c["whole_after_s"], "model": None, "verdict": ""}
+            out[(p["phase"], f"{vip} failed requests")] = {"value": c["failed"], "model": None, "verdict": ""}
+    return out
+
+
+def changes(a: dict[str, Any], b: dict[str, Any]) -> list[list[str]]:
+    fa, fb = figures(a), figures(b)
+    rows = []
+    for key in list(dict.fromkeys([*fa, *fb])):
+        va, vb = fa.get(key, {}).get("value"), fb.get(key, {}).get("value")
+        delta = "-" if va is None or vb is None else f"{vb - va:+.3f}"
+        rows.append([key[0], key[1], _value(va), _value(vb), delta, _window(fa.get(key)), _window(fb.get(key)),
+                     f"{fa.get(key, {}).get('verdict', '-')}/{fb.get(key, {}).get('verdict', '-')}"])
+    return rows
+
+
+def _window(figure: dict[str, Any] | None) -> str:
+    m = (figure or {}).get("model")
+    if not m:
+        return "-"
+    return f"{m['earliest_s']:.2f}-" + ("end" if m["latest_s"] is None else f"{m['latest_s']:.2f}s")
+
+
+def _value(v: float | int | None) -> str:
+    return str(v) if isinstance(v, int) else seconds(v)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m labs.compare", description=__doc__.split("\n")[0].strip("`"))
+    p.add_argument("run_a", type=Path)
+    p.add_argument("run_b", type=Path)
+    p.add_argument("--out", type=Path, help="folder for compare.png/.svg (default: RUN_B)")
+    args = p.parse_args(argv)
+    return entry("python -m labs.compare", lambda: compare(args.run_a, args.run_b, args.out))
+
+
+def compare(run_a: Path, run_b: Path, out: Path | None) -> int:
+    """Print what changed between two runs and draw their timelines aligned."""
+    a, b = _summary(run_a), _summary(run_b)
+    runs = [(f"{n} {f.resolve().name}", data.load(f)) for n, f in (("A", run_a), ("B", run_b))]
+    header = ["phase", "figure", "A", "B", "B-A", "model A", "model B", "verdict A/B"]
+    print(f"A: {a.get('scenario')}@{a.get('target')} ({run_a})")
+    print(f"B: {b.get('scenario')}@{b.get('target')} ({run_b})")
+    print(tables.render(header, changes(a, b)))
+    out = out or run_b
+    out.mkdir(parents=True, exist_ok=True)
+    made = charts.save(charts.aligned(runs), out, "compare")
+    print(f"timelines aligned at the fault: {made[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

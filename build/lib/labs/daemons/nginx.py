@@ -1,0 +1,70 @@
+"""nginx on a real server: a page and a header that name the host that answered."""
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from labs.daemons.base import Daemon, Node, children, pid_alive
+from labs.errors import LabError
+from labs.templating import render_to
+
+BINARY = "/usr/sbin/nginx"
+SERVED_BY = "X-Served-By"  # the response header naming the real server
+
+
+class Nginx(Daemon):
+    name = "nginx"
+    binary, package, version_args = BINARY, "nginx", ("-v",)
+    log_name = "nginx-error"
+    stop_signal = signal.SIGQUIT  # graceful: finish requests, then exit
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "nginx.conf"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.runtime / "nginx.pid"
+
+    def render(self) -> None:
+        html = self.runtime / "html"
+        temp = self.runtime / "nginx-temp"
+        for d in (html, temp):
+            d.mkdir(parents=True, exist_ok=True, mode=0o755)
+        render_to(html / "index.html", "index.html.j2", host=self.host.name, ip=self.host.ip, topology=self.spec.name)
+        render_to(
+            self.config_file, "nginx.conf.j2",
+            host=self.host.name, pid_file=self.pid_file, error_log=self.log,
+            access_log=self.paths.log(self.host.name, "nginx-access"), temp_dir=temp,
+            html_dir=html, served_by_header=SERVED_BY,
+        )
+
+    @property
+    def disabled_config(self) -> Path:
+        return self.config_file.with_name("nginx.conf.disabled")
+
+    def block_restart(self) -> None:
+        """Move the config aside: `nginx -c` (the check script's restart) then fails."""
+        self.config_file.rename(self.disabled_config)
+
+    def allow_restart(self) -> None:
+        if self.disabled_config.exists():
+            self.disabled_config.rename(self.config_file)
+
+    def processes(self) -> list[int]:
+        """The master and its workers: killing only the master leaves workers serving."""
+        pid = self.pid
+        return [pid, *children(pid)] if pid and pid_alive(pid) else []
+
+    def start_command(self) -> list[str]:
+        # -e: errors before the config is read go to this host's log, not /var/log/nginx.
+        return [BINARY, "-c", str(self.config_file), "-e", str(self.log)]
+
+    def check_command(self) -> list[str]:
+        return [BINARY, "-t", "-q", "-c", str(self.config_file), "-e", str(self.log)]
+
+    def start(self, node: Node) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        out, err, code = node.pexec(self.start_command())
+        if code != 0:
+            raise LabError(f"nginx on {self.host.name} failed to start ({self.config_file}): {' '.join((err + out).split())}")

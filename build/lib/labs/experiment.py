@@ -1,0 +1,140 @@
+"""One scenario on a converged lab: probes on, baseline, fault, observe, heal, recover.
+
+How long to observe comes from the model's windows (computed from the rendered configs),
+so slower timers are observed longer; the lab must be converged again after healing.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from labs.analysis import model
+from labs.analysis import expectations as expected
+from labs.analysis.expectations import Expectation
+from labs.errors import LabError
+from labs.lab import converge
+from labs.lab.lab import Lab
+from labs.timing import convergence_bound
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE = 3.0  # s of traffic before the fault: the "before" distribution
+SETTLE = 2.0  # s observed past the model's latest time, so late moves are seen
+AFTER = 3.0  # s of traffic after the lab re-converged: the "after" distribution
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    rate: float = 50.0  # requests per second per VIP
+    timeout: float = 1.0  # seconds per request
+
+
+class ProbeProcess:
+    """The HTTP probe (labs.probes.http) running as one process inside the client host."""
+
+    def __init__(self, lab: Lab, settings: ProbeSettings, folder: Path) -> None:
+        self.lab, self.settings, self.folder = lab, settings, folder
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.max_seconds = 0.0
+
+    def start(self, max_seconds: float, sources: tuple[str, ...] | None = None) -> None:
+        """Start probing from `sources` (default: every client address); rows are appended."""
+        self.max_seconds = max_seconds
+        client = self.lab.spec.client
+        argv = [sys.executable, "-m", "labs.probes.http", "--rate", str(self.settings.rate),
+                "--timeout", str(self.settings.timeout), "--duration", f"{max_seconds:.0f}",
+                "--out", str(self.folder / "probes.csv"), "--stats", str(self.folder / "probe-stats.json")]
+        for vip in self.lab.spec.lvs_vips:
+            argv += ["--vip", vip]
+        sources = sources or client.source_ips
+        for source in sources:
+            argv += ["--source", source]
+        csv = self.folder / "probes.csv"
+        rows_before = csv.read_text().count("\n") if csv.exists() else 1
+        with open(self.folder / "logs" / "probe.log", "ab") as log:
+            self.proc = self.lab.node(client.name).popen(argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # python starts slowly under UML
+            if csv.exists() and csv.read_text().count("\n") > rows_before:
+                # The analysis counts a request only for the sources in force when it was
+                # scheduled: a restarted probe's last requests are not the new phase's.
+                assert self.lab.events is not None
+                self.lab.events.record("probe", action="start", sources=list(sources), rate=self.settings.rate)
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise LabError(f"the HTTP probe did not start; see {self.folder / 'logs' / 'probe.log'}")
+
+    def restart(self, sources: tuple[str, ...]) -> None:
+        """Probe from other client addresses from now on (scenarios about distribution)."""
+        self.stop()
+        self.start(self.max_seconds, sources)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=self.settings.timeout + 10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def act(scenario: ModuleType, action: str, lab: Lab, target: str, probe: ProbeProcess | None) -> None:
+    """Carry out a scenario's `inject` or `heal`; one that declares NEEDS_PROBE (it changes
+    the probe, e.g. its client addresses) is handed the running probe."""
+    function = getattr(scenario, action)
+    if getattr(scenario, "NEEDS_PROBE", False):
+        if probe is None:
+            raise LabError(f"{scenario.__name__.split('.')[-1]} changes the probe: start the probe first")
+        function(lab, target, probe)
+    else:
+        function(lab, target)
+
+
+def observe_for(expectations: list[Expectation], phase: str, at_least: float = 0.0) -> float:
+    """Past the latest time the model expects anything, or the scenario's own minimum."""
+    latest = [e.observe_until for e in expectations if e.phase == phase]
+    return max(max(latest, default=0.0) + SETTLE, at_least)
+
+
+def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, say) -> None:
+    """Drive one scenario; everything it measures lands in the folder the lab records
+    into now (its own, or the current scenario's on a shared lab: Lab.follow)."""
+    folder = lab.recording
+    m = model.load(folder, json.loads((folder / "run.json").read_text()))
+    expectations = model.for_scenario(scenario, m, target)
+    expected.write(folder, expectations)
+    at_least = getattr(scenario, "OBSERVE_S", 0.0)
+    inject_s, heal_s = observe_for(expectations, "inject", at_least), observe_for(expectations, "heal", at_least)
+    bound = convergence_bound(lab.spec)
+    probe = ProbeProcess(lab, settings, folder)
+    probe.start(BASELINE + inject_s + heal_s + bound + AFTER + 60)
+    try:
+        say(f"probes running ({settings.rate:g}/s per VIP); baseline {BASELINE:g} s")
+        time.sleep(BASELINE)
+        say(f"inject: {scenario.__name__.split('.')[-1]} on {target}; observing {inject_s:.1f} s")
+        act(scenario, "inject", lab, target, probe)
+        time.sleep(inject_s)
+        t = time.monotonic()
+        if scenario.heal is not None:
+            say(f"heal; observing {heal_s:.1f} s, then waiting for the lab to converge again")
+            act(scenario, "heal", lab, target, probe)
+            time.sleep(heal_s)
+        else:
+            say("nothing to heal; waiting for the lab to converge again")
+        converge.wait(lab, t, bound, with_http=False)
+        time.sleep(AFTER)
+    finally:
+        probe.stop()
+        assert lab.events is not None
+        lab.events.record("end", detail="observation over; teardown follows")
+    stats = folder / "probe-stats.json"
+    if stats.exists():
+        say(f"probe: {json.loads(stats.read_text())}")

@@ -1,0 +1,62 @@
+"""`halab`: one command for every lab tool, each subcommand the same code as its
+`python -m labs.X` form (`halab run dual_master` = `python -m labs.run dual_master`)."""
+from __future__ import annotations
+
+import importlib
+import sys
+from importlib import metadata
+
+# subcommand -> (module whose main() runs it, arguments put first, one line of help)
+COMMANDS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "run": ("labs.run", (), "build a lab, run fault scenarios, judge them (python -m labs.run)"),
+    "check": ("labs.run", ("--check",), "bring a lab up, print its status, tear it down (run TOPOLOGY --check)"),
+    "cli": ("labs.run", ("--cli",), "the interactive lab: status, fail, heal, probe, plot (run TOPOLOGY --cli)"),
+    "list": ("labs.run", ("--list",), "topologies, variants and scenarios (run --list)"),
+    "analyze": ("labs.analyze", (), "recompute a run folder's summary.json from its files"),
+    "plot": ("labs.plot", (), "draw a run folder's charts and report.html (or a suite's spread)"),
+    "compare": ("labs.compare", (), "two runs side by side, timelines aligned"),
+    "lint": ("labs.lint", (), "explain what is wrong with keepalived configs (or a topology's)"),
+    "render": ("labs.render", (), "a topology's configs for real machines (--apply configures one)"),
+    "bench": ("labs.bench", (), "benchmarks: bring-up, precision, RPS, scale, the default set"),
+}
+
+
+def version() -> str:
+    try:
+        return metadata.version("halab")
+    except metadata.PackageNotFoundError:  # a checkout that was not installed
+        return "0.2.0 (checkout)"
+
+
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: halab COMMAND [ARGS...]   (halab COMMAND --help for its arguments)", "", "commands:"]
+    lines += [f"  {name:<{width}}  {text}" for name, (_, _, text) in COMMANDS.items()]
+    return "\n".join([*lines, "", "options: --help, --version"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if argv[0] == "--version":
+        print(f"halab {version()}")
+        return 0
+    if argv[0] not in COMMANDS:
+        print(f"halab: unknown command {argv[0]!r}; choose one of {', '.join(COMMANDS)} (halab --help)", file=sys.stderr)
+        return 2
+    module, first, _ = COMMANDS[argv[0]]
+    rest = argv[1:]
+    if argv[0] == "list":
+        rest = list(first)
+    elif first and rest and not rest[0].startswith("-"):  # `check TOPOLOGY ...` -> `TOPOLOGY --check ...`
+        rest = [rest[0], *first, *rest[1:]]
+    else:
+        rest = [*first, *rest]
+    sys.argv = [f"halab {argv[0]}", *rest]
+    return importlib.import_module(module).main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""`--jobs N`: the planned runs split over N labs side by side, each job a `labs.run` of
+its own in its own User-mode Linux kernel, then one summary as if a single command had run
+them. Natively the labs would share one kernel's namespace names and the lab's lock, so
+jobs need User-mode Linux."""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import IO
+
+from labs import kernel
+from labs.errors import LabError
+
+OPTIONS_WITH_VALUES = ("--scenario", "--target", "--repeat", "--jobs", "--part", "--kernel")
+
+
+def split(runs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:
+    """Runs dealt to jobs in turn (the default set's long and short scenarios alternate)."""
+    groups: list[list[tuple[str, str]]] = [[] for _ in range(min(jobs, len(runs)))]
+    for n, run in enumerate(runs):
+        groups[n % len(groups)].append(run)
+    return groups
+
+
+def job_argv(argv: list[str], group: list[tuple[str, str]], part: Path) -> list[str]:
+    """The user's command line for one job: its own runs, one each, on User-mode Linux."""
+    out, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        name = word.split("=", 1)[0]
+        if name in OPTIONS_WITH_VALUES:
+            skip = "=" not in word
+            continue
+        out.append(word)
+    out += ["--scenario", ",".join(name for name, _ in group), "--kernel", "uml", "--part", str(part)]
+    return out
+
+
+def _relay(stream: IO[str], prefix: str) -> None:
+    for line in stream:
+        print(f"{prefix}{line}", end="", flush=True)
+
+
+def run(args: argparse.Namespace, argv: list[str], runs: list[tuple[str, str]]) -> int:
+    """Start the jobs, relay their output line by line (each prefixed with its job), then
+    report the whole suite from their run folders."""
+    from labs.analyze import analyze
+    from labs.run import report_suite
+
+    choice = kernel.choose(args.kernel)
+    if choice.backend != "uml":
+        raise LabError("--jobs needs User-mode Linux (each job its own kernel; natively the labs would share one "
+                       "kernel's namespace names): add --kernel uml, or drop --jobs")
+    print(f"{args.jobs} jobs, each in its own User-mode Linux kernel", flush=True)
+    expanded = [run for run in runs for _ in range(args.repeat)]
+    with tempfile.TemporaryDirectory(prefix="halab-jobs-") as tmp:
+        parts = [Path(tmp) / f"job{n}.json" for n in range(args.jobs)]
+        procs, relays = [], []
+        for n, (group, part) in enumerate(zip(split(expanded, args.jobs), parts), 1):
+            # a run scheduled with --target keeps it; the scenarios' own defaults need none
+            cmd = [sys.executable, "-m", "labs.run", *job_argv(argv, group, part)]
+            if args.target:
+                cmd += ["--target", args.target]
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            relay = threading.Thread(target=_relay, args=(proc.stdout, f"[job {n}] "), daemon=True)
+            relay.start()
+            procs.append(proc)
+            relays.append(relay)
+        try:
+            for proc in procs:
+                proc.wait()
+        except BaseException:  # Ctrl-C or SIGTERM: every job tears its lab down before we go
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                proc.wait()
+            raise
+        finally:
+            for relay in relays:
+                relay.join(timeout=5)
+        done = [json.loads(p.read_text()) for p in parts if p.exists()]
+    if len(done) < len(procs):
+        raise LabError(f"{len(procs) - len(done)} of {len(procs)} jobs ended without a report; see their output above")
+    folders = [args.results / name for part in done for name in part["runs"]]
+    summaries = [json.loads((f / "summary.json").read_text()) if (f / "summary.json").exists() else analyze(f)
+                 for f in folders]
+    usage = [u for part in done for u in part["usage"]]
+    return report_suite(args, folders, summaries, usage, sum(p["labs_built"] for p in done), jobs=len(procs))

@@ -1,0 +1,72 @@
+"""Kernel backends: where the lab's namespaces and IPVS tables live.
+
+`native` is the host kernel (needs root and IPVS). `uml` boots Debian's User-mode Linux
+kernel on the host's own root filesystem and re-runs the same command inside it, so a
+kernel without IPVS (or a user without root) can still run the real lab.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from labs import results as labs_results
+from labs.errors import LabError
+from labs.kernel import native, uml
+
+CHOICES = ("auto", "native", "uml")
+BOOT_LOG = "uml-boot.log"  # in the results folder: the User-mode Linux kernel's boot messages, off the terminal
+
+
+@dataclass(frozen=True)
+class Choice:
+    backend: str  # "native" | "uml"
+    reason: str
+
+
+def choose(requested: str) -> Choice:
+    """Pick a backend; `auto` prefers native and says why it did not take it."""
+    if requested not in CHOICES:
+        raise LabError(f"unknown kernel backend {requested!r}; use one of {', '.join(CHOICES)}")
+    native_problem = native.problem()
+    uml_problem = uml.problem()
+    if requested == "native":
+        if native_problem:
+            raise LabError(f"--kernel native cannot run: {native_problem}")
+        return Choice("native", "requested with --kernel native")
+    if requested == "uml":
+        if uml_problem:
+            raise LabError(f"--kernel uml cannot run: {uml_problem}")
+        return Choice("uml", "requested with --kernel uml")
+    if not native_problem:
+        return Choice("native", "the host kernel has IPVS and we are root")
+    if not uml_problem:
+        return Choice("uml", f"native is not possible: {native_problem}")
+    raise LabError(
+        f"no kernel backend can run the lab: native: {native_problem}; uml: {uml_problem}"
+    )
+
+
+def dispatch(module: str, argv: list[str], requested: str, results: Path,
+             interactive: bool = False) -> int | tuple[str, str]:
+    """Where a lab command runs: (backend, reason) to go on in this process, or the exit
+    status of `python -m MODULE ARGV` rerun inside User-mode Linux."""
+    if os.environ.get("HALAB_IN_UML"):
+        return "uml", os.environ.get("HALAB_KERNEL_REASON", "inside User-mode Linux")
+    choice = choose(requested)
+    print(f"kernel: {choice.backend} ({choice.reason})", flush=True)
+    if choice.backend == "native":
+        return choice.backend, choice.reason
+    problem = uml.results_problem(results)
+    if problem:
+        raise LabError(problem)
+    os.environ["HALAB_KERNEL_REASON"] = choice.reason
+    before = labs_results.entries(results)
+    if not results.exists():
+        labs_results.CREATED.add(results)
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+        return uml.run([sys.executable, "-m", module, *argv], interactive=interactive, boot_log=results / BOOT_LOG)
+    finally:  # an interrupted inner run could not hand its files over itself
+        labs_results.hand_over(sorted(labs_results.entries(results) - before))

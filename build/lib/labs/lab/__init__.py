@@ -1,0 +1,1 @@
+"""The running lab: network, daemons, inspection, convergence and cleanup."""

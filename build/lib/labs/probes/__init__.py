@@ -1,0 +1,1 @@
+"""Client-side probes: programs that run inside the client host's namespace."""

@@ -1,0 +1,126 @@
+"""pytest plugin for failover regression tests of your own: the `lab` marker (skipped, with
+the reason, where no kernel backend can run the lab), and the `halab_run` fixture.
+Installed with the package (entry point `pytest11`), so nothing needs registering; in a
+checkout that is not installed: `pytest_plugins = ["labs.pytest_plugin"]`.
+
+    @pytest.mark.lab
+    def test_lvs1_fails_over_within_a_second(halab_run):
+        result = halab_run("stop_keepalived", target="lvs1")
+        assert result.verdict == "pass", result.reason
+        assert result.failover("192.168.56.131") < 1.0
+        assert result.client_expectation("192.168.56.131")["failed"] < 60
+
+`halab_run` runs `python -m labs.run TOPOLOGY --scenario ...` exactly as a user would (on
+the native kernel or through User-mode Linux), in a temporary results folder, and returns
+the run's summary.json wrapped in `Result`.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT = 900
+
+
+LAB_MARKER = "lab: brings up the real lab (native kernel with IPVS as root, else User-mode Linux)"
+
+
+def lab_problem() -> str | None:
+    """Why the lab cannot run here (missing programs or modules, no kernel backend), or None."""
+    from labs import kernel, requirements
+    from labs.errors import LabError
+
+    try:
+        requirements.check()
+        kernel.choose("auto")
+    except LabError as e:
+        return str(e)
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", LAB_MARKER)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    labs = [item for item in items if "lab" in item.keywords]
+    problem = lab_problem() if labs else None
+    for item in labs if problem else []:
+        item.add_marker(pytest.mark.skip(reason=f"the lab cannot run here: {problem}"))
+
+
+@dataclass
+class Result:
+    folder: Path
+    summary: dict[str, Any]
+    output: str
+    returncode: int
+
+    @property
+    def verdict(self) -> str:
+        return self.summary["verdict"]
+
+    @property
+    def reason(self) -> str:
+        return self.summary["reason"]
+
+    def phase(self, name: str = "inject") -> dict[str, Any]:
+        return next(p for p in self.summary["phases"] if p["phase"] == name)
+
+    def expectation(self, vip: str, phase: str = "inject") -> dict[str, Any]:
+        """The control-plane expectation about `vip` (its move, release, ...)."""
+        return next(e for e in self.phase(phase)["expectations"] if e.get("vip") == vip and e["kind"] != "clients")
+
+    def client_expectation(self, vip: str, phase: str = "inject") -> dict[str, Any]:
+        """The clients of LVS VIP `vip` whole again within the model's bound: `verdict`,
+        `measured_s` (the last failure), `failed`, `still_failing_at_end`, `stale_arp`."""
+        return next(e for e in self.phase(phase)["expectations"] if e.get("vip") == vip and e["kind"] == "clients")
+
+    def failover(self, vip: str, phase: str = "inject") -> float | None:
+        """Fault -> the VIP up on its new holder, in seconds (None if it never moved)."""
+        return self.expectation(vip, phase)["measured_s"]
+
+    def clients(self, vip: str, phase: str = "inject") -> dict[str, Any]:
+        """What clients of an LVS VIP saw: failed, error_window, whole_after_s, ongoing, longest_gap_s, ..."""
+        return self.phase(phase)["clients"][vip]
+
+
+def run_scenarios(results: Path, scenarios: Sequence[str], target: str | None = None, topology: str = "dual_master",
+                  options: Sequence[str] = ()) -> list[Result]:
+    """`python -m labs.run TOPOLOGY --scenario A,B,...` as a user types it (one shared lab
+    for all of them unless `options` has --fresh); one Result per run, in order."""
+    argv = [sys.executable, "-m", "labs.run", topology, "--scenario", ",".join(scenarios), "--results", str(results),
+            *options]
+    if target:
+        argv += ["--target", target]
+    p = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT * len(scenarios))
+    print(p.stdout, p.stderr)
+    suite = sorted(results.glob("*-suite"))
+    names = json.loads((suite[-1] / "suite.json").read_text())["runs"] if suite else [(results / "latest").resolve().name]
+    out = []
+    for name in names:
+        folder = results / name
+        if not (folder / "summary.json").exists():
+            pytest.fail(f"no summary in {folder} from `{' '.join(argv)}` (exit {p.returncode}):\n"
+                        f"{p.stdout[-3000:]}{p.stderr[-2000:]}")
+        out.append(Result(folder, json.loads((folder / "summary.json").read_text()), p.stdout, p.returncode))
+    return out
+
+
+@pytest.fixture
+def halab_run(tmp_path: Path) -> Callable[..., Result]:
+    def run(scenario: str, target: str | None = None, topology: str = "dual_master",
+            options: Sequence[str] = ()) -> Result:
+        """One scenario run; `options` are more command-line options, e.g. ("--variant", "fast")."""
+        results = tmp_path / "-".join([scenario, target or "default", *options]).replace("/", "_")
+        (result,) = run_scenarios(results, [scenario], target, topology, options)
+        return result
+
+    return run

@@ -1,0 +1,137 @@
+"""Run folders under results/: created per run, owned by the invoking user, `latest` kept current."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+DEFAULT_ROOT = Path("results")  # ./results of the working directory (an installed copy never writes into itself)
+TOOL_VERSIONS = {"ipvsadm": ["/usr/sbin/ipvsadm", "--version"]}  # the daemons': labs.daemons.version_commands()
+
+
+CREATED: set[Path] = set()  # result roots this process made: handed to the user with the runs
+
+
+def new_folder(root: Path, topology: str, what: str) -> Path:
+    """results/<UTC time>-<topology>-<what>/ (a numeric suffix if two runs share a second)."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    if not root.exists():
+        CREATED.add(root)
+    base = root / f"{stamp}-{topology}-{what}"
+    folder, n = base, 1
+    while True:
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            n += 1
+            folder = base.with_name(f"{base.name}-{n}")
+        except PermissionError:
+            from labs.errors import LabError
+
+            raise LabError(f"cannot write results under {root}: permission denied; "
+                           "pass --results DIR with a folder you can write")
+
+
+def check_writable(root: Path) -> None:
+    """Refuse before anything is built: a run that cannot write its results is lost work."""
+    from labs.errors import LabError
+
+    existing = root.absolute()
+    while not os.path.lexists(existing):  # False also where we may not look: not ours to write
+        existing = existing.parent
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        raise LabError(f"cannot write results under {root} ({existing} is not a folder you can write); "
+                       "pass --results DIR with one you can")
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except OSError as e:
+        return f"unavailable ({e.strerror})"
+    return ((p.stdout + p.stderr).strip().splitlines() or ["?"])[0]
+
+
+def _main_module() -> str:
+    """labs.run, or labs.bench_lab, ...: the command the run folder came from."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec.name if spec is not None and spec.name.startswith("labs.") else "labs.run"
+
+
+def write_run_info(folder: Path, argv: list[str], backend: str, reason: str, **extra: object) -> None:
+    from labs import daemons  # after the requirements check: the daemon classes need jinja2
+
+    info = {
+        "command": [Path(sys.executable).name, "-m", _main_module(), *argv],
+        "kernel_backend": backend,
+        "kernel_reason": reason,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "versions": {name: _version(cmd) for name, cmd in {**daemons.version_commands(), **TOOL_VERSIONS}.items()},
+        "started": time.time(),
+        **extra,
+    }
+    (folder / "run.json").write_text(json.dumps(info, indent=1))
+
+
+def update_run_info(folder: Path, **fields: object) -> None:
+    """Add what is only known once the lab is up (e.g. the measured process-start cost)."""
+    path = folder / "run.json"
+    info = json.loads(path.read_text())
+    info.update(fields)
+    path.write_text(json.dumps(info, indent=1))
+
+
+def owner() -> tuple[int, int] | None:
+    """The user a sudo run acts for: results belong to them, not to root."""
+    if os.geteuid() == 0 and "SUDO_UID" in os.environ:
+        return int(os.environ["SUDO_UID"]), int(os.environ.get("SUDO_GID", os.environ["SUDO_UID"]))
+    return None
+
+
+def finish(folder: Path, latest: bool = True) -> None:
+    """Point results/latest at `folder` (a run) and hand everything to the invoking user."""
+    link = folder.parent / "latest"
+    if latest:
+        tmp = folder.parent / f".latest-{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(folder.name)
+        os.replace(tmp, link)
+    hand_over([folder, link] if latest else [folder])
+
+
+def entries(root: Path) -> set[Path]:
+    """What is in a results root now, to hand over what a run added (see `hand_over`)."""
+    return set(root.iterdir()) if root.is_dir() else set()
+
+
+def hand_over(paths: list[Path]) -> None:
+    """Give `paths` (recursively) to the user a sudo run acts for, and result roots we made.
+    Never a folder that was there before: --results /tmp must not hand /tmp over."""
+    who = owner()
+    if not who:
+        return
+    for top in [*paths, *(r for r in CREATED if any(p.parent == r for p in paths))]:
+        for path in (top, *(top.rglob("*") if top.is_dir() and not top.is_symlink() else ())):
+            try:
+                os.lchown(path, *who)
+            except OSError:
+                pass
+
+
+def save_traceback(folder: Path, name: str = "error.txt") -> Path:
+    """The current exception's traceback, kept for a bug report while the user sees one line."""
+    path = folder / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(traceback.format_exc())
+    except OSError:
+        traceback.print_exc()
+        return Path("(printed above: cannot write it)")
+    return path

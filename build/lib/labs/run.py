@@ -1,0 +1,254 @@
+"""`python -m labs.run`: bring a lab up (natively or inside User-mode Linux), check it, tear it down."""
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import scenarios
+import topologies
+from labs import kernel, requirements, results
+from labs.command import guarded
+from labs.session import Progress, SharedLab, topology_params, with_lab
+from labs.lab import resources
+from labs.errors import LabError
+
+if TYPE_CHECKING:
+    from labs.lab.lab import Lab
+
+PROG = "python -m labs.run"
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Build a keepalived + LVS (IPVS DR) + nginx lab in network namespaces with "
+        "real daemons, break it with fault scenarios and measure how it heals.",
+    )
+    p.add_argument("topology", nargs="?", help="topology to build (see --list)")
+    p.add_argument("--list", action="store_true", help="list topologies and scenarios, then exit")
+    p.add_argument("--check", action="store_true",
+                   help="bring the lab up, print its status table, tear it down; exit 0 only if it converged")
+    p.add_argument("--cli", action="store_true",
+                   help="bring the lab up and open Mininet's CLI with lab commands (status, fail, heal, probe, plot)")
+    p.add_argument("--no-probe", action="store_true", help="with --cli: do not start the client probe (`probe start` does)")
+    p.add_argument("--kernel", choices=kernel.CHOICES, default="auto",
+                   help="native: the host kernel (root and IPVS needed); uml: User-mode Linux "
+                   "(no root needed); auto (default): native when possible, else uml")
+    p.add_argument("--scenario", metavar="NAME[,NAME]",
+                   help=f"scenario(s) to run (default: {','.join(DEFAULT_SCENARIOS)}); see --list. "
+                   "A path ending in .py runs your own scenario file (same shape as scenarios/*.py)")
+    p.add_argument("--variant", default="default", metavar="NAME",
+                   help="configuration variant: the seed's mistakes, 'fast', ... (see --list)")
+    p.add_argument("--target", metavar="HOST", help="host the scenario breaks (default: the scenario's own)")
+    p.add_argument("--servers", type=int, metavar="N",
+                   help="number of real servers, for topologies that take it (scale: even, 2-32)")
+    p.add_argument("--fresh", action="store_true",
+                   help="a freshly built lab for every scenario run (default: one lab for all of them, rebuilt "
+                   "only when a run leaves it unhealthy)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="run the scenarios on N labs side by side, each in its own User-mode Linux kernel "
+                   "(default 1; each job shares one lab among its runs unless --fresh)")
+    p.add_argument("--part", type=Path, help=argparse.SUPPRESS)  # set by --jobs for each job it starts
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run each scenario N times and report min/median/p95/max of each figure")
+    p.add_argument("--rate", type=float, default=50.0, help="probe requests per second per VIP (default 50)")
+    p.add_argument("--timeout", type=float, default=1.0, help="probe timeout per request in seconds (default 1)")
+    p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT, metavar="DIR",
+                   help=f"where run folders are written (default: {results.DEFAULT_ROOT})")
+    args = p.parse_args(argv)
+    if not args.list and not args.topology:
+        p.error("name a topology (e.g. dual_master), or use --list")
+    return args
+
+
+def list_all() -> str:
+    lines = ["topologies:"]
+    for name in topologies.names():
+        module = topologies.load(name)
+        lines.append(f"  {name:16} {module.spec().description}")
+        for variant, (what, _) in getattr(module, "VARIANTS", {}).items():
+            lines.append(f"    --variant {variant:16} {what}")
+    lines.append("scenarios:")
+    for name in scenarios.names():
+        module = scenarios.load(name)
+        summary = (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1]
+        lines.append(f"  {name:16} {summary} (targets: {', '.join(module.TARGETS)})")
+    return "\n".join(lines)
+
+
+DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepalived", "link_down", "blackhole",
+                     "link_flap", "split_brain", "real_server_down", "persistence")
+
+
+SCENARIO_API = ("TARGETS", "DEFAULT_TARGET", "inject", "heal", "expect")
+
+
+def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(scenario, target) pairs to run, validated before anything is built."""
+    if args.rate <= 0 or args.timeout <= 0:
+        raise LabError("--rate and --timeout must be positive numbers")
+    if args.repeat < 1:
+        raise LabError(f"--repeat {args.repeat}: give a count of 1 or more")
+    if args.jobs < 1:
+        raise LabError(f"--jobs {args.jobs}: give a count of 1 or more")
+    for mode, flag in (("check", "--check"), ("cli", "--cli")):
+        clash = [o for o, given in (("--scenario", args.scenario), ("--target", args.target), ("--repeat", args.repeat > 1),
+                                    ("--fresh", args.fresh), ("--check", mode == "cli" and args.check)) if given]
+        if getattr(args, mode) and clash:
+            what = "brings the lab up, prints its status and tears it down" if mode == "check" else "opens the interactive lab"
+            raise LabError(f"{flag} {what}: it runs no scenario, drop {', '.join(clash)} (or drop {flag} to run scenarios)")
+    if args.check:
+        return []
+    names = args.scenario.split(",") if args.scenario else list(DEFAULT_SCENARIOS)
+    out = []
+    for name in (n.strip() for n in names):
+        if name.endswith(".py"):  # the user's own scenario file; absolute, so analysis finds it again
+            name = str(Path(name).resolve())
+        module = scenarios.load(name)
+        missing = [a for a in SCENARIO_API if not hasattr(module, a)]
+        if missing:
+            raise LabError(f"scenario {name} lacks {', '.join(missing)}; see scenarios/stop_keepalived.py for the shape")
+        target = args.target or module.DEFAULT_TARGET
+        if target not in module.TARGETS:
+            raise LabError(f"scenario {name} cannot target {target!r}; choose one of {', '.join(module.TARGETS)} (--target)")
+        out.append((name, target))
+    return out
+
+
+def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
+    from labs import status
+    from labs.lab import converge
+
+    snap = converge.take(lab)
+    ok = not converge.problems(lab, snap)
+    print(status.text(lab.spec, snap), flush=True)
+    (folder / "status.json").write_text(
+        json.dumps({"converged": ok, "converged_after": lab.converged_after, **snap.to_json()}, indent=1)
+    )
+    return ok
+
+
+def cli_body(rate: float, timeout: float, probe: bool, lab: "Lab", folder: Path, say: Progress) -> bool:
+    from labs.cli import LabCLI
+    from labs.experiment import ProbeSettings
+
+    say("lab up; type `help` for Mininet's and the lab's commands, `exit` to tear down")
+    LabCLI(lab, ProbeSettings(rate=rate, timeout=timeout), probe=probe)  # returns when the user leaves
+    return True
+
+
+def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: str) -> int:
+    """Bring the lab up on this kernel: a status check, or each planned scenario."""
+    if args.cli:
+        body = functools.partial(cli_body, args.rate, args.timeout, not args.no_probe)
+        ok, _ = with_lab(args, argv, backend, reason, "cli", body, probe={"rate": args.rate, "timeout": args.timeout})
+        return 0 if ok else 1
+    runs = plan(args)
+    if not runs:
+        ok, _ = with_lab(args, argv, backend, reason, "check", check_body)
+        return 0 if ok else 1
+    from labs import analyze, experiment, plot
+    from labs.analysis.summary import table
+
+    settings = experiment.ProbeSettings(rate=args.rate, timeout=args.timeout)
+    accounting = resources.Accounting()
+    summaries, folders, usage = [], [], []
+    total = len(runs) * args.repeat
+    # One converged lab for every run (a run that leaves it unhealthy gets the next a fresh
+    # one), or with --fresh a lab per run, as isolated as runs can be.
+    shared = None if args.fresh else SharedLab(args, argv, backend, reason)
+    on_a_lab = shared.run if shared else functools.partial(with_lab, args, argv, backend, reason)
+    try:
+        for n, (name, target) in enumerate((r for r in runs for _ in range(args.repeat)), 1):
+            module = scenarios.load(name)
+            print(f"=== [{n}/{total}] {name} on {target}", flush=True)
+
+            def body(lab: "Lab", folder: Path, say: Progress) -> bool:
+                experiment.run(lab, module, target, settings, say)
+                return True
+
+            ran, folder = on_a_lab(Path(name).stem, body, scenario=name, target=target,
+                                   probe={"rate": settings.rate, "timeout": settings.timeout})
+            folders.append(folder)
+            if ran:
+                summary = analyze.analyze(folder)
+                print(table(summary), flush=True)
+                print(f"report: {plot.draw(folder)[-1]}", flush=True)
+            else:
+                why = "the scenario raised (error.txt)" if (folder / "error.txt").exists() else "bring-up failed"
+                summary = {"scenario": name, "target": target, "verdict": "fail", "reason": why, "phases": []}
+            summaries.append(summary)
+            usage.append(accounting.usage().to_json())  # after analysis and plots: they are part of a run
+    finally:
+        if shared:
+            shared.close(Progress())
+    labs_built = shared.labs_built if shared else total
+    if shared:
+        print(f"{labs_built} lab(s) built for {total} run(s)", flush=True)
+    if args.part:  # one of --jobs N: the command that started it reports the suite
+        args.part.write_text(json.dumps({"runs": [f.name for f in folders], "usage": usage, "labs_built": labs_built}))
+        return 0 if all(s["verdict"] == "pass" for s in summaries) else 1
+    return report_suite(args, folders, summaries, usage, labs_built)
+
+
+def report_suite(args: argparse.Namespace, folders: list[Path], summaries: list[dict], usage: list[dict],
+                 labs_built: int, jobs: int = 1) -> int:
+    """The summary of several runs (table, suite.json, spread over repeats); the exit status."""
+    from labs import plot
+    from labs.analysis import suite
+
+    total = len(summaries)
+    passed = sum(s["verdict"] == "pass" for s in summaries)
+    if total > 1:
+        print(f"\n=== summary of {total} runs", flush=True)
+        print(suite.table(summaries), flush=True)
+        report = {"runs": [f.name for f in folders], "verdicts": [s["verdict"] for s in summaries],
+                  "repeat": args.repeat, "labs": "fresh" if args.fresh else "shared", "jobs": jobs,
+                  "labs_built": labs_built, "resources_after_each_run": usage}
+        print(resources.table(usage), flush=True)
+        if args.repeat > 1:
+            report["spread"] = suite.repeat_stats(summaries)
+            print(f"\n=== spread over {args.repeat} repeats", flush=True)
+            print(suite.repeat_table(report["spread"]), flush=True)
+        suite_folder = results.new_folder(args.results, args.topology, "suite")
+        (suite_folder / "suite.json").write_text(json.dumps(report, indent=1))
+        if args.repeat > 1:
+            plot.draw_suite(suite_folder)
+        results.finish(suite_folder, latest=False)
+        print(f"suite: {suite_folder}", flush=True)
+    print(f"{passed} of {total} scenario run(s) passed", flush=True)
+    return 0 if passed == total else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse(argv)
+    if args.list:
+        print(list_all())
+        return 0
+
+    def go() -> int:
+        module = topologies.load(args.topology)
+        module.spec(args.variant, **topology_params(module, args))
+        runs = plan(args)
+        requirements.check()
+        results.check_writable(args.results)
+        if args.jobs > 1 and len(runs) * args.repeat > 1 and not os.environ.get("HALAB_IN_UML"):
+            from labs import jobs
+
+            return jobs.run(args, argv, runs)
+        where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli)
+        if isinstance(where, int):
+            return where
+        return run_native(args, argv, *where)
+
+    return guarded(PROG, go, args.results)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""A lab session: one lab brought up in a new results folder, a body run on it, always torn
+down, its folder finished — what `labs.run` and `labs.bench_lab` do around their work."""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Callable
+
+import topologies
+from labs import results
+from labs.errors import LabError
+
+if TYPE_CHECKING:
+    from labs.lab.lab import Lab
+
+
+class Progress:
+    """Timestamped progress lines, so long bring-ups show where they are."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        print(f"[{time.monotonic() - self.t0:6.1f}s] {message}", flush=True)
+
+
+def topology_params(module: ModuleType, args: argparse.Namespace) -> dict[str, int]:
+    """Parameters the command line gives the topology (only those it declares)."""
+    if args.servers is None:
+        return {}
+    if "servers" not in getattr(module, "PARAMETERS", ()):
+        takes = [n for n in topologies.names() if "servers" in getattr(topologies.load(n), "PARAMETERS", ())]
+        raise LabError(f"topology {args.topology} has a fixed set of servers; --servers works with: {', '.join(takes)}")
+    return {"servers": args.servers}
+
+
+def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: str, what: str,
+             body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:
+    """Bring a lab up in a new results folder, run `body`, always tear down."""
+    from labs.lab.lab import Lab
+
+    module = topologies.load(args.topology)
+    params = topology_params(module, args)
+    spec = module.spec(args.variant, **params)
+    if args.variant != "default":
+        what = f"{what}-{args.variant}"
+    folder = results.new_folder(args.results, spec.name, what)
+    say = Progress()
+    say(f"results: {folder}")
+    results.write_run_info(folder, argv, backend, reason, variant=args.variant, topology_params=params, **info)
+    lab = Lab(spec, module.TOPO(args.variant, **params), folder, say)
+    try:
+        try:
+            took = lab.up()
+        except LabError as e:
+            say(f"bring-up failed: {e}")
+            (folder / "status.json").write_text(json.dumps({"converged": False, "error": str(e)}, indent=1))
+            return False, folder
+        say(f"converged {took:.1f} s after the daemons started")
+        results.update_run_info(folder, process_start_s=round(lab.process_start, 4),
+                                keepalived_start_s=round(lab.keepalived_start(), 4), converged_after_s=round(took, 3))
+        return body(lab, folder, say), folder
+    except Exception as e:  # a scenario's (or our) bug: keep the run's files, say it in one line
+        where = results.save_traceback(folder)
+        say(f"{what} failed: {type(e).__name__}: {e} (traceback: {where})")
+        return False, folder
+    finally:
+        interrupted = _teardown(lab, say)
+        results.finish(folder)
+        if interrupted:
+            raise KeyboardInterrupt
+
+
+def _teardown(lab: "Lab", say: Progress) -> bool:
+    """Tear down with Ctrl-C held back (a half-done teardown leaves debris); True if one came."""
+    pressed: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        if not pressed:
+            print("Ctrl-C: finishing the teardown first", flush=True)
+        pressed.append(signum)
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        say("tearing down")
+        lab.down()
+        say("torn down")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return bool(pressed)
+
+
+class SharedLab:
+    """One converged lab for many scenario runs. Each run gets a complete results folder of
+    its own (`Lab.follow`); after it the lab must pass the health gate — converged by the
+    same check bring-up uses (VIPs on their holders, both IPVS tables complete, every
+    daemon running, HTTP answered by every real server from the client's addresses) and
+    nothing of the fault left (`Lab.debris`) — or it is torn down, saying why, and the next
+    run gets a fresh one. The lab's own folder (`…-lab`) keeps its bring-up, configs and
+    full logs."""
+
+    def __init__(self, args: argparse.Namespace, argv: list[str], backend: str, reason: str) -> None:
+        self.args, self.argv, self.backend, self.reason = args, argv, backend, reason
+        self.module = topologies.load(args.topology)
+        self.params = topology_params(self.module, args)
+        self.spec = self.module.spec(args.variant, **self.params)
+        self.lab: "Lab | None" = None
+        self.lab_folder: Path | None = None
+        self.lab_info: dict[str, object] = {}
+        self.labs_built = 0
+
+    def _up(self, say: Progress) -> None:
+        from labs.lab.lab import Lab
+
+        folder = results.new_folder(self.args.results, self.spec.name, "lab")
+        say(f"bringing up a lab for the runs that follow: {folder}")
+        results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
+                               topology_params=self.params, shared_lab=True)
+        lab = Lab(self.spec, self.module.TOPO(self.args.variant, **self.params), folder, say)
+        self.lab, self.lab_folder = lab, folder
+        self.labs_built += 1
+        try:
+            took = lab.up()
+        except LabError as e:
+            (folder / "status.json").write_text(json.dumps({"converged": False, "error": str(e)}, indent=1))
+            raise
+        say(f"converged {took:.1f} s after the daemons started")
+        self.lab_info = {"process_start_s": round(lab.process_start, 4), "keepalived_start_s": round(lab.keepalived_start(), 4),
+                         "converged_after_s": round(took, 3), "lab": folder.name}
+        results.update_run_info(folder, **self.lab_info)
+
+    def run(self, what: str, body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:
+        """One run on the shared lab (brought up first if there is none)."""
+        if self.args.variant != "default":
+            what = f"{what}-{self.args.variant}"
+        folder = results.new_folder(self.args.results, self.spec.name, what)
+        say = Progress()
+        say(f"results: {folder}")
+        results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
+                               topology_params=self.params, **info)
+        if self.lab is None:
+            try:
+                self._up(say)
+            except LabError as e:
+                say(f"bring-up failed: {e}")
+                (folder / "status.json").write_text(json.dumps({"converged": False, "error": str(e)}, indent=1))
+                self.close(say)
+                results.finish(folder)
+                return False, folder
+        lab = self.lab
+        assert lab is not None
+        results.update_run_info(folder, **self.lab_info)
+        lab.say = say
+        lab.follow(folder)
+        healthy = True
+        try:
+            ok = body(lab, folder, say)
+        except Exception as e:  # a scenario's (or our) bug: keep the run's files, say it in one line
+            where = results.save_traceback(folder)
+            say(f"{what} failed: {type(e).__name__}: {e} (traceback: {where})")
+            ok = healthy = False
+        finally:
+            lab.keep_logs()
+            results.finish(folder)
+        problems = self.gate(lab) if healthy else ["the run raised"]
+        if problems:
+            say(f"the lab is not healthy after {what} ({'; '.join(problems)}): the next run gets a fresh lab")
+            self.close(say)
+        return ok, folder
+
+    def gate(self, lab: "Lab") -> list[str]:
+        """Why the lab may not serve another run (empty: healthy). Convergence is awaited
+        within the same bound as at bring-up: IPVS persistence keeps the probe's addresses
+        on the server they were moved to until they stop for persistence_timeout."""
+        from labs.lab import converge
+        from labs.timing import convergence_bound
+
+        found = lab.debris()
+        if found:
+            return found
+        try:
+            converge.wait(lab, time.monotonic(), convergence_bound(lab.spec))
+        except LabError as e:
+            return [str(e).splitlines()[1].strip() if "\n" in str(e) else str(e)]
+        return []
+
+    def close(self, say: Progress) -> None:
+        """Tear the lab down (if one is up); Ctrl-C waits for it, then stops the command."""
+        lab, folder = self.lab, self.lab_folder
+        self.lab = self.lab_folder = None
+        if lab is None or folder is None:
+            return
+        lab.say = say
+        interrupted = _teardown(lab, say)
+        results.finish(folder, latest=False)
+        if interrupted:
+            raise KeyboardInterrupt

@@ -1,0 +1,186 @@
+"""The data a topology declares: hosts, VRRP instances, virtual servers, timers.
+
+Everything the lab renders or measures is derived from one `LabSpec`, so a number such as
+a priority or a timer lives in exactly one place (the topology module).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Interface, IPv4Network
+
+
+@dataclass(frozen=True)
+class Host:
+    """One Mininet host: its role decides which daemons it runs."""
+
+    name: str
+    ip: str
+    role: str  # "director" | "real_server" | "client"
+    extra_ips: tuple[str, ...] = ()
+
+    @property
+    def source_ips(self) -> tuple[str, ...]:
+        """Addresses a client can send from (its own first, then the extra ones)."""
+        return (self.ip, *self.extra_ips)
+
+
+@dataclass(frozen=True)
+class VrrpInstance:
+    """A VRRP instance shared by the hosts listed in `priorities` (highest is MASTER)."""
+
+    name: str
+    vrid: int
+    vip: str
+    auth_pass: str
+    priorities: tuple[tuple[str, int], ...]
+    # Hosts whose `state` keyword is forced (the seed's LVS2 says BACKUP for both).
+    state_override: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def master(self) -> str:
+        """The host the configuration intends to hold the VIP."""
+        return max(self.priorities, key=lambda hp: hp[1])[0]
+
+    def priority(self, host: str) -> int:
+        return dict(self.priorities)[host]
+
+    def state(self, host: str) -> str:
+        forced = dict(self.state_override)
+        if host in forced:
+            return forced[host]
+        return "MASTER" if host == self.master else "BACKUP"
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple(h for h, _ in self.priorities)
+
+
+@dataclass(frozen=True)
+class RealServer:
+    ip: str
+    port: int = 80
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class VirtualServer:
+    vip: str
+    port: int
+    lb_algo: str
+    real_servers: tuple[RealServer, ...]
+    lb_kind: str = "DR"
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True)
+class Timers:
+    """The seed's timers (its choices, not its mistakes)."""
+
+    advert_int: float = 1.0
+    vrrp_version: int = 2
+    script_interval: float = 3.0
+    script_fall: int = 1
+    script_rise: int = 1
+    script_weight: int = -30  # seed: +1, which can never move a VIP
+    restart_wait: float = 5.0  # the seed's check script sleeps 5 s after restarting nginx
+    delay_loop: float = 6.0
+    connect_timeout: float = 2.0
+    retry: int = 2
+    delay_before_retry: float = 3.0
+    persistence_timeout: int = 5
+    # Gratuitous ARP from a MASTER, re-sent every N s (keepalived's vrrp_garp_master_refresh;
+    # 0: never, keepalived's default). Bounds how long clients can keep a yielded master's
+    # MAC after two masters existed at once (see topologies/dual_master.py).
+    garp_master_refresh: int = 0
+    # keepalived's vrrp_higher_prio_send_advert: a yielding master sends one more advert
+    # so that the winner hears a lower priority and re-sends its GARPs.
+    higher_prio_send_advert: bool = False
+
+    @property
+    def script_timeout(self) -> float:
+        """The check script sleeps `restart_wait` and starts ~10 processes (0.3-0.4 s each
+        under User-mode Linux); keepalived must never kill it half-way."""
+        return self.restart_wait + 10.0
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """A whole lab: what `topologies/<name>.py` returns."""
+
+    name: str
+    subnet: str
+    interface: str
+    hosts: tuple[Host, ...]
+    director_instances: tuple[VrrpInstance, ...]
+    server_instances: tuple[VrrpInstance, ...]
+    virtual_servers: tuple[VirtualServer, ...]
+    timers: Timers = field(default_factory=Timers)
+    router_ids: tuple[tuple[str, str], ...] = ()
+    description: str = ""
+    variant: str = "default"
+    checker_retry_keyword: str = "retry"  # keepalived 1.x's nb_get_retry in the seed
+    arp_sysctls: bool = True  # arp_ignore=1/arp_announce=2 on the DR real servers
+    script_stops_keepalived: bool = True  # the seed's check script stops keepalived when nginx stays down
+    config_errors_ok: bool = False  # run configs keepalived -t flags as erroneous-but-runnable (exit 5)
+
+    @property
+    def prefixlen(self) -> int:
+        return IPv4Network(self.subnet).prefixlen
+
+    def host(self, name: str) -> Host:
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        raise KeyError(name)
+
+    def role(self, role: str) -> tuple[Host, ...]:
+        return tuple(h for h in self.hosts if h.role == role)
+
+    @property
+    def directors(self) -> tuple[Host, ...]:
+        return self.role("director")
+
+    @property
+    def real_servers(self) -> tuple[Host, ...]:
+        return self.role("real_server")
+
+    @property
+    def client(self) -> Host:
+        (client,) = self.role("client")
+        return client
+
+    def instances_of(self, host: str) -> tuple[VrrpInstance, ...]:
+        return tuple(
+            i for i in (*self.director_instances, *self.server_instances) if host in i.hosts
+        )
+
+    def router_id(self, host: str) -> str:
+        return dict(self.router_ids).get(host, host)
+
+    @property
+    def lvs_vips(self) -> tuple[str, ...]:
+        """Addresses clients connect to (the directors' VIPs)."""
+        return tuple(vs.vip for vs in self.virtual_servers)
+
+    def interface_address(self, ip: str) -> str:
+        """`ip/prefix` on the lab subnet, as `ip addr add` wants it."""
+        return str(IPv4Interface(f"{ip}/{self.prefixlen}"))
+
+    def validate(self) -> None:
+        """Catch contradictions in the data before anything is built."""
+        net = IPv4Network(self.subnet)
+        names = [h.name for h in self.hosts]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: duplicate host names in {names}")
+        addresses = [a for h in self.hosts for a in h.source_ips]
+        vips = [i.vip for i in (*self.director_instances, *self.server_instances)]
+        for a in (*addresses, *vips):
+            if IPv4Interface(f"{a}/32").ip not in net:
+                raise ValueError(f"{self.name}: {a} is outside {self.subnet}")
+        clash = set(addresses) & set(vips)
+        if clash:
+            raise ValueError(f"{self.name}: VIPs {sorted(clash)} are also host addresses")
+        for inst in (*self.director_instances, *self.server_instances):
+            for h in inst.hosts:
+                if h not in names:
+                    raise ValueError(f"{self.name}: {inst.name} names unknown host {h}")
