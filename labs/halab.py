@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "lint": ("labs.lint", (), "explain what is wrong with keepalived configs (or a topology's)"),
     "render": ("labs.render", (), "a topology's configs for real machines (--apply configures one)"),
     "bench": ("labs.bench", (), "benchmarks: bring-up, precision, RPS, scale, the default set"),
+    "status": ("labs.housekeeping", ("status",), "is a lab running here: whose, since when, which namespaces and results"),
+    "clean": ("labs.housekeeping", ("clean",), "remove what a killed lab left (only what it recorded as its own)"),
 }
 
 
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     rest = argv[1:]
     if argv[0] == "list":
         rest = list(first)
+    elif argv[0] in ("status", "clean"):
+        rest = [*first, *rest]
     elif first and rest and not rest[0].startswith("-"):  # `check TOPOLOGY ...` -> `TOPOLOGY --check ...`
         rest = [rest[0], *first, *rest[1:]]
     else:

@@ -1,6 +1,7 @@
 """The command line: help, listing, and one-line errors for bad input."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,17 @@ def test_jobs_split_the_runs_and_keep_the_users_options():
         "dual_master", "--variant", "fast", "--rate", "80", "--scenario", "a,a", "--kernel", "uml", "--part", "/tmp/p.json"]
     p = run("dual_master", "--jobs", "0")
     assert p.returncode == 2 and "--jobs 0" in p.stderr
+
+
+def test_halab_lists_its_commands_and_runs_them_as_their_python_m_forms():
+    p = subprocess.run([sys.executable, "-m", "labs.halab", "--help"], cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 0
+    for name in ("run", "check", "cli", "list", "analyze", "plot", "compare", "lint", "render", "bench", "status", "clean"):
+        assert f"  {name} " in p.stdout
+    listed = subprocess.run([sys.executable, "-m", "labs.halab", "list"], cwd=REPO, capture_output=True, text=True)
+    assert listed.returncode == 0 and listed.stdout == run("--list").stdout
+    bad = subprocess.run([sys.executable, "-m", "labs.halab", "check", "nosuch"], cwd=REPO, capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown topology 'nosuch'" in bad.stderr
+    status = subprocess.run([sys.executable, "-m", "labs.halab", "status", "--json"], cwd=REPO, capture_output=True,
+                            text=True)
+    assert status.returncode == 0 and json.loads(status.stdout)["schema_version"] == 1
