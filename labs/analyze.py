@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from labs import jsonfile
 from labs.analysis import data, summary
 from labs.command import entry
 
@@ -15,7 +15,8 @@ PROG = "python -m labs.analyze"
 def analyze(folder: Path) -> dict:
     """Write and return the folder's summary.json."""
     result = summary.summarize(data.load(folder))
-    (folder / "summary.json").write_text(json.dumps(result, indent=1))
+    jsonfile.write(folder / "summary.json", result)
+    summary.write_csv(folder / "expectations.csv", summary.flat(result, folder.name))
     return result
 
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from labs import results, timing
+from labs import jsonfile, results, timing
 from labs.errors import LabError
 from labs.kernel import native, uml
 from labs.analysis.suite import spread
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                 report[name] = measure()
             except LabError as e:  # keep what the other parts measured
                 report[name] = {"error": str(e)}
-            path.write_text(json.dumps(report, indent=1))  # after each part: nothing measured is lost
+            jsonfile.write(path, report)  # after each part: nothing measured is lost
             results.finish(folder, latest=False)
     print(table(report))
     print(f"written: {path}")

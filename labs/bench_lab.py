@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
-import json
 import re
 import shutil
 import statistics
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import topologies
-from labs import kernel, requirements, results
+from labs import jsonfile, kernel, requirements, results
 from labs.command import guarded
 from labs.session import Progress, topology_params, with_lab
 from labs.errors import LabError
@@ -56,7 +55,7 @@ def rps_body(seconds: float, lab: "Lab", folder: Path, say: Progress) -> bool:
     median = {k: statistics.median(r["rps"] for r in v) for k, v in rounds.items()}
     report = {"targets": targets, "seconds": seconds, "connections": WRK_CONNECTIONS, "rounds": rounds,
               "median_rps": median, "vip_over_direct": round(median["vip"] / median["direct"], 3)}
-    (folder / "bench.json").write_text(json.dumps(report, indent=1))
+    jsonfile.write(folder / "bench.json", report)
     return all(r["socket_errors"] == 0 and r["non_2xx"] == 0 for v in rounds.values() for r in v)
 
 
@@ -91,7 +90,7 @@ def spread_body(seconds: float, rate: float, lab: "Lab", folder: Path, say: Prog
     report = {"servers": len(servers), "seconds": seconds, "rate": rate,
               "lb_algo": {vs.vip: vs.lb_algo for vs in lab.spec.virtual_servers}, "counts": counts,
               "evenness": {vip: evenness(c, servers) for vip, c in counts.items()}}
-    (folder / "bench.json").write_text(json.dumps(report, indent=1))
+    jsonfile.write(folder / "bench.json", report)
     return bool(counts)
 
 

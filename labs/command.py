@@ -2,18 +2,25 @@
 Ctrl-C (130), SIGTERM (143, tearing down on the way) and a bug (1, its traceback kept)."""
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import IO, Any, Callable
 
 from labs import results
+from labs.jsonfile import SCHEMA_VERSION
 from labs.errors import LabError
 
 
 def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+def emit_json(data: dict[str, Any], out: IO[str]) -> None:
+    """A command's `--json` document on `out` (the real stdout)."""
+    print(json.dumps({"schema_version": SCHEMA_VERSION, **data}, indent=1), file=out, flush=True)
 
 
 def entry(prog: str, go: Callable[[], int]) -> int:

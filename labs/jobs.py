@@ -17,7 +17,7 @@ from typing import IO
 from labs import kernel
 from labs.errors import LabError
 
-OPTIONS_WITH_VALUES = ("--scenario", "--target", "--repeat", "--jobs", "--part", "--kernel")
+OPTIONS_WITH_VALUES = ("--scenario", "--target", "--repeat", "--jobs", "--part", "--kernel", "--junit-xml")
 
 
 def split(runs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:

@@ -10,6 +10,8 @@ import time
 import traceback
 from pathlib import Path
 
+from labs import jsonfile
+
 DEFAULT_ROOT = Path("results")  # ./results of the working directory (an installed copy never writes into itself)
 TOOL_VERSIONS = {"ipvsadm": ["/usr/sbin/ipvsadm", "--version"]}  # the daemons': labs.daemons.version_commands()
 
@@ -77,7 +79,7 @@ def write_run_info(folder: Path, argv: list[str], backend: str, reason: str, **e
         "started": time.time(),
         **extra,
     }
-    (folder / "run.json").write_text(json.dumps(info, indent=1))
+    jsonfile.write(folder / "run.json", info)
 
 
 def update_run_info(folder: Path, **fields: object) -> None:
@@ -85,7 +87,7 @@ def update_run_info(folder: Path, **fields: object) -> None:
     path = folder / "run.json"
     info = json.loads(path.read_text())
     info.update(fields)
-    path.write_text(json.dumps(info, indent=1))
+    jsonfile.write(path, info)
 
 
 def owner() -> tuple[int, int] | None:

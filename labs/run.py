@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import scenarios
 import topologies
-from labs import kernel, requirements, results
-from labs.command import guarded
+from labs import jsonfile, junit, kernel, requirements, results
+from labs.command import emit_json, guarded
 from labs.session import Progress, SharedLab, topology_params, with_lab
 from labs.lab import resources
 from labs.errors import LabError
@@ -58,12 +58,32 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help="run each scenario N times and report min/median/p95/max of each figure")
     p.add_argument("--rate", type=float, default=50.0, help="probe requests per second per VIP (default 50)")
     p.add_argument("--timeout", type=float, default=1.0, help="probe timeout per request in seconds (default 1)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON document on stdout (with --list: the catalogue; with --check: the status; "
+                   "else every run's summary), progress on stderr")
+    p.add_argument("--junit-xml", type=Path, metavar="PATH",
+                   help="also write JUnit XML: one test case per scenario run, each failed expectation in its message")
     p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT, metavar="DIR",
                    help=f"where run folders are written (default: {results.DEFAULT_ROOT})")
     args = p.parse_args(argv)
     if not args.list and not args.topology:
         p.error("name a topology (e.g. dual_master), or use --list")
     return args
+
+
+def catalogue() -> dict[str, object]:
+    """--list --json: topologies with their variants, scenarios with their targets."""
+    tops = {}
+    for name in topologies.names():
+        module = topologies.load(name)
+        tops[name] = {"description": module.spec().description,
+                      "variants": {v: what for v, (what, _) in getattr(module, "VARIANTS", {}).items()}}
+    scens = {}
+    for name in scenarios.names():
+        module = scenarios.load(name)
+        scens[name] = {"summary": (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1],
+                       "targets": list(module.TARGETS), "default_target": module.DEFAULT_TARGET}
+    return {"topologies": tops, "scenarios": scens}
 
 
 def list_all() -> str:
@@ -127,9 +147,7 @@ def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
     snap = converge.take(lab)
     ok = not converge.problems(lab, snap)
     print(status.text(lab.spec, snap), flush=True)
-    (folder / "status.json").write_text(
-        json.dumps({"converged": ok, "converged_after": lab.converged_after, **snap.to_json()}, indent=1)
-    )
+    jsonfile.write(folder / "status.json", {"converged": ok, "converged_after": lab.converged_after, **snap.to_json()})
     return ok
 
 
@@ -201,6 +219,7 @@ def report_suite(args: argparse.Namespace, folders: list[Path], summaries: list[
     """The summary of several runs (table, suite.json, spread over repeats); the exit status."""
     from labs import plot
     from labs.analysis import suite
+    from labs.analysis import summary as flat_summary
 
     total = len(summaries)
     passed = sum(s["verdict"] == "pass" for s in summaries)
@@ -216,11 +235,16 @@ def report_suite(args: argparse.Namespace, folders: list[Path], summaries: list[
             print(f"\n=== spread over {args.repeat} repeats", flush=True)
             print(suite.repeat_table(report["spread"]), flush=True)
         suite_folder = results.new_folder(args.results, args.topology, "suite")
-        (suite_folder / "suite.json").write_text(json.dumps(report, indent=1))
+        jsonfile.write(suite_folder / "suite.json", report)
+        flat_summary.write_csv(suite_folder / "expectations.csv",
+                               [row for f, s in zip(folders, summaries) for row in flat_summary.flat(s, f.name)])
         if args.repeat > 1:
             plot.draw_suite(suite_folder)
         results.finish(suite_folder, latest=False)
         print(f"suite: {suite_folder}", flush=True)
+    if args.junit_xml:
+        junit.write(args.junit_xml, args.topology, folders, summaries)
+        print(f"JUnit XML: {args.junit_xml}", flush=True)
     print(f"{passed} of {total} scenario run(s) passed", flush=True)
     return 0 if passed == total else 1
 
@@ -229,8 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
     if args.list:
-        print(list_all())
+        if args.json:
+            emit_json(catalogue(), sys.stdout)
+        else:
+            print(list_all())
         return 0
+    if args.json and not os.environ.get("HALAB_IN_UML"):  # inside UML the outer command reports
+        return main_json(args, argv)
 
     def go() -> int:
         module = topologies.load(args.topology)
@@ -248,6 +277,30 @@ def main(argv: list[str] | None = None) -> int:
         return run_native(args, argv, *where)
 
     return guarded(PROG, go, args.results)
+
+
+def main_json(args: argparse.Namespace, argv: list[str]) -> int:
+    """--json: the command as usual with its progress on stderr, then one document on stdout
+    made from the folders it wrote: each run's summary.json and the suite's, or the status."""
+    real_stdout, sys.stdout = sys.stdout, sys.stderr
+    try:
+        before = results.entries(args.results) if args.results.exists() else set()
+        code = main([a for a in argv if a != "--json"])
+    finally:
+        sys.stdout = real_stdout
+    made = sorted(p for p in results.entries(args.results) - before if p.is_dir()) if args.results.exists() else []
+
+    def read(folder: Path, name: str) -> dict[str, object]:
+        return {"folder": str(folder), **json.loads((folder / name).read_text())}
+
+    doc: dict[str, object] = {
+        "exit": code,
+        "runs": [read(f, "summary.json") for f in made if (f / "summary.json").exists()],
+        "suite": next((read(f, "suite.json") for f in made if (f / "suite.json").exists()), None),
+        "status": next((read(f, "status.json") for f in made if f.name.endswith("-check")), None),
+    }
+    emit_json(doc, sys.stdout)
+    return code
 
 
 if __name__ == "__main__":

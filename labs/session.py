@@ -3,7 +3,6 @@ down, its folder finished — what `labs.run` and `labs.bench_lab` do around the
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Callable
 
 import topologies
-from labs import results
+from labs import jsonfile, results
 from labs.errors import LabError
 
 if TYPE_CHECKING:
@@ -58,7 +57,7 @@ def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: st
             took = lab.up()
         except LabError as e:
             say(f"bring-up failed: {e}")
-            (folder / "status.json").write_text(json.dumps({"converged": False, "error": str(e)}, indent=1))
+            jsonfile.write(folder / "status.json", {"converged": False, "error": str(e)})
             return False, folder
         say(f"converged {took:.1f} s after the daemons started")
         results.update_run_info(folder, process_start_s=round(lab.process_start, 4),
@@ -126,7 +125,7 @@ class SharedLab:
         try:
             took = lab.up()
         except LabError as e:
-            (folder / "status.json").write_text(json.dumps({"converged": False, "error": str(e)}, indent=1))
+            jsonfile.write(folder / "status.json", {"converged": False, "error": str(e)})
             raise
         say(f"converged {took:.1f} s after the daemons started")
         self.lab_info = {"process_start_s": round(lab.process_start, 4), "keepalived_start_s": round(lab.keepalived_start(), 4),
@@ -147,7 +146,7 @@ class SharedLab:
                 self._up(say)
             except LabError as e:
                 say(f"bring-up failed: {e}")
-                (folder / "status.json").write_text(json.dumps({"converged": False, "error": str(e)}, indent=1))
+                jsonfile.write(folder / "status.json", {"converged": False, "error": str(e)})
                 self.close(say)
                 results.finish(folder)
                 return False, folder

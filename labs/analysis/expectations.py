@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
+from labs import jsonfile
 from labs.analysis import clients
 from labs.analysis.data import Request, Run
 
@@ -408,8 +409,14 @@ def write(folder: Path, expected: Sequence[Expectation], step: int | None = None
     """Record in a run folder what the run expects, so that the analysis reads it back; a
     session's later steps are added to what its earlier ones expected."""
     path = folder / FILE
-    earlier = json.loads(path.read_text()) if step and path.exists() else []
-    path.write_text(json.dumps(earlier + to_json(expected, step), indent=1))
+    earlier = read(path) if step and path.exists() else []
+    jsonfile.write(path, {"expectations": earlier + to_json(expected, step)})
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    """The rows of an expectations.json (a bare list in folders from before schema_version 2)."""
+    data = json.loads(path.read_text())
+    return data if isinstance(data, list) else data["expectations"]
 
 
 def from_json(rows: Sequence[dict[str, Any]]) -> list[tuple[int | None, Expectation]]:

@@ -2,7 +2,8 @@
 model expected, what the control plane did, what clients saw, and the verdict."""
 from __future__ import annotations
 
-import json
+import csv
+from pathlib import Path
 from typing import Any, Sequence
 
 from labs import tables
@@ -33,7 +34,7 @@ def expected_by(run: Run) -> Sequence[tuple[int | None, Expectation]]:
     the scenario modules, and through them the lab's own dependencies)."""
     path = run.folder / expectations.FILE
     if path.exists():
-        return expectations.from_json(json.loads(path.read_text()))
+        return expectations.from_json(expectations.read(path))
     name = run.info.get("scenario")
     if not name:
         return []
@@ -87,6 +88,38 @@ def summarize(run: Run) -> dict[str, Any]:
     else:
         result["verdict"], result["reason"] = "pass", f"{len(checks)} expectation(s) inside the model"
     return result
+
+
+FLAT = ("run", "scenario", "target", "step", "phase", "kind", "what", "model_earliest_s", "model_latest_s", "measured_s",
+        "verdict", "requests", "failed", "whole_after_s", "still_failing_at_end", "error_window_s", "failure_rate",
+        "reason")
+
+
+def flat(summary: dict[str, Any], run: str = "") -> list[dict[str, Any]]:
+    """One row per evaluated expectation (expectations.csv: for pandas or a spreadsheet);
+    a client expectation carries its VIP's client figures."""
+    steps = {s["n"]: s for s in summary.get("steps", [])}
+    out = []
+    for p in summary.get("phases", []):
+        step = steps.get(p.get("step"), summary)
+        for e in p["expectations"]:
+            m = e.get("model") or {}
+            c = p["clients"].get(e.get("vip", "")) if e["kind"] == "clients" else None
+            ew = (c or {}).get("error_window") or {}
+            out.append({"run": run, "scenario": step.get("scenario"), "target": step.get("target"), "step": p.get("step"),
+                        "phase": p["phase"], "kind": e["kind"], "what": e["what"], "model_earliest_s": m.get("earliest_s"),
+                        "model_latest_s": m.get("latest_s"), "measured_s": e.get("measured_s"), "verdict": e["verdict"],
+                        "requests": c and c["requests"], "failed": c and c["failed"],
+                        "whole_after_s": c and c["whole_after_s"], "still_failing_at_end": e.get("still_failing_at_end"),
+                        "error_window_s": ew.get("span_s"), "failure_rate": ew.get("failure_rate"), "reason": e["reason"]})
+    return out
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, FLAT)
+        w.writeheader()
+        w.writerows(rows)
 
 
 def table(summary: dict[str, Any]) -> str:

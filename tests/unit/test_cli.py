@@ -115,3 +115,17 @@ def test_halab_lists_its_commands_and_runs_them_as_their_python_m_forms():
     status = subprocess.run([sys.executable, "-m", "labs.halab", "status", "--json"], cwd=REPO, capture_output=True,
                             text=True)
     assert status.returncode == 0 and json.loads(status.stdout)["schema_version"] == 1
+
+
+def test_list_json_parses():
+    p = run("--list", "--json")
+    doc = json.loads(p.stdout)
+    assert p.returncode == 0 and doc["schema_version"] >= 2
+    assert doc["scenarios"]["link_down"]["default_target"] == "lvs1" and "lvs1@bridge" in doc["scenarios"]["link_down"]["targets"]
+    assert "no_garp_refresh" in doc["topologies"]["dual_master"]["variants"]
+
+
+def test_bad_input_with_json_is_still_one_line_and_exit_2():
+    p = run("dual_master", "--scenario", "nope", "--json")
+    assert p.returncode == 2 and "unknown scenario 'nope'" in p.stderr and p.stderr.strip().count("\n") == 0
+    assert json.loads(p.stdout)["exit"] == 2
