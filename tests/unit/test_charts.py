@@ -186,3 +186,13 @@ def test_an_interactive_session_is_judged_per_step_and_titled_with_what_was_done
     assert charts.title(s) == "interactive session: stop_keepalived on lvs1, then link_down on lvs1: PASS"
     names = {row[0] for row in summary.rows(s)}
     assert names == {"stop_keepalived@lvs1", "link_down@lvs1"}
+
+
+def test_report_escapes_what_it_shows(run_folder):
+    """A config line with markup is shown as text, not interpreted (autoescaping)."""
+    conf = run_folder / "configs" / "lvs1" / "keepalived.conf"
+    conf.write_text(conf.read_text() + "\n! <script>alert(1)</script>\n")
+    p = subprocess.run([sys.executable, "-m", "labs.plot", str(run_folder)], cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    page = (run_folder / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
