@@ -92,7 +92,7 @@ def load_files(paths: list[Path], addresses: dict[str, str]) -> ConfigSet:
             raise LabError(f"{path}: no such file; pass keepalived configs (one per host) or a topology name")
         name = path.parent.name if path.name == "keepalived.conf" else path.stem
         try:
-            conf = kaconf.parse(path.read_text(errors="replace"))
+            conf = kaconf.read(path)
         except ValueError as e:
             raise LabError(f"{path} is not a keepalived config: {e}") from None
         if not any(c.keyword in ("vrrp_instance", "virtual_server", "global_defs") for c in conf.children):

@@ -201,7 +201,7 @@ def load(results: Path, info: dict[str, float]) -> Model:
     refresh = 0.0
     for conf in sorted((results / "configs").glob("*/keepalived.conf")):
         host = conf.parent.name
-        root = kaconf.parse(conf.read_text())
+        root = kaconf.read(conf)
         gd = root.all("global_defs")
         version = int(_num(gd[0], "vrrp_version", 2)) if gd else 2
         for inst in root.all("vrrp_instance"):
