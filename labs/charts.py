@@ -169,7 +169,7 @@ def _phases(ax: Any, summary: dict[str, Any], vip: str, zero: float) -> None:
                      + (", still failing" if c["ongoing"] else ""))
             ax.text(ew["start"] - zero, 1.2, label, fontsize=10, color=FAILED, fontweight="bold")
         for e in p["expectations"]:
-            if e.get("vip") != vip or not e.get("model") or e["kind"] == "share":
+            if e.get("vip") != vip or not e.get("model") or e["kind"] in ("share", "moves"):
                 continue
             m = e["model"]
             if e["kind"] == "clients":  # the bound only: the error window above shows the rest
@@ -236,9 +236,10 @@ def spread(summaries: list[dict[str, Any]]) -> Figure:
                 key = f"{s['scenario']}@{s['target']} {p['phase']}: {e['what']}"
                 row = rows.setdefault(key, {"values": [], "lo": float("inf"), "hi": 0.0})
                 row["values"].append(e["measured_s"])
-                if e.get("model"):
-                    row["lo"] = min(row["lo"], e["model"]["earliest_s"])
-                    row["hi"] = max(row["hi"], e["model"]["latest_s"])
+                m = e.get("model") or {}
+                if m.get("earliest_s") is not None and m.get("latest_s") is not None:  # no bound: no band
+                    row["lo"] = min(row["lo"], m["earliest_s"])
+                    row["hi"] = max(row["hi"], m["latest_s"])
     fig = Figure(figsize=(14, 1.0 + 0.6 * max(len(rows), 1)))
     ax = fig.subplots()
     for y, (key, row) in enumerate(rows.items()):

@@ -47,7 +47,7 @@ def changes(a: dict[str, Any], b: dict[str, Any]) -> list[list[str]]:
 
 def _window(figure: dict[str, Any] | None) -> str:
     m = (figure or {}).get("model")
-    if not m:
+    if not m or m.get("earliest_s") is None:
         return "-"
     return f"{m['earliest_s']:.2f}-" + ("end" if m["latest_s"] is None else f"{m['latest_s']:.2f}s")
 

@@ -33,6 +33,7 @@ class Instance:
     priorities: dict[str, int]
     advert_int: float
     version: int
+    unicast: bool = False  # adverts to unicast_peer addresses, not to the multicast group
 
     @property
     def master(self) -> str:
@@ -206,8 +207,9 @@ def load(results: Path, info: dict[str, float]) -> Model:
         version = int(_num(gd[0], "vrrp_version", 2)) if gd else 2
         for inst in root.all("vrrp_instance"):
             vip = inst.one("virtual_ipaddress").children[0].keyword.split("/")[0]
-            entry = instances.setdefault(vip, {"name": inst.args[0], "priorities": {},
+            entry = instances.setdefault(vip, {"name": inst.args[0], "priorities": {}, "unicast": False,
                                                "advert_int": _num(inst, "advert_int", 1.0), "version": version})
+            entry["unicast"] = entry["unicast"] or bool(inst.all("unicast_peer"))
             entry["priorities"][host] = int(inst.value("priority"))
         if gd:
             refresh = max(refresh, _num(gd[0], "vrrp_garp_master_refresh", 0.0))
@@ -230,7 +232,8 @@ def load(results: Path, info: dict[str, float]) -> Model:
             restart_wait = max(restart_wait, float(m.group(1)) if m else 0.0)
             stops = bool(re.search(r"^kill -TERM", text, re.M))
     return Model(
-        {vip: Instance(e["name"], vip, e["priorities"], e["advert_int"], e["version"]) for vip, e in instances.items()},
+        {vip: Instance(e["name"], vip, e["priorities"], e["advert_int"], e["version"], e["unicast"])
+         for vip, e in instances.items()},
         interval, restart_wait, info.get("process_start_s", 0.0), info.get("keepalived_start_s", 0.0),
         tuple(directors), checker or None, weight, fall, stops, persistence, real_servers, refresh,
     )

@@ -7,7 +7,7 @@ import pytest
 import scenarios
 from lab.helpers import leftovers
 from labs.pytest_plugin import run_scenarios
-from labs.run import DEFAULT_SCENARIOS
+from labs.run import DEFAULT_SCENARIOS, EXTRA_SCENARIOS
 from topologies import dual_master
 
 pytestmark = pytest.mark.lab
@@ -30,8 +30,8 @@ def scenario(default_set):
     return default_set.__getitem__
 
 
-def test_every_scenario_is_in_the_default_set():
-    assert sorted(DEFAULT_SCENARIOS) == sorted(scenarios.names())
+def test_every_scenario_is_in_the_default_set_or_named_as_extra():
+    assert sorted(DEFAULT_SCENARIOS + EXTRA_SCENARIOS) == sorted(scenarios.names())
 
 
 @pytest.mark.parametrize("name", DEFAULT_SCENARIOS)

@@ -196,3 +196,11 @@ def test_report_escapes_what_it_shows(run_folder):
     assert p.returncode == 0, p.stderr
     page = (run_folder / "report.html").read_text()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_spread_draws_unbounded_client_expectations_without_a_band():
+    s = {"scenario": "split_brain", "target": "lvs1", "phases": [{"phase": "inject", "expectations": [
+        {"kind": "clients", "what": "192.168.56.132 clients whole again", "measured_s": 0.0, "verdict": "pass",
+         "model": {"earliest_s": 0.0, "latest_s": None, "basis": "two masters"}}]}]}
+    fig = charts.spread([s, s])
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["split_brain@lvs1 inject: 192.168.56.132 clients whole again"]
