@@ -95,6 +95,30 @@ class Blackhole:
         return sum(self.open(d) for d in ("in", "out")) if self.rule is None else self.rule.clear()
 
 
+class Impairment:
+    """netem on both ends of a host's link (loss, delay, jitter: `netem_args` as tc takes
+    them), owned by the lab like every fault. Needs netem (User-mode Linux has it)."""
+
+    def __init__(self, lab: "Lab", host: str, netem_args: list[str]) -> None:
+        self.ends = (link_end(lab, host), link_end(lab, host + BRIDGE_END))
+        self.args = netem_args
+
+    def apply(self) -> float:
+        t = time.monotonic()
+        for n, i in self.ends:
+            out, code = _run(n, ["tc", "qdisc", "add", "dev", i, "root", "netem", *self.args])
+            if code != 0:
+                self.clear()
+                raise LabError(f"netem {' '.join(self.args)} on {i}: {out} (this kernel has no sch_netem; --kernel uml has)")
+        return time.monotonic() - t
+
+    def clear(self) -> float:
+        t = time.monotonic()
+        for n, i in self.ends:
+            _run(n, ["tc", "qdisc", "del", "dev", i, "root"])
+        return time.monotonic() - t
+
+
 class DropRule:
     """A drop rule for one host, prepared so that installing it is a single atomic call.
     The fault is recorded as the call starts and the call's duration noted after it
@@ -161,7 +185,7 @@ def drop_rule(node: "Node", nft_match: str, iptables_match: str) -> DropRule:
                     lambda d: (restore, f"*filter\n-D {hooks[d]} -j {IPT_CHAIN}\nCOMMIT\n"), remove)
 
 
-Fault = DropRule | Blackhole  # what Lab.faults holds: both reopen one way (`open`) or fully (`clear`)
+Fault = DropRule | Blackhole | Impairment  # what Lab.faults holds: both reopen one way (`open`) or fully (`clear`)
 
 
 def inject_drop(lab: "Lab", host: str, what: str, nft_match: str, iptables_match: str) -> None:

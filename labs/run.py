@@ -104,7 +104,7 @@ def list_all() -> str:
 DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepalived", "link_down", "blackhole",
                      "link_flap", "split_brain", "real_server_down", "persistence")
 # Beyond the article's design: run by name (`--scenario multicast_blocked --variant unicast`).
-EXTRA_SCENARIOS = ("multicast_blocked",)
+EXTRA_SCENARIOS = ("multicast_blocked", "lossy_link")
 
 
 SCENARIO_API = ("TARGETS", "DEFAULT_TARGET", "inject", "heal", "expect")

@@ -145,11 +145,12 @@ class Model:
             return (vip,)
         return tuple(v for v, servers in sorted((self.real_servers or {}).items()) if vip in servers)
 
-    def clients_after(self, vip: str, phase: str, window: Window, why: str = "", after_restart_of: str = "") -> list[Expectation]:
+    def clients_after(self, vip: str, phase: str, window: Window, why: str = "", after_restart_of: str = "",
+                      judged: bool = True) -> list[Expectation]:
         """Client expectations for every LVS VIP a change of `vip` touches: whole again by
-        the latest time the model gives that change."""
+        the latest time the model gives that change (`judged` False: measured only)."""
         w = Window(0.0, window.latest, why or window.basis)
-        return [Clients(phase, v, w, after_restart_of) for v in self.affected_vips(vip)]
+        return [Clients(phase, v, w, after_restart_of, judged) for v in self.affected_vips(vip)]
 
     def away_and_back(self, inst: Instance, host: str, to: str, takeover: Window, restarted: bool) -> list[Expectation]:
         """The master `host` loses `inst`'s VIP to `to` within `takeover` (its clients whole

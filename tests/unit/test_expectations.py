@@ -207,3 +207,22 @@ def test_request_belongs_to_its_scheduled_phase_and_sources(tmp_path):
     share = next(e for e in inject["expectations"] if e["kind"] == "share" and e["vip"] == VIP1)
     assert inject["probe_sources"] == ["192.168.56.1"]
     assert set(share["answers"]) == {"server1"} and share["measured_s"] == 1.0 and share["verdict"] == "pass"
+
+
+def test_false_failovers_on_a_lossy_link_are_judged_against_the_models_interval(tmp_path):
+    def arrivals(n):
+        rows = [fault(0, "inject")]
+        for i in range(n):
+            rows += [addr(1 + 2 * i, "lvs2", "add", VIP1), addr(1.5 + 2 * i, "lvs2", "del", VIP1)]
+        return rows + [fault(15, "heal"), {"t": T0 + 19, "kind": "end"}]
+
+    ok = summary.summarize(run_with(tmp_path / "a", "lossy_link", "lvs1:50%", arrivals(2)))
+    flaps = next(e for e in ok["phases"][0]["expectations"] if e["kind"] == "moves" and e["vip"] == VIP1)
+    # 20 adverts lost with p=0.5, three in a row: 20 x 0.5 x 0.125 = 1.25 expected, 0-6 in 99.8% of runs
+    assert (flaps["count"], flaps["expected_count"], flaps["at_most"], flaps["verdict"]) == (2, 0, 6, "pass")
+    assert "expected 1.25" in flaps["model"]["basis"]
+    clients = next(e for e in ok["phases"][0]["expectations"] if e["kind"] == "clients")
+    assert clients["verdict"] == "measured" and ok["verdict"] == "pass"
+    bad = summary.summarize(run_with(tmp_path / "b", "lossy_link", "lvs1:5%", arrivals(3)))
+    flaps = next(e for e in bad["phases"][0]["expectations"] if e["kind"] == "moves" and e["vip"] == VIP1)
+    assert flaps["verdict"] == "fail" and "the model expects 0 to 1" in flaps["reason"]
