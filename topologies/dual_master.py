@@ -121,6 +121,10 @@ def _higher_prio_advert(s: LabSpec) -> LabSpec:
     return dataclasses.replace(s, timers=dataclasses.replace(s.timers, garp_master_refresh=0, higher_prio_send_advert=True))
 
 
+def _unicast(s: LabSpec) -> LabSpec:
+    return dataclasses.replace(s, unicast=True)
+
+
 def _no_persistence(s: LabSpec) -> LabSpec:
     return dataclasses.replace(s, timers=dataclasses.replace(s.timers, persistence_timeout=0))
 
@@ -143,6 +147,8 @@ VARIANTS: dict[str, tuple[str, Callable[[LabSpec], LabSpec]]] = {
                         "keep the yielded master's MAC (stale ARP; split_brain's heal fails)", _no_garp_refresh),
     "higher_prio_advert": ("vrrp_higher_prio_send_advert instead of the GARP refresh: a yielding master sends one "
                            "more advert (it does not reach the winner in split_brain's heal)", _higher_prio_advert),
+    "unicast": ("VRRP by unicast_src_ip/unicast_peer on every instance instead of multicast (as clouds that "
+                "drop multicast need; see the multicast_blocked scenario)", _unicast),
     "no_persistence": ("persistence_timeout off: every connection is scheduled on its own", _no_persistence),
 }
 

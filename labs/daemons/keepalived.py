@@ -45,6 +45,7 @@ class Keepalived(Daemon):
             virtual_servers=self.spec.virtual_servers if self.host.role == "director" else (),
             check_script=self.check_script, notify_fifo=self.notify_fifo,
             retry_keyword=self.spec.checker_retry_keyword,
+            unicast=self.spec.unicast, address=self.host.ip, peers={h.name: h.ip for h in self.spec.hosts},
         )
         if self.check_script is not None:
             nginx = Nginx(self.spec, self.host, self.paths)

@@ -203,4 +203,5 @@ def test_spread_draws_unbounded_client_expectations_without_a_band():
         {"kind": "clients", "what": "192.168.56.132 clients whole again", "measured_s": 0.0, "verdict": "pass",
          "model": {"earliest_s": 0.0, "latest_s": None, "basis": "two masters"}}]}]}
     fig = charts.spread([s, s])
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["split_brain@lvs1 inject: 192.168.56.132 clients whole again"]
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["split_brain@lvs1 inject: 192.168.56.132 clients whole again"]
