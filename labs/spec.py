@@ -122,6 +122,9 @@ class LabSpec:
     arp_sysctls: bool = True  # arp_ignore=1/arp_announce=2 on the DR real servers
     script_stops_keepalived: bool = True  # the seed's check script stops keepalived when nginx stays down
     config_errors_ok: bool = False  # run configs keepalived -t flags as erroneous-but-runnable (exit 5)
+    # IPVS on the directors: expire (and reschedule) a connection whose real server is gone
+    # instead of silently dropping its packets (see topologies/dual_master.py)
+    expire_nodest_conn: bool = True
     unicast: bool = False  # VRRP adverts to each peer's address (unicast_peer) instead of the multicast group
 
     @property

@@ -20,6 +20,14 @@ advert went out while its outbound VRRP was still blocked: 463 of 524 failed);
 lvs2 held until it could hear lvs1, 51 requests in the second after lvs2 yielded). Its
 cost: a GARP per VIP per second from each master, and during a split brain clients move
 at every refresh. The `seed` and `no_garp_refresh` variants keep keepalived's default (none).
+
+Why `net.ipv4.vs.expire_nodest_conn = 1` on the directors (measured): in nginx_down, two
+of five runs had one request time out 1.3 and 2.2 s after .111 had moved, each from a
+client address that had been pinned to server1. Its failed attempts left IPVS
+connection entries bound to .111; once the checker removed .111, a new connection that
+reused one of their ports matched such an entry and, with the default 0, IPVS dropped its
+packets silently (Linux ip_vs_core.c: "the destination server is not available"). With 1
+the entry expires and the connection is scheduled anew. The `seed` variant keeps 0.
 """
 from __future__ import annotations
 
@@ -102,7 +110,7 @@ def _seed(s: LabSpec) -> LabSpec:
     return dataclasses.replace(
         s, timers=dataclasses.replace(s.timers, script_weight=1), checker_retry_keyword="nb_get_retry",
         router_ids=(("lvs1", "keep_101"), ("lvs2", "keep_101"), ("server1", "keep_101"), ("server2", "keep_102")),
-        config_errors_ok=True,
+        config_errors_ok=True, expire_nodest_conn=False,
     )
 
 

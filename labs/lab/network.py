@@ -59,7 +59,11 @@ def configure(spec: LabSpec, host: Host, ns: str | None) -> None:
 
 
 def sysctls(spec: LabSpec, host: Host) -> dict[str, str]:
-    """The sysctls the lab sets in a host's namespace."""
+    """The sysctls the lab sets in a host's namespace: the DR real servers' ARP settings;
+    on directors IPVS's expire_nodest_conn (a new connection that reuses the port of one
+    bound to a real server the checker removed is scheduled anew instead of dropped)."""
+    if host.role == "director" and spec.expire_nodest_conn:
+        return {"net.ipv4.vs.expire_nodest_conn": "1"}
     if host.role != "real_server" or not spec.arp_sysctls:
         return {}
     return {f"net.ipv4.conf.{scope}.{key}": value for scope in ("all", spec.interface) for key, value in DR_SYSCTLS.items()}
