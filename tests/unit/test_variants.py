@@ -61,3 +61,23 @@ def test_unknown_variant():
 @pytest.mark.parametrize("variant", list(dual_master.VARIANTS))
 def test_every_variant_is_consistent(variant):
     dual_master.spec(variant).validate()
+
+
+def test_unicast_variant_names_each_peer_and_the_model_sees_it(tmp_path):
+    from labs.analysis import model
+
+    spec, d = render(tmp_path, "unicast")
+    for host, daemon in d.items():
+        for inst in kaconf.parse(daemon.config_file.read_text()).all("vrrp_instance"):
+            assert inst.value("unicast_src_ip") == spec.host(host).ip
+            peers = [c.keyword for c in inst.one("unicast_peer").children]
+            assert peers and spec.host(host).ip not in peers
+    m = model.load(tmp_path / "results", {})
+    assert all(i.unicast for i in m.instances.values())
+
+
+def test_corrected_lab_refreshes_garps_and_the_seed_does_not(tmp_path):
+    _, d = render(tmp_path / "a", "default")
+    assert kaconf.parse(d["lvs1"].config_file.read_text()).one("global_defs").value("vrrp_garp_master_refresh") == "1"
+    _, d = render(tmp_path / "b", "seed")
+    assert not kaconf.parse(d["lvs1"].config_file.read_text()).one("global_defs").all("vrrp_garp_master_refresh")
