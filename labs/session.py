@@ -111,6 +111,7 @@ class SharedLab:
         self.lab_folder: Path | None = None
         self.lab_info: dict[str, object] = {}
         self.labs_built = 0
+        self.last_run = ""  # the run the health gate is still to judge the lab after
 
     def _up(self, say: Progress) -> None:
         from labs.lab.lab import Lab
@@ -141,6 +142,11 @@ class SharedLab:
         say(f"results: {folder}")
         results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
                                topology_params=self.params, **info)
+        if self.lab is not None and self.last_run:  # judged now: the last run's analysis overlapped the wait
+            problems = self.gate(self.lab)
+            if problems:
+                say(f"the lab is not healthy after {self.last_run} ({'; '.join(problems)}): this run gets a fresh lab")
+                self.close(say)
         if self.lab is None:
             try:
                 self._up(say)
@@ -155,20 +161,19 @@ class SharedLab:
         results.update_run_info(folder, **self.lab_info)
         lab.say = say
         lab.follow(folder)
-        healthy = True
+        self.last_run = ""
         try:
             ok = body(lab, folder, say)
         except Exception as e:  # a scenario's (or our) bug: keep the run's files, say it in one line
             where = results.save_traceback(folder)
-            say(f"{what} failed: {type(e).__name__}: {e} (traceback: {where})")
-            ok = healthy = False
+            say(f"{what} failed: {type(e).__name__}: {e} (traceback: {where}); the next run gets a fresh lab")
+            self.close(say)
+            return False, folder
         finally:
+            lab.recording_ended = time.monotonic()
             lab.keep_logs()
             results.finish(folder)
-        problems = self.gate(lab) if healthy else ["the run raised"]
-        if problems:
-            say(f"the lab is not healthy after {what} ({'; '.join(problems)}): the next run gets a fresh lab")
-            self.close(say)
+        self.last_run = what
         return ok, folder
 
     def gate(self, lab: "Lab") -> list[str]:
@@ -181,8 +186,12 @@ class SharedLab:
         found = lab.debris()
         if found:
             return found
+        # The probe's addresses stay on the server IPVS persistence gave them until they
+        # pause for persistence_timeout; an HTTP check sooner would keep them there.
+        pause = lab.spec.timers.persistence_timeout + 1.0 if lab.spec.timers.persistence_timeout else 0.0
+        time.sleep(max(0.0, pause - (time.monotonic() - lab.recording_ended)))
         try:
-            converge.wait(lab, time.monotonic(), convergence_bound(lab.spec))
+            converge.wait(lab, time.monotonic(), convergence_bound(lab.spec) + pause, http_pause=pause)
         except LabError as e:
             return [str(e).splitlines()[1].strip() if "\n" in str(e) else str(e)]
         return []
