@@ -214,7 +214,8 @@ def _grouped(ax: Any, groups: list[tuple[str, dict[str, int]]], servers: list[st
     ax.set_xticks([n + 0.4 - width / 2 for n in range(len(groups))])
     ax.set_xticklabels([g[0] for g in groups], fontsize=8)
     ax.set_ylabel("answers")
-    ax.legend()
+    if servers:  # no answers, no legend (matplotlib would warn)
+        ax.legend()
 
 
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:
@@ -278,7 +279,8 @@ def aligned(runs: list[tuple[str, Run]]) -> Figure:
         ax.set_yticks([1.0 - (n + 0.5) / len(runs) for n in range(len(runs))])
         ax.set_yticklabels([label for label, _ in runs], fontsize=10)
         ax.set_title(vip, loc="left", fontsize=11)
-    axes[0, 0].legend(loc="upper right", fontsize=9)
+    if axes[0, 0].get_legend_handles_labels()[0]:
+        axes[0, 0].legend(loc="upper right", fontsize=9)
     axes[-1, 0].set_xlabel("seconds from each run's fault")
     fig.tight_layout()
     return fig

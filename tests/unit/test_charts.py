@@ -205,3 +205,21 @@ def test_spread_draws_unbounded_client_expectations_without_a_band():
     fig = charts.spread([s, s])
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["split_brain@lvs1 inject: 192.168.56.132 clients whole again"]
+
+
+def test_a_session_without_probe_or_fault_draws_quietly(tmp_path):
+    """No probe, nothing injected: no library warning reaches the user, no verdict in the title."""
+    import warnings
+
+    results = folder(tmp_path, "stop_keepalived", "lvs1")
+    info = json.loads((results / "run.json").read_text())
+    info.pop("scenario"), info.pop("target")
+    (results / "run.json").write_text(json.dumps(info))
+    (results / "expectations.json").unlink()
+    events(results, [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = analyze(results)
+        charts.timeline(data.load(results), s)
+        charts.distribution(s)
+    assert s["verdict"] == "none"
