@@ -1,1 +1,0 @@
-"""halab: a keepalived + LVS + nginx high-availability lab built in network namespaces."""

@@ -1,1 +1,0 @@
-"""Analysis of a results folder: reads only its files, never a running lab."""

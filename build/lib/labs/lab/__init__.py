@@ -1,1 +1,0 @@
-"""The running lab: network, daemons, inspection, convergence and cleanup."""

@@ -1,1 +1,0 @@
-"""Client-side probes: programs that run inside the client host's namespace."""
