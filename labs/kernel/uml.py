@@ -94,8 +94,8 @@ dmesg -n 1
 {"echo " + START if interactive else f"stty -onlcr 2>/dev/null; echo {START}"}
 cd {shlex.quote(cwd)} && env -i {env_words} {shlex.join(argv)}
 echo $? > {shlex.quote(str(status_file))}
-{"" if interactive else f"echo {END}"}
-poweroff -f
+echo {END}
+poweroff -f > /dev/null 2>&1
 """
 
 
@@ -173,7 +173,18 @@ def _interact(cmd: list[str], boot: list[str]) -> None:
         except pexpect.EOF:
             boot.append(child.before or "")
             return
-        child.interact()
+        ended: list[bool] = []
+
+        def until_end(data: bytes) -> bytes:
+            """What the lab's console says after the command ended (halting) is not the user's."""
+            if ended:
+                return b""
+            if END.encode() in data:
+                ended.append(True)
+                return data.split(END.encode(), 1)[0]
+            return data
+
+        child.interact(escape_character=None, output_filter=until_end)
     finally:
         child.close(force=True)
 
