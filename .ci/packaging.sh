@@ -4,8 +4,9 @@
 # from outside the checkout: `halab`, analysis and plots of a run folder, the pytest plugin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp" build halab.egg-info' EXIT
+trap 'rm -rf "$tmp" "$repo/build" "$repo/halab.egg-info"' EXIT  # the wheel build's leftovers too
 /usr/bin/python3 -m pip wheel . --no-deps -q -w "$tmp/wheel"
 /usr/bin/python3 -m venv --system-site-packages "$tmp/venv"
 "$tmp/venv/bin/pip" install -q --no-deps "$tmp"/wheel/halab-*.whl
