@@ -177,9 +177,10 @@ class SharedLab:
         return ok, folder
 
     def gate(self, lab: "Lab") -> list[str]:
-        """Why the lab may not serve another run (empty: healthy). Convergence is awaited
-        within the same bound as at bring-up: IPVS persistence keeps the probe's addresses
-        on the server they were moved to until they stop for persistence_timeout."""
+        """Why the lab may not serve another run (empty: healthy): debris of the fault, a
+        control plane that does not converge within bring-up's bound, or HTTP from the
+        client's addresses not answered by every real server (checked once, after the
+        probe's addresses had persistence_timeout to leave the server IPVS pinned them to)."""
         from labs.lab import converge
         from labs.timing import convergence_bound
 

@@ -17,7 +17,7 @@ from labs.events import EventLog
 from labs.lab import inspect
 from labs.spec import LabSpec, VrrpInstance
 
-POLL = 0.1  # s between checks: each costs a few ms of netlink (and ipvsadm once per tier)
+POLL = 0.1  # s between checks (each costs a few ms of netlink, and an ipvsadm per director once they run)
 
 
 class Lab(Protocol):
@@ -100,24 +100,19 @@ def problems(lab: Lab, snap: Snapshot, only: Sequence[VrrpInstance] | None = Non
 
 
 def wait(lab: Lab, t0: float, bound: float, only: Sequence[VrrpInstance] | None = None,
-         with_http: bool = True, http_pause: float = 0.0) -> None:
+         with_http: bool = True) -> None:
     """Poll until converged; past `bound` seconds after `t0`, fail with what is wrong.
     `with_http=False` checks the control plane only: with persistence and clients that
     keep sending, IPVS keeps each client on the server it was moved to during a fault,
-    so "both servers answer" is a bring-up criterion, not a healing one. `http_pause`:
-    after an HTTP check that fails, wait this long before the next — its own requests
-    would otherwise keep IPVS's persistence templates alive."""
-    next_http = 0.0
+    so "both servers answer" is a bring-up criterion, not a healing one."""
     while True:
         snap = take(lab, with_http=False, with_ipvs=not only)
         if not problems(lab, snap, only):
             if only or not with_http:
                 return
-            if time.monotonic() >= next_http:
-                snap = take(lab)
-                if not problems(lab, snap):
-                    return
-                next_http = time.monotonic() + http_pause
+            snap = take(lab)
+            if not problems(lab, snap):
+                return
         if time.monotonic() - t0 > bound:
             break
         time.sleep(POLL)
