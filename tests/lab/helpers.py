@@ -32,5 +32,11 @@ def leftovers(spec_hosts: list[str]) -> list[str]:
     return found
 
 
+def run_folder(results: Path) -> Path:
+    """The one run folder under `results` (a shared lab's own `…-lab` folder aside)."""
+    (folder,) = [p for p in results.iterdir() if p.is_dir() and p.name != "latest" and not p.name.endswith("-lab")]
+    return folder
+
+
 def load(folder: Path, name: str) -> dict:
     return json.loads((folder / name).read_text())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.helpers import REPO, command, leftovers, load
+from lab.helpers import REPO, command, leftovers, load, run_folder as only_folder
 from labs import kernel
 from labs.kernel import uml
 from topologies import dual_master
@@ -43,11 +43,6 @@ def in_kernel(run: list[str], at: str | None = None, sig: str = "SIGINT") -> dic
     assert seen["usage"]["namespaces"] == 0 and seen["usage"]["processes"] == 0, seen["usage"]
     assert leftovers(HOSTS) == []
     return seen
-
-
-def only_folder(results: Path) -> Path:
-    (folder,) = [p for p in results.iterdir() if p.is_dir() and p.name != "latest"]
-    return folder
 
 
 def analysable(folder: Path) -> str:

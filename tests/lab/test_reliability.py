@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.helpers import REPO, command, leftovers, load
+from lab.helpers import REPO, command, leftovers, load, run_folder
 from topologies import dual_master
 
 pytestmark = pytest.mark.lab
@@ -60,7 +60,7 @@ def test_sigterm_during_a_scenario_keeps_what_was_recorded(tmp_path):
             break
     rest, _ = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, "".join(seen) + rest
-    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir() and p.name != "latest"]
+    folder = run_folder(tmp_path)
     assert load(folder, "run.json")["scenario"] == "stop_keepalived"
     assert (folder / "probes.csv").read_text().count("\n") > 10, "the probes recorded before the stop are kept"
     p = subprocess.run([sys.executable, "-m", "labs.analyze", str(folder)], cwd=REPO, capture_output=True, text=True)
