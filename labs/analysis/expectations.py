@@ -109,13 +109,19 @@ def probe_sources(run: Run, before: float) -> frozenset[str] | None:
     return frozenset(starts[-1]["sources"]) if starts else None
 
 
+def _held(e: dict[str, Any], vip: str) -> bool:
+    """An address event about `vip` on an interface that answers for it (not loopback,
+    where DR real servers keep the LVS VIPs without holding them)."""
+    return e["address"] == vip and e.get("ifname") != "lo"
+
+
 def holders_at(run: Run, vip: str, t: float) -> set[str]:
     """Hosts holding `vip` at time t, replaying the address events."""
     held: set[str] = set()
     for e in run.of_kind("addr"):
         if e["t"] > t:
             break
-        if e["address"] == vip:
+        if _held(e, vip):
             (held.add if e["action"] == "add" else held.discard)(e["host"])
     return held
 
@@ -125,7 +131,7 @@ def duplicate_s(run: Run, vip: str, t0: float, t1: float) -> float:
     held = holders_at(run, vip, t0)
     total, since = 0.0, t0 if len(held) > 1 else None
     for e in run.of_kind("addr"):
-        if not t0 <= e["t"] < t1 or e["address"] != vip:
+        if not t0 <= e["t"] < t1 or not _held(e, vip):
             continue
         (held.add if e["action"] == "add" else held.discard)(e["host"])
         if len(held) > 1 and since is None:

@@ -63,6 +63,8 @@ class NetlinkWatcher(SelectorThread):
                 ipr = IPRoute()
             with ipr:
                 for msg in ipr.get_addr(family=socket.AF_INET):
+                    if msg.get_attr("IFA_LABEL") == "lo":  # loopback (and DR's VIPs on it): set before watching began
+                        continue
                     self.events.record("addr", host=host, action="add", address=msg.get_attr("IFA_ADDRESS"),
                                        ifname=msg.get_attr("IFA_LABEL"), snapshot=True)
                 for link in ipr.get_links():

@@ -226,3 +226,14 @@ def test_false_failovers_on_a_lossy_link_are_judged_against_the_models_interval(
     bad = summary.summarize(run_with(tmp_path / "b", "lossy_link", "lvs1:5%", arrivals(3)))
     flaps = next(e for e in bad["phases"][0]["expectations"] if e["kind"] == "moves" and e["vip"] == VIP1)
     assert flaps["verdict"] == "fail" and "the model expects 0 to 1" in flaps["reason"]
+
+
+def test_vips_on_loopback_are_not_holders(tmp_path):
+    """A shared lab's next run starts from a snapshot of every address: the DR real servers'
+    .131 on lo must not count as holding it (no duplicate, no 'was not on lvs1')."""
+    lo = [{"t": T0 - 1, "kind": "addr", "host": h, "action": "add", "address": VIP1, "ifname": "lo", "snapshot": True}
+          for h in ("server1", "server2")]
+    rows = [*lo, fault(0, "inject"), addr(0.01, "lvs1", "del", VIP1), addr(0.7, "lvs2", "add", VIP1), fault(10, "heal")]
+    s = summary.summarize(run_with(tmp_path, "stop_keepalived", "lvs1", rows))
+    move = next(e for e in s["phases"][0]["expectations"] if e["kind"] == "move")
+    assert move["holders_at_start"] == ["lvs1"] and move["duplicate_s"] == 0 and move["verdict"] == "pass"
