@@ -105,6 +105,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--kernel", choices=kernel.CHOICES, default="auto")
     p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT)
     args = p.parse_args(argv)
+    args.results = args.results.absolute()  # daemons get config paths from it, from other folders
     if args.seconds <= 0 or args.rate <= 0:
         p.error("--seconds and --rate must be positive")
     return args

@@ -66,6 +66,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT, metavar="DIR",
                    help=f"where run folders are written (default: {results.DEFAULT_ROOT})")
     args = p.parse_args(argv)
+    args.results = args.results.absolute()  # daemons get config paths from it, from other folders
     if not args.list and not args.topology:
         p.error("name a topology (e.g. dual_master), or use --list")
     return args
