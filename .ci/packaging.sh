@@ -29,3 +29,10 @@ venv/bin/halab plot run/run
 test -s run/run/report.html
 venv/bin/python -c "import labs, sys; assert 'site-packages' in labs.__file__, labs.__file__"
 venv/bin/python -m pytest -q -p no:cacheprovider test_my_cluster.py
+# The unit tests with only what pip brings (no Debian packages: no Mininet, keepalived,
+# nginx): the wheel with its dependencies and the test extra in a venv of its own; tests
+# that need the lab's programs skip and say why.
+/usr/bin/python3 -m venv "$tmp/pipvenv"
+"$tmp/pipvenv/bin/pip" install -q "$(ls "$tmp"/wheel/halab-*.whl)[test]"
+cd "$repo"
+"$tmp/pipvenv/bin/python" -m pytest -q -p no:cacheprovider -o addopts= tests/unit | tail -3

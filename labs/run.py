@@ -268,8 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         module = topologies.load(args.topology)
         module.spec(args.variant, **topology_params(module, args))
         runs = plan(args)
+        results.check_writable(args.results)  # the user's input first, then this machine's programs
         requirements.check()
-        results.check_writable(args.results)
         if args.jobs > 1 and len(runs) * args.repeat > 1 and not os.environ.get("HALAB_IN_UML"):
             from labs import jobs
 

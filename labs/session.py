@@ -51,7 +51,7 @@ def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: st
     say = Progress()
     say(f"results: {folder}")
     results.write_run_info(folder, argv, backend, reason, variant=args.variant, topology_params=params, **info)
-    lab = Lab(spec, module.TOPO(args.variant, **params), folder, say)
+    lab = Lab(spec, folder, say)
     try:
         try:
             took = lab.up()
@@ -120,7 +120,7 @@ class SharedLab:
         say(f"bringing up a lab for the runs that follow: {folder}")
         results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
                                topology_params=self.params, shared_lab=True)
-        lab = Lab(self.spec, self.module.TOPO(self.args.variant, **self.params), folder, say)
+        lab = Lab(self.spec, folder, say)
         self.lab, self.lab_folder = lab, folder
         self.labs_built += 1
         try:

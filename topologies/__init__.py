@@ -1,4 +1,5 @@
-"""Topologies: each module holds its addressing/roles data (`spec()`) and a Mininet Topo (`TOPO`)."""
+"""Topologies: each module declares its addressing and roles as data (`spec()`); the lab
+turns a spec into Mininet's Topo (labs.topo), so a topology imports nothing of Mininet."""
 from __future__ import annotations
 
 import sys

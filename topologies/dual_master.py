@@ -36,7 +36,6 @@ from typing import Callable
 
 from labs.errors import LabError
 from labs.spec import Host, LabSpec, RealServer, Timers, VirtualServer, VrrpInstance
-from labs.topo import SingleSegmentTopo
 
 SUBNET = "192.168.56.0/24"
 INTERFACE = "enp0s8"  # VirtualBox's second NIC: the seed's configs name it
@@ -166,13 +165,3 @@ def spec(variant: str = "default") -> LabSpec:
     if variant not in VARIANTS:
         raise LabError(f"unknown variant {variant!r} for dual_master; known: {', '.join(VARIANTS)}")
     return dataclasses.replace(VARIANTS[variant][1](_corrected()), variant=variant)
-
-
-class DualMasterTopo(SingleSegmentTopo):
-    """Mininet view of `spec()`: every host on one Linux bridge."""
-
-    def __init__(self, variant: str = "default") -> None:
-        super().__init__(spec(variant))
-
-
-TOPO = DualMasterTopo

@@ -12,7 +12,6 @@ import dataclasses
 
 from labs.errors import LabError
 from labs.spec import Host, LabSpec, RealServer
-from labs.topo import SingleSegmentTopo
 from topologies import dual_master
 
 PARAMETERS = ("servers",)
@@ -44,11 +43,3 @@ def spec(variant: str = "default", servers: int = DEFAULT_SERVERS) -> LabSpec:
         timers=dataclasses.replace(base.timers, persistence_timeout=0),
         description=f"dual_master's directors in front of N real servers in dual-master pairs (now {servers})",
     )
-
-
-class ScaleTopo(SingleSegmentTopo):
-    def __init__(self, variant: str = "default", servers: int = DEFAULT_SERVERS) -> None:
-        super().__init__(spec(variant, servers))
-
-
-TOPO = ScaleTopo

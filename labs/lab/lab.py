@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from mininet.net import Mininet
-from mininet.topo import Topo
 
-from labs import daemons
+from labs import daemons, topo
 from labs.daemons.base import Daemon, Node, stop_all
 from labs.daemons.keepalived import Keepalived
 from labs.errors import LabError
@@ -33,10 +32,9 @@ Say = Callable[[str], None]
 
 
 class Lab:
-    def __init__(self, spec: LabSpec, topo: Topo, results: Path, say: Say = print) -> None:
+    def __init__(self, spec: LabSpec, results: Path, say: Say = print) -> None:
         spec.validate()
         self.spec = spec
-        self.topo = topo
         self.say = say
         self.paths = RunPaths(results, STATE_ROOT / f"run-{os.getpid()}")
         self.lock = Lock()
@@ -68,7 +66,7 @@ class Lab:
         self.record.save()
 
         t = time.monotonic()
-        self.net = network.build(self.topo)
+        self.net = topo.build(self.spec)
         self._record_namespaces()
         for host in self.spec.hosts:
             network.configure(self.spec, host, host.name)

@@ -1,11 +1,9 @@
-"""Builds the Mininet network of a LabSpec and gives each host what its role needs."""
+"""Gives each host of a built lab what its role needs (addresses, sysctls); the network
+itself is Mininet's (labs.topo)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from mininet.log import setLogLevel
-from mininet.net import Mininet
-from mininet.topo import Topo
 from pyroute2 import IPRoute
 
 from labs.errors import LabError
@@ -15,15 +13,6 @@ from labs.spec import Host, LabSpec
 # DR real servers must not answer ARP for the LVS VIPs they hold on lo (arp_ignore=1) and
 # must not use them as ARP source (arp_announce=2); the seed never sets these.
 DR_SYSCTLS = {"arp_ignore": "1", "arp_announce": "2"}
-
-
-def build(topo: Topo) -> Mininet:
-    """Create the hosts, the links and the bridge (no controller: a Linux bridge needs none)."""
-    setLogLevel("error")
-    net = Mininet(topo=topo, controller=None, autoSetMacs=False, build=False)
-    net.build()
-    net.start()  # starts the bridge
-    return net
 
 
 def check_names_free(spec: LabSpec) -> None:
