@@ -104,6 +104,24 @@ def observe_for(expectations: list[Expectation], phase: str, at_least: float = 0
     return max(max(latest, default=0.0) + SETTLE, at_least)
 
 
+def phase_seconds(scenario: ModuleType, expectations: list[Expectation]) -> tuple[float, float]:
+    """How long each phase is observed, counted from its fault event (an inject that takes
+    time itself, like link_flap's flaps, is inside it: the model's windows count from there)."""
+    at_least = getattr(scenario, "OBSERVE_S", 0.0)
+    heal_s = observe_for(expectations, "heal", at_least) if getattr(scenario, "heal", None) is not None else 0.0
+    return observe_for(expectations, "inject", at_least), heal_s
+
+
+def planned_seconds(scenario: ModuleType, m: model.Model, target: str) -> float:
+    """A run's length on a converged lab, from the model (labs.jobs balances jobs with it)."""
+    inject_s, heal_s = phase_seconds(scenario, model.for_scenario(scenario, m, target))
+    return BASELINE + inject_s + heal_s + AFTER
+
+
+def _sleep_until(deadline: float) -> None:
+    time.sleep(max(0.0, deadline - time.monotonic()))
+
+
 def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, say) -> None:
     """Drive one scenario; everything it measures lands in the folder the lab records
     into now (its own, or the current scenario's on a shared lab: Lab.follow)."""
@@ -111,8 +129,7 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
     m = model.load(folder, json.loads((folder / "run.json").read_text()))
     expectations = model.for_scenario(scenario, m, target)
     expected.write(folder, expectations)
-    at_least = getattr(scenario, "OBSERVE_S", 0.0)
-    inject_s, heal_s = observe_for(expectations, "inject", at_least), observe_for(expectations, "heal", at_least)
+    inject_s, heal_s = phase_seconds(scenario, expectations)
     bound = convergence_bound(lab.spec)
     probe = ProbeProcess(lab, settings, folder)
     probe.start(BASELINE + inject_s + heal_s + bound + AFTER + 60)
@@ -120,13 +137,14 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
         say(f"probes running ({settings.rate:g}/s per VIP); baseline {BASELINE:g} s")
         time.sleep(BASELINE)
         say(f"inject: {scenario.__name__.split('.')[-1]} on {target}; observing {inject_s:.1f} s")
+        t = time.monotonic()
         act(scenario, "inject", lab, target, probe)
-        time.sleep(inject_s)
+        _sleep_until(t + inject_s)
         t = time.monotonic()
         if scenario.heal is not None:
             say(f"heal; observing {heal_s:.1f} s, then waiting for the lab to converge again")
             act(scenario, "heal", lab, target, probe)
-            time.sleep(heal_s)
+            _sleep_until(t + heal_s)
         else:
             say("nothing to heal; waiting for the lab to converge again")
         converge.wait(lab, t, bound, with_http=False)

@@ -20,12 +20,35 @@ from labs.errors import LabError
 OPTIONS_WITH_VALUES = ("--scenario", "--target", "--repeat", "--jobs", "--part", "--kernel", "--junit-xml")
 
 
-def split(runs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:
-    """Runs dealt to jobs in turn (the default set's long and short scenarios alternate)."""
-    groups: list[list[tuple[str, str]]] = [[] for _ in range(min(jobs, len(runs)))]
-    for n, run in enumerate(runs):
-        groups[n % len(groups)].append(run)
-    return groups
+def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float]) -> list[list[tuple[str, str]]]:
+    """Runs dealt to jobs longest first, each to the job with the least planned time so far
+    (so the suite ends when its longest job does, as early as the runs allow); each job
+    keeps the runs in the order given."""
+    groups: list[list[int]] = [[] for _ in range(min(jobs, len(runs)))]
+    load = [0.0] * len(groups)
+    for n in sorted(range(len(runs)), key=lambda n: -seconds[n]):
+        least = load.index(min(load))
+        groups[least].append(n)
+        load[least] += seconds[n]
+    return [[runs[n] for n in sorted(group)] for group in groups]
+
+
+def planned_seconds(args: argparse.Namespace, runs: list[tuple[str, str]]) -> list[float]:
+    """Each run's length from the model of the configs the lab will render."""
+    import scenarios
+    import topologies
+    from labs import experiment, render
+    from labs.analysis import model
+    from labs.lab.paths import RunPaths
+    from labs.session import topology_params
+
+    module = topologies.load(args.topology)
+    spec = module.spec(args.variant, **topology_params(module, args))
+    with tempfile.TemporaryDirectory(prefix="halab-plan-") as tmp:
+        paths = RunPaths(Path(tmp) / "run", Path(tmp) / "runtime")
+        render.render(spec, paths, [h.name for h in spec.hosts])
+        m = model.load(paths.results, {})
+        return [experiment.planned_seconds(scenarios.load(name), m, target) for name, target in runs]
 
 
 def job_argv(argv: list[str], group: list[tuple[str, str]], part: Path) -> list[str]:
@@ -64,7 +87,7 @@ def run(args: argparse.Namespace, argv: list[str], runs: list[tuple[str, str]]) 
     with tempfile.TemporaryDirectory(prefix="halab-jobs-") as tmp:
         parts = [Path(tmp) / f"job{n}.json" for n in range(args.jobs)]
         procs, relays = [], []
-        for n, (group, part) in enumerate(zip(split(expanded, args.jobs), parts), 1):
+        for n, (group, part) in enumerate(zip(split(expanded, args.jobs, planned_seconds(args, expanded)), parts), 1):
             # a run scheduled with --target keeps it; the scenarios' own defaults need none
             cmd = [sys.executable, "-m", "labs.run", *job_argv(argv, group, part)]
             if args.target:

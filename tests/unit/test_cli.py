@@ -94,13 +94,31 @@ def test_jobs_split_the_runs_and_keep_the_users_options():
     from labs import jobs
 
     runs = [("a", "lvs1"), ("b", "lvs1"), ("c", "server1"), ("d", "lvs2"), ("e", "lvs1")]
-    assert jobs.split(runs, 2) == [[("a", "lvs1"), ("c", "server1"), ("e", "lvs1")], [("b", "lvs1"), ("d", "lvs2")]]
-    assert jobs.split(runs[:1], 4) == [[("a", "lvs1")]]
+    # longest first, each to the least loaded job: a(70) | e(40) b(20) d(15), then c(10)
+    # to a's (70 < 75); each job keeps the given order
+    groups = jobs.split(runs, 2, [70, 20, 10, 15, 40])
+    assert groups == [[("a", "lvs1"), ("c", "server1")], [("b", "lvs1"), ("d", "lvs2"), ("e", "lvs1")]]
+    assert jobs.split(runs[:1], 4, [5]) == [[("a", "lvs1")]]
     argv = ["dual_master", "--jobs", "2", "--variant", "fast", "--scenario=a,b", "--repeat", "3", "--rate", "80"]
     assert jobs.job_argv(argv, [("a", "lvs1"), ("a", "lvs1")], Path("/tmp/p.json")) == [
         "dual_master", "--variant", "fast", "--rate", "80", "--scenario", "a,a", "--kernel", "uml", "--part", "/tmp/p.json"]
     p = run("dual_master", "--jobs", "0")
     assert p.returncode == 2 and "--jobs 0" in p.stderr
+
+
+def test_jobs_plan_from_the_model():
+    """link_flap's flaps are inside its inject window (3 x 6 s down, 2 x 6 s up, then the
+    preemption bound): the longest of the default set by far; kill_nginx has no heal phase."""
+    import argparse
+
+    from labs import experiment, jobs
+
+    args = argparse.Namespace(topology="dual_master", variant="default", servers=None)
+    runs = [("link_flap", "lvs1"), ("kill_nginx", "server1"), ("stop_keepalived", "lvs1")]
+    seconds = dict(zip((name for name, _ in runs), jobs.planned_seconds(args, runs)))
+    fixed = experiment.BASELINE + experiment.AFTER + experiment.SETTLE
+    assert 30 + fixed < seconds["link_flap"] < 30 + 5 + fixed  # preemption: 3 adverts + skew (< 4 s)
+    assert seconds["kill_nginx"] < seconds["stop_keepalived"] < seconds["link_flap"]
 
 
 def test_halab_lists_its_commands_and_runs_them_as_their_python_m_forms():
