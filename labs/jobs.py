@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -18,6 +19,19 @@ from labs import kernel
 from labs.errors import LabError
 
 OPTIONS_WITH_VALUES = ("--scenario", "--target", "--repeat", "--jobs", "--part", "--kernel", "--junit-xml")
+
+
+AUTO_MAX = 4  # labs side by side by default: each User-mode Linux kernel takes one CPU and up to 1 GiB
+
+
+def count(args: argparse.Namespace, runs: int) -> int:
+    """How many labs side by side: --jobs as given; by default one per CPU (at most
+    AUTO_MAX) when the runs go to User-mode Linux, 1 natively (one kernel, one lab)."""
+    if args.jobs is not None:
+        return min(args.jobs, runs) if runs else 1
+    if runs < 2 or kernel.choose(args.kernel).backend != "uml":
+        return 1
+    return max(1, min(os.cpu_count() or 1, AUTO_MAX, runs))
 
 
 def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float]) -> list[list[tuple[str, str]]]:
@@ -82,18 +96,19 @@ def run(args: argparse.Namespace, argv: list[str], runs: list[tuple[str, str]]) 
     if choice.backend != "uml":
         raise LabError("--jobs needs User-mode Linux (each job its own kernel; natively the labs would share one "
                        "kernel's namespace names): add --kernel uml, or drop --jobs")
-    print(f"{args.jobs} jobs, each in its own User-mode Linux kernel", flush=True)
     expanded = [run for run in runs for _ in range(args.repeat)]
+    n = count(args, len(expanded))
+    print(f"{n} jobs, each in its own User-mode Linux kernel (--jobs 1: one after the other)", flush=True)
     with tempfile.TemporaryDirectory(prefix="halab-jobs-") as tmp:
-        parts = [Path(tmp) / f"job{n}.json" for n in range(args.jobs)]
+        parts = [Path(tmp) / f"job{k}.json" for k in range(n)]
         procs, relays = [], []
-        for n, (group, part) in enumerate(zip(split(expanded, args.jobs, planned_seconds(args, expanded)), parts), 1):
+        for k, (group, part) in enumerate(zip(split(expanded, n, planned_seconds(args, expanded)), parts), 1):
             # a run scheduled with --target keeps it; the scenarios' own defaults need none
             cmd = [sys.executable, "-m", "labs.run", *job_argv(argv, group, part)]
             if args.target:
                 cmd += ["--target", args.target]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            relay = threading.Thread(target=_relay, args=(proc.stdout, f"[job {n}] "), daemon=True)
+            relay = threading.Thread(target=_relay, args=(proc.stdout, f"[job {k}] "), daemon=True)
             relay.start()
             procs.append(proc)
             relays.append(relay)
@@ -117,4 +132,4 @@ def run(args: argparse.Namespace, argv: list[str], runs: list[tuple[str, str]]) 
     summaries = [json.loads((f / "summary.json").read_text()) if (f / "summary.json").exists() else analyze(f)
                  for f in folders]
     usage = [u for part in done for u in part["usage"]]
-    return report_suite(args, folders, summaries, usage, sum(p["labs_built"] for p in done), jobs=len(procs))
+    return report_suite(args, folders, summaries, usage, sum(p["labs_built"] for p in done), n_jobs=len(procs))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import scenarios
 import topologies
-from labs import jsonfile, junit, kernel, requirements, results
+from labs import jobs, jsonfile, junit, kernel, requirements, results
 from labs.command import emit_json, guarded
 from labs.session import Progress, SharedLab, topology_params, with_lab
 from labs.lab import resources
@@ -50,9 +50,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--fresh", action="store_true",
                    help="a freshly built lab for every scenario run (default: one lab for all of them, rebuilt "
                    "only when a run leaves it unhealthy)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
+    p.add_argument("--jobs", type=int, metavar="N",
                    help="run the scenarios on N labs side by side, each in its own User-mode Linux kernel "
-                   "(default 1; each job shares one lab among its runs unless --fresh)")
+                   "(default: one per CPU, at most 4, under User-mode Linux; 1 natively; each job shares one lab "
+                   "among its runs unless --fresh)")
     p.add_argument("--part", type=Path, help=argparse.SUPPRESS)  # set by --jobs for each job it starts
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each scenario N times and report min/median/p95/max of each figure")
@@ -117,7 +118,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
         raise LabError("--rate and --timeout must be positive numbers")
     if args.repeat < 1:
         raise LabError(f"--repeat {args.repeat}: give a count of 1 or more")
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise LabError(f"--jobs {args.jobs}: give a count of 1 or more")
     for mode, flag in (("check", "--check"), ("cli", "--cli")):
         clash = [o for o, given in (("--scenario", args.scenario), ("--target", args.target), ("--repeat", args.repeat > 1),
@@ -218,7 +219,7 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
 
 
 def report_suite(args: argparse.Namespace, folders: list[Path], summaries: list[dict], usage: list[dict],
-                 labs_built: int, jobs: int = 1) -> int:
+                 labs_built: int, n_jobs: int = 1) -> int:
     """The summary of several runs (table, suite.json, spread over repeats); the exit status."""
     from labs import plot
     from labs.analysis import suite
@@ -230,7 +231,7 @@ def report_suite(args: argparse.Namespace, folders: list[Path], summaries: list[
         print(f"\n=== summary of {total} runs", flush=True)
         print(suite.table(summaries), flush=True)
         report = {"runs": [f.name for f in folders], "verdicts": [s["verdict"] for s in summaries],
-                  "repeat": args.repeat, "labs": "fresh" if args.fresh else "shared", "jobs": jobs,
+                  "repeat": args.repeat, "labs": "fresh" if args.fresh else "shared", "jobs": n_jobs,
                   "labs_built": labs_built, "resources_after_each_run": usage}
         print(resources.table(usage), flush=True)
         if args.repeat > 1:
@@ -270,9 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = plan(args)
         results.check_writable(args.results)  # the user's input first, then this machine's programs
         requirements.check()
-        if args.jobs > 1 and len(runs) * args.repeat > 1 and not os.environ.get("HALAB_IN_UML"):
-            from labs import jobs
-
+        if not os.environ.get("HALAB_IN_UML") and jobs.count(args, len(runs) * args.repeat) > 1:
             return jobs.run(args, argv, runs)
         where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli)
         if isinstance(where, int):

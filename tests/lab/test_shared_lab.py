@@ -12,7 +12,8 @@ pytestmark = pytest.mark.lab
 
 
 def test_debris_makes_the_next_lab_fresh(tmp_path):
-    debris, after = run_scenarios(tmp_path, [str(REPO / "tests/lab/data/debris.py"), "stop_keepalived"])
+    debris, after = run_scenarios(tmp_path, [str(REPO / "tests/lab/data/debris.py"), "stop_keepalived"],
+                                  options=("--jobs", "1"))  # one after the other, on one lab
     out = debris.output
     assert "the lab is not healthy after debris" in out and "a netem qdisc on enp0s8" in out, out[-3000:]
     assert "2 lab(s) built for 2 run(s)" in out

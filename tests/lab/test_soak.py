@@ -1,4 +1,4 @@
-"""Soak: a failover scenario back to back, each on a lab of its own (--fresh;
+"""Soak: a failover scenario back to back in one runner (--jobs 1), each on a lab of its own (--fresh;
 HALAB_SOAK_RUNS, default 3 on CI). Every verdict passes, nothing the runner holds grows
 from run to run, and the spread is reported."""
 from __future__ import annotations
@@ -24,7 +24,7 @@ RSS_GROWTH_KIB_PER_RUN = 1024
 def test_soak_stop_keepalived(tmp_path):
     if RUNS < 2:
         pytest.skip("HALAB_SOAK_RUNS < 2: nothing to compare")
-    p = subprocess.run(command("dual_master", "--scenario", "stop_keepalived", "--repeat", str(RUNS), "--fresh",
+    p = subprocess.run(command("dual_master", "--scenario", "stop_keepalived", "--repeat", str(RUNS), "--fresh", "--jobs", "1",
                                "--results", str(tmp_path)),
                        cwd=REPO, capture_output=True, text=True, timeout=RUN_TIMEOUT * RUNS)
     print(p.stdout)
