@@ -19,10 +19,9 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import topologies
 from labs import jsonfile, kernel, requirements, results
 from labs.command import guarded
-from labs.session import Progress, topology_params, with_lab
+from labs.session import Progress, lab_spec, with_lab
 from labs.errors import LabError
 
 if TYPE_CHECKING:
@@ -116,8 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
 
     def go() -> int:
-        module = topologies.load(args.topology)
-        module.spec(args.variant, **topology_params(module, args))
+        lab_spec(args)  # a bad topology, variant or --servers: one line, before anything runs
         requirements.check()
         results.check_writable(args.results)
         if args.what == "rps" and not shutil.which("wrk"):

@@ -9,6 +9,7 @@ shaded and labelled with its failed requests, the model's window drawn beside it
 """
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -282,5 +283,46 @@ def aligned(runs: list[tuple[str, Run]]) -> Figure:
     if axes[0, 0].get_legend_handles_labels()[0]:
         axes[0, 0].legend(loc="upper right", fontsize=9)
     axes[-1, 0].set_xlabel("seconds from each run's fault")
+    fig.tight_layout()
+    return fig
+
+
+def sweep(doc: dict[str, Any]) -> Figure:
+    """Failover against a swept setting: for each value the model's window (green bar), every
+    run a dot, the medians joined; below, the requests clients saw fail in each run."""
+    values = doc["values"]
+    xs = range(len(values))
+    fig = Figure(figsize=(max(8, 1.6 * len(values) + 3), 8))
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
+    medians: list[tuple[int, float]] = []
+    for x, entry in zip(xs, values):
+        runs = entry["runs"]
+        lo = [r["model_earliest_s"] for r in runs if r["model_earliest_s"] is not None]
+        hi = [r["model_latest_s"] for r in runs if r["model_latest_s"] is not None]
+        if lo and hi:
+            top.bar(x, max(hi) - min(lo), bottom=min(lo), width=0.5, color="#2ca02c", alpha=0.3,
+                    label="the model's window" if x == 0 else None)
+        spread_x = [x + (i - (len(runs) - 1) / 2) * 0.06 for i in range(len(runs))]  # side by side, not on top
+        timed = [(sx, r["measured_s"]) for sx, r in zip(spread_x, runs) if r["measured_s"] is not None]
+        top.scatter([t[0] for t in timed], [t[1] for t in timed], color="black", zorder=3, s=28,
+                    label="a run" if x == 0 else None)
+        if timed:
+            medians.append((x, statistics.median(t[1] for t in timed)))
+        bottom.scatter(spread_x, [r["failed"] for r in runs], color=FAILED, zorder=3, s=28)
+    if medians:
+        top.plot([m[0] for m in medians], [m[1] for m in medians], color="black", linewidth=1.2, label="median")
+    what = next((r["what"] for e in values for r in e["runs"] if r["what"]), "the VIP move")
+    top.set_ylabel(f"failover (s): {what}")
+    top.set_ylim(bottom=0)
+    top.legend(loc="upper right")
+    top.grid(axis="y", alpha=0.3)
+    bottom.set_ylabel("requests failed\n(inject phase)")
+    bottom.set_ylim(bottom=0)
+    bottom.grid(axis="y", alpha=0.3)
+    bottom.set_xticks(list(xs))
+    bottom.set_xticklabels([str(e["value"]) for e in values])
+    bottom.set_xlabel(doc["setting"])
+    fig.suptitle(f"{doc['scenario_name']} on {doc['target']}: failover against {doc['setting']} ({doc['topology']})",
+                 fontsize=14)
     fig.tight_layout()
     return fig

@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "check": ("labs.run", ("--check",), "bring a lab up, print its status, tear it down (run TOPOLOGY --check)"),
     "cli": ("labs.run", ("--cli",), "the interactive lab: status, fail, heal, probe, plot (run TOPOLOGY --cli)"),
     "list": ("labs.run", ("--list",), "topologies, variants and scenarios (run --list)"),
+    "sweep": ("labs.sweep", (), "one scenario for each value of a timer: failover against the model, one chart"),
     "analyze": ("labs.analyze", (), "recompute a run folder's summary.json from its files"),
     "plot": ("labs.plot", (), "draw a run folder's charts and report.html (or a suite's spread)"),
     "compare": ("labs.compare", (), "two runs side by side, timelines aligned"),

@@ -50,14 +50,12 @@ def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float]) -> list[
 def planned_seconds(args: argparse.Namespace, runs: list[tuple[str, str]]) -> list[float]:
     """Each run's length from the model of the configs the lab will render."""
     import scenarios
-    import topologies
     from labs import experiment, render
     from labs.analysis import model
     from labs.lab.paths import RunPaths
-    from labs.session import topology_params
+    from labs.session import lab_spec
 
-    module = topologies.load(args.topology)
-    spec = module.spec(args.variant, **topology_params(module, args))
+    _, _, spec = lab_spec(args)
     with tempfile.TemporaryDirectory(prefix="halab-plan-") as tmp:
         paths = RunPaths(Path(tmp) / "run", Path(tmp) / "runtime")
         render.render(spec, paths, [h.name for h in spec.hosts])

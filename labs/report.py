@@ -23,12 +23,34 @@ def page(folder: Path, summary: dict[str, Any], images: list[Path]) -> str:
                 ["command", " ".join(info.get("command", []))]]
     basis = [[p["phase"], e["what"], (e.get("model") or {}).get("basis", "-"), e["reason"]]
              for p in summary.get("phases", []) for e in p["expectations"]]
-    env = jinja2.Environment(loader=jinja2.PackageLoader("labs", "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("report.html.j2").render(
-        title=charts.title(summary), reason=summary.get("reason", ""),
-        summary_header=summ.HEADER, summary_rows=summ.rows(summary),
-        images=[(p.stem, base64.b64encode(p.read_bytes()).decode()) for p in images],
-        basis=basis, versions=versions,
+    return _render(
+        title=charts.title(summary), reason=summary.get("reason", ""), chart_heading="Timeline",
+        summary_header=summ.HEADER, summary_rows=summ.rows(summary), images=_embedded(images),
+        basis_header=["phase", "what", "model", "verdict reason"], basis=basis, versions=versions,
         configs=[(str(p.relative_to(folder)), p.read_text()) for p in sorted((folder / "configs").rglob("*")) if p.is_file()],
     )
+
+
+def sweep_page(doc: dict[str, Any], images: list[Path]) -> str:
+    """A sweep's page: its chart, the table, the model's basis for each value."""
+    from labs.analysis import sweep
+
+    basis = [[e["value"], r["what"] or "-", r["basis"] or "-", r["verdict"]] for e in doc["values"] for r in e["runs"][:1]]
+    runs = [[e["value"], r["folder"], r["verdict"]] for e in doc["values"] for r in e["runs"]]
+    return _render(
+        title=f"sweep of {doc['setting']}: {doc['scenario_name']} on {doc['target']} ({doc['topology']})",
+        reason=f"values {', '.join(str(e['value']) for e in doc['values'])}; {doc['repeat']} run(s) each",
+        chart_heading="Failover against the setting", summary_header=sweep.HEADER, summary_rows=sweep.rows(doc),
+        images=_embedded(images), basis_header=["value", "what", "model (first run)", "verdict"], basis=basis,
+        versions=[["command", " ".join(doc["command"])], *runs], configs=[],
+    )
+
+
+def _embedded(images: list[Path]) -> list[tuple[str, str]]:
+    return [(p.stem, base64.b64encode(p.read_bytes()).decode()) for p in images]
+
+
+def _render(**values: Any) -> str:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("labs", "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("report.html.j2").render(**values)

@@ -13,7 +13,7 @@ import scenarios
 import topologies
 from labs import jobs, jsonfile, junit, kernel, requirements, results
 from labs.command import emit_json, guarded
-from labs.session import Progress, SharedLab, topology_params, with_lab
+from labs.session import Progress, SharedLab, lab_spec, with_lab
 from labs.lab import resources
 from labs.errors import LabError
 
@@ -45,8 +45,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--variant", default="default", metavar="NAME",
                    help="configuration variant: the seed's mistakes, 'fast', ... (see --list)")
     p.add_argument("--target", metavar="HOST", help="host the scenario breaks (default: the scenario's own)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="change one of the topology's timers for this run, e.g. --set advert_int=0.5 (repeatable; "
+                   "the names: labs/spec.py Timers; every expectation follows from the rendered configs)")
     p.add_argument("--servers", type=int, metavar="N",
-                   help="number of real servers, for topologies that take it (scale: even, 2-32)")
+                   help="number of real servers, for topologies that take it (scale: even, 2-64)")
     p.add_argument("--fresh", action="store_true",
                    help="a freshly built lab for every scenario run (default: one lab for all of them, rebuilt "
                    "only when a run leaves it unhealthy)")
@@ -266,8 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         return main_json(args, argv)
 
     def go() -> int:
-        module = topologies.load(args.topology)
-        module.spec(args.variant, **topology_params(module, args))
+        lab_spec(args)  # a bad topology, variant, --servers or --set: one line, before anything runs
         runs = plan(args)
         results.check_writable(args.results)  # the user's input first, then this machine's programs
         requirements.check()

@@ -3,6 +3,7 @@ down, its folder finished — what `labs.run` and `labs.bench_lab` do around the
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from labs.errors import LabError
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
+    from labs.spec import LabSpec
 
 
 class Progress:
@@ -37,20 +39,41 @@ def topology_params(module: ModuleType, args: argparse.Namespace) -> dict[str, i
     return {"servers": args.servers}
 
 
+def settings(args: argparse.Namespace) -> dict[str, str]:
+    """--set NAME=VALUE options as a dict (the last one given for a name wins)."""
+    out: dict[str, str] = {}
+    for item in getattr(args, "set", None) or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise LabError(f"--set {item}: write it as NAME=VALUE, e.g. --set advert_int=0.5")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def lab_spec(args: argparse.Namespace) -> tuple[ModuleType, dict[str, int], "LabSpec"]:
+    """The lab the command line asks for: topology, variant, its parameters, --set timers."""
+    module = topologies.load(args.topology)
+    params = topology_params(module, args)
+    spec = module.spec(args.variant, **params)
+    changed = settings(args)
+    if changed:
+        spec = dataclasses.replace(spec, timers=spec.timers.with_settings(changed))
+    return module, params, spec
+
+
 def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: str, what: str,
              body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:
     """Bring a lab up in a new results folder, run `body`, always tear down."""
     from labs.lab.lab import Lab
 
-    module = topologies.load(args.topology)
-    params = topology_params(module, args)
-    spec = module.spec(args.variant, **params)
+    _, params, spec = lab_spec(args)
     if args.variant != "default":
         what = f"{what}-{args.variant}"
     folder = results.new_folder(args.results, spec.name, what)
     say = Progress()
     say(f"results: {folder}")
-    results.write_run_info(folder, argv, backend, reason, variant=args.variant, topology_params=params, **info)
+    results.write_run_info(folder, argv, backend, reason, variant=args.variant, topology_params=params,
+                           settings=settings(args), **info)
     lab = Lab(spec, folder, say)
     try:
         try:
@@ -104,9 +127,7 @@ class SharedLab:
 
     def __init__(self, args: argparse.Namespace, argv: list[str], backend: str, reason: str) -> None:
         self.args, self.argv, self.backend, self.reason = args, argv, backend, reason
-        self.module = topologies.load(args.topology)
-        self.params = topology_params(self.module, args)
-        self.spec = self.module.spec(args.variant, **self.params)
+        self.module, self.params, self.spec = lab_spec(args)
         self.lab: "Lab | None" = None
         self.lab_folder: Path | None = None
         self.lab_info: dict[str, object] = {}
@@ -119,7 +140,7 @@ class SharedLab:
         folder = results.new_folder(self.args.results, self.spec.name, "lab")
         say(f"bringing up a lab for the runs that follow: {folder}")
         results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
-                               topology_params=self.params, shared_lab=True)
+                               settings=settings(self.args), topology_params=self.params, shared_lab=True)
         lab = Lab(self.spec, folder, say)
         self.lab, self.lab_folder = lab, folder
         self.labs_built += 1
@@ -141,7 +162,7 @@ class SharedLab:
         say = Progress()
         say(f"results: {folder}")
         results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
-                               topology_params=self.params, **info)
+                               settings=settings(self.args), topology_params=self.params, **info)
         if self.lab is not None and self.last_run:  # judged now: the last run's analysis overlapped the wait
             problems = self.gate(self.lab)
             if problems:

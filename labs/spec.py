@@ -5,8 +5,10 @@ a priority or a timer lives in exactly one place (the topology module).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from ipaddress import IPv4Interface, IPv4Network
+
+from labs.errors import LabError
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,24 @@ class Timers:
         """The check script sleeps `restart_wait` and starts ~10 processes (0.3-0.4 s each
         under User-mode Linux); keepalived must never kill it half-way."""
         return self.restart_wait + 10.0
+
+    def with_settings(self, settings: dict[str, str]) -> "Timers":
+        """These timers with some changed by name (`--set advert_int=0.5`), each value read
+        as its field's type; an unknown name or a bad value is one LabError naming the fix."""
+        known = {f.name: f for f in fields(self)}
+        changed: dict[str, object] = {}
+        for name, text in settings.items():
+            if name not in known:
+                raise LabError(f"--set {name}=...: no such setting; the settings are: {', '.join(known)}")
+            kind = type(getattr(self, name))
+            try:
+                value = (text.lower() in ("1", "true", "yes", "on")) if kind is bool else kind(text)
+            except ValueError:
+                raise LabError(f"--set {name}={text}: {name} takes a number like {getattr(self, name)!r}") from None
+            if kind is not bool and value < 0:
+                raise LabError(f"--set {name}={text}: give a value of 0 or more")
+            changed[name] = value
+        return replace(self, **changed)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The real lab, brought up by its own command line: VIPs, IPVS, HTTP through both VIPs."""
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -17,11 +18,13 @@ SPEC = dual_master.spec()
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
-    proc = subprocess.Popen(command("dual_master", "--check", "--results", str(results)), cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out, _ = proc.communicate(timeout=RUN_TIMEOUT)
+    # --json as a script would call it: the progress on stderr, one document on stdout
+    proc = subprocess.Popen(command("dual_master", "--check", "--json", "--results", str(results)), cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    document, out = proc.communicate(timeout=RUN_TIMEOUT)
     print(out)
     folder = (results / "latest").resolve()
+    proc.document = document
     return proc, out, folder
 
 
@@ -29,6 +32,15 @@ def test_check_exits_zero_and_reports_convergence(run):
     proc, out, folder = run
     assert proc.returncode == 0, out
     assert "converged" in out and load(folder, "status.json")["converged"] is True
+
+
+def test_json_on_stdout_is_the_status(run):
+    proc, _, folder = run
+    doc = json.loads(proc.document)  # nothing else on stdout
+    assert doc["exit"] == 0 and doc["runs"] == [] and doc["suite"] is None
+    status = doc["status"]
+    assert status["folder"] == str(folder) and status["converged"] is True and status["schema_version"] >= 1
+    assert status["holders"] == {i.vip: [i.master] for i in (*SPEC.director_instances, *SPEC.server_instances)}
 
 
 def test_kernel_backend_is_the_one_auto_picks(run):

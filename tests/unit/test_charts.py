@@ -223,3 +223,36 @@ def test_a_session_without_probe_or_fault_draws_quietly(tmp_path):
         charts.timeline(data.load(results), s)
         charts.distribution(s)
     assert s["verdict"] == "none"
+
+
+def test_sweep_folder_gives_its_table_chart_and_page(tmp_path):
+    """A sweep of two values read from its files: each run's failover and client failures
+    per value, the model's window, one chart, a page; a failed verdict makes exit 1."""
+    from labs import sweep as sweep_command
+    from labs.analysis import sweep
+
+    root = tmp_path / "sweep"
+    root.mkdir()
+    (root / "sweep.json").write_text(json.dumps({
+        "setting": "advert_int", "scenario": "stop_keepalived", "scenario_name": "stop_keepalived", "target": "lvs1",
+        "topology": "dual_master", "variant": "default", "repeat": 1, "command": ["python", "-m", "labs.sweep"],
+        "values": [{"value": "1"}, {"value": "0.5"}]}))
+    for value, moved, outage in (("1", 0.70, 0.7), ("0.5", 5.0, 5.0)):  # the second: far outside the model
+        made = folder(tmp_path / value, "stop_keepalived", "lvs1")
+        events(made, [*graceful_lvs1(moved), {"t": T0 + 20, "kind": "end"}])
+        probes(made, -3, 20, outage_until(outage))
+        run = sweep.value_folder(root, "advert_int", value) / "20261126T000000Z-dual_master-stop_keepalived"
+        run.parent.mkdir()
+        shutil.move(made, run)
+        analyze(run)
+    assert sweep_command.report_sweep(root) == 1  # the 0.5 run fails its verdict
+    doc = json.loads((root / "sweep.json").read_text())
+    (fast,), (slow,) = (e["runs"] for e in doc["values"])
+    assert fast["measured_s"] == pytest.approx(0.70, abs=0.01) and fast["verdict"] == "pass" and fast["failed"] > 0
+    assert slow["measured_s"] == pytest.approx(5.0, abs=0.01) and slow["verdict"] == "fail"
+    assert slow["failed"] > fast["failed"] and fast["model_earliest_s"] <= 0.70 <= fast["model_latest_s"]
+    text = sweep.table(doc)
+    assert "0.700" in text and "5.000" in text and "1 pass" in text and "1 fail" in text
+    assert (root / "sweep.png").stat().st_size > 10_000 and (root / "sweep.svg").exists()
+    page = (root / "report.html").read_text()
+    assert "sweep of advert_int" in page and "data:image/png;base64," in page

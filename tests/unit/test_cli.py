@@ -52,7 +52,7 @@ def test_bad_values_are_one_line_errors():
         ("dual_master", "--rate", "-5"): "must be positive",
         ("dual_master", "--timeout", "0"): "must be positive",
         ("dual_master", "--servers", "4"): "--servers works with: scale",
-        ("scale", "--servers", "3"): "even number from 2 to 32",
+        ("scale", "--servers", "3"): "even number from 2 to 64",
         ("dual_master", "--scenario", "/nonexistent/fault.py"): "no scenario file /nonexistent/fault.py",
         ("dual_master", "--scenario", "labs/errors.py"): "lacks TARGETS, DEFAULT_TARGET, inject, heal, expect",
         ("dual_master", "--check", "--results", "/proc/version/x"): "cannot write results under /proc/version/x",
@@ -124,7 +124,8 @@ def test_jobs_plan_from_the_model():
 def test_halab_lists_its_commands_and_runs_them_as_their_python_m_forms():
     p = subprocess.run([sys.executable, "-m", "labs.halab", "--help"], cwd=REPO, capture_output=True, text=True)
     assert p.returncode == 0
-    for name in ("run", "check", "cli", "list", "analyze", "plot", "compare", "lint", "render", "bench", "status", "clean"):
+    for name in ("run", "check", "cli", "list", "sweep", "analyze", "plot", "compare", "lint", "render", "bench", "status",
+                 "clean"):
         assert f"  {name} " in p.stdout
     listed = subprocess.run([sys.executable, "-m", "labs.halab", "list"], cwd=REPO, capture_output=True, text=True)
     assert listed.returncode == 0 and listed.stdout == run("--list").stdout

@@ -1,0 +1,110 @@
+"""`python -m labs.sweep TOPOLOGY --scenario NAME --set SETTING=V1,V2,...`: one scenario run
+for each value of a timer (each --repeat N times, side by side like labs.run), then the
+failover against the model's window for every value in one chart.
+
+The sweep folder, results/<time>-<topology>-sweep-<scenario>-<setting>/, holds sweep.json
+(setting, values, every run's figures), sweep.png/.svg, report.html and, per value, the
+results root of that value's `labs.run` (<setting>=<value>/, complete run folders).
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import scenarios
+from labs import charts, jsonfile, report, results
+from labs.analysis import sweep
+from labs.command import guarded
+from labs.errors import LabError
+from labs.session import lab_spec
+
+PROG = "python -m labs.sweep"
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0].split(": ", 1)[-1])
+    p.add_argument("topology", help="a topology (see python -m labs.run --list)")
+    p.add_argument("--scenario", required=True, help="the scenario every value runs")
+    p.add_argument("--set", required=True, metavar="SETTING=V1,V2,...",
+                   help="the timer to sweep and its values, e.g. advert_int=1,0.5,0.2,0.1 (names: labs/spec.py Timers)")
+    p.add_argument("--target", help="host the scenario breaks (default: the scenario's own)")
+    p.add_argument("--variant", default="default", help="configuration variant the sweep starts from")
+    p.add_argument("--repeat", type=int, default=1, metavar="N", help="runs per value (default 1)")
+    p.add_argument("--kernel", default="auto", choices=("auto", "native", "uml"))
+    p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT, metavar="DIR")
+    args = p.parse_args(argv)
+    args.results = args.results.absolute()
+    args.servers = None
+    return args
+
+
+def _with_set(args: argparse.Namespace, sets: list[str]) -> argparse.Namespace:
+    """The sweep's arguments as labs.run reads them, with these --set options."""
+    return argparse.Namespace(**{**vars(args), "set": sets})
+
+
+def values(args: argparse.Namespace) -> tuple[str, list[str]]:
+    """The setting and its values, each checked against the topology before anything runs."""
+    setting, sep, listed = args.set.partition("=")
+    found = [v.strip() for v in listed.split(",") if v.strip()]
+    if not sep or not setting.strip() or not found:
+        raise LabError(f"--set {args.set}: write it as SETTING=V1,V2,..., e.g. --set advert_int=1,0.5,0.2,0.1")
+    if len(set(found)) != len(found):
+        raise LabError(f"--set {args.set}: a value is listed twice")
+    if args.repeat < 1:
+        raise LabError(f"--repeat {args.repeat}: give a count of 1 or more")
+    for value in found:
+        lab_spec(_with_set(args, [f"{setting.strip()}={value}"]))
+    module = scenarios.load(args.scenario)
+    if args.target and args.target not in module.TARGETS:
+        raise LabError(f"{args.scenario} cannot target {args.target!r}; it targets: {', '.join(module.TARGETS)}")
+    return setting.strip(), found
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    setting, found = values(args)
+    results.check_writable(args.results)
+    _, _, spec = lab_spec(_with_set(args, []))
+    target = args.target or scenarios.load(args.scenario).DEFAULT_TARGET
+    folder = results.new_folder(args.results, spec.name, f"sweep-{Path(args.scenario).stem}-{setting}")
+    doc = {"setting": setting, "scenario": args.scenario, "scenario_name": Path(args.scenario).stem, "target": target,
+           "topology": args.topology, "variant": args.variant, "repeat": args.repeat,
+           "command": ["python", "-m", "labs.sweep", *argv], "values": [{"value": v} for v in found]}
+    jsonfile.write(folder / "sweep.json", doc)
+    print(f"sweep of {setting} over {', '.join(found)}: {folder}", flush=True)
+    for n, value in enumerate(found, 1):
+        print(f"=== [{n}/{len(found)}] {setting}={value}", flush=True)
+        cmd = [sys.executable, "-m", "labs.run", args.topology, "--scenario", args.scenario, "--target", target,
+               "--variant", args.variant, "--repeat", str(args.repeat), "--kernel", args.kernel,
+               "--set", f"{setting}={value}", "--results", str(sweep.value_folder(folder, setting, value))]
+        code = subprocess.run(cmd).returncode
+        if code not in (0, 1):  # 1: a verdict failed, which is a result; anything else stops the sweep
+            raise LabError(f"{setting}={value}: `labs.run` ended with exit {code}; its output is above, "
+                           f"the sweep so far in {folder}")
+    return report_sweep(folder)
+
+
+def report_sweep(folder: Path) -> int:
+    """sweep.json completed, the table printed, the chart and report.html drawn (files only)."""
+    doc = sweep.collect(folder)
+    jsonfile.write(folder / "sweep.json", doc)
+    print(f"\n=== sweep of {doc['setting']}: {doc['scenario_name']} on {doc['target']}", flush=True)
+    print(sweep.table(doc), flush=True)
+    images = charts.save(charts.sweep(doc), folder, "sweep")
+    (folder / "report.html").write_text(report.sweep_page(doc, [p for p in images if p.suffix == ".png"]))
+    results.finish(folder, latest=False)
+    print(f"chart: {images[0]}\nreport: {folder / 'report.html'}", flush=True)
+    verdicts = [r["verdict"] for e in doc["values"] for r in e["runs"]]
+    return 0 if verdicts and all(v == "pass" for v in verdicts) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse(argv)
+    return guarded(PROG, lambda: run(args, argv), args.results)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
