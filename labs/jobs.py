@@ -27,6 +27,8 @@ AUTO_MAX = 4  # labs side by side by default: each User-mode Linux kernel takes 
 def count(args: argparse.Namespace, runs: int) -> int:
     """How many labs side by side: --jobs as given; by default one per CPU (at most
     AUTO_MAX) when the runs go to User-mode Linux, 1 natively (one kernel, one lab)."""
+    if args.part:  # one of the jobs: its runs go one after the other on its own lab
+        return 1
     if args.jobs is not None:
         return min(args.jobs, runs) if runs else 1
     if runs < 2 or kernel.choose(args.kernel).backend != "uml":
@@ -75,7 +77,7 @@ def job_argv(argv: list[str], group: list[tuple[str, str]], part: Path) -> list[
             skip = "=" not in word
             continue
         out.append(word)
-    out += ["--scenario", ",".join(name for name, _ in group), "--kernel", "uml", "--part", str(part)]
+    out += ["--scenario", ",".join(name for name, _ in group), "--kernel", "uml", "--jobs", "1", "--part", str(part)]
     return out
 
 

@@ -101,9 +101,15 @@ def test_jobs_split_the_runs_and_keep_the_users_options():
     assert jobs.split(runs[:1], 4, [5]) == [[("a", "lvs1")]]
     argv = ["dual_master", "--jobs", "2", "--variant", "fast", "--scenario=a,b", "--repeat", "3", "--rate", "80"]
     assert jobs.job_argv(argv, [("a", "lvs1"), ("a", "lvs1")], Path("/tmp/p.json")) == [
-        "dual_master", "--variant", "fast", "--rate", "80", "--scenario", "a,a", "--kernel", "uml", "--part", "/tmp/p.json"]
+        "dual_master", "--variant", "fast", "--rate", "80", "--scenario", "a,a", "--kernel", "uml", "--jobs", "1",
+        "--part", "/tmp/p.json"]
     p = run("dual_master", "--jobs", "0")
     assert p.returncode == 2 and "--jobs 0" in p.stderr
+    import argparse
+
+    one_job = argparse.Namespace(jobs=None, part=Path("/tmp/p.json"), kernel="uml")
+    assert jobs.count(one_job, 5) == 1  # a job never splits its runs again
+    assert jobs.count(argparse.Namespace(jobs=3, part=None, kernel="uml"), 2) == 2  # no more labs than runs
 
 
 def test_jobs_plan_from_the_model():
