@@ -103,11 +103,10 @@ class Lab:
         self.say(f"starting daemons; convergence bound per tier {bound:.1f} s from the VRRP and checker timers")
         t0 = time.monotonic()
         self._start(d for d in self.daemons if d.host.role == daemons.TIERS[0])
-        converge.wait(self, time.monotonic(), bound, self.spec.server_instances)
-        self.say(f"server tier converged after {time.monotonic() - t0:.1f} s; starting the directors")
+        servers_at = converge.wait(self, time.monotonic(), bound, self.spec.server_instances)
+        self.say(f"server tier converged after {servers_at - t0:.1f} s; starting the directors")
         self._start(d for d in self.daemons if d.host.role == daemons.TIERS[1])
-        converge.wait(self, time.monotonic(), bound)
-        self.converged_after = time.monotonic() - t0
+        self.converged_after = converge.wait(self, time.monotonic(), bound) - t0
         return self.converged_after
 
     def _start(self, daemons: Iterable[Daemon]) -> None:
