@@ -314,7 +314,7 @@ def sweep(doc: dict[str, Any]) -> Figure:
     what = next((r["what"] for e in values for r in e["runs"] if r["what"]), "the VIP move")
     top.set_ylabel(f"failover (s): {what}")
     top.set_ylim(bottom=0)
-    top.legend(loc="upper right")
+    top.legend(loc="best")
     top.grid(axis="y", alpha=0.3)
     bottom.set_ylabel("requests failed\n(inject phase)")
     bottom.set_ylim(bottom=0)
