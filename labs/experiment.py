@@ -16,7 +16,7 @@ from types import ModuleType
 
 from labs.analysis import model
 from labs.analysis import expectations as expected
-from labs.analysis.expectations import Expectation
+from labs.analysis.expectations import Checker, Clients, Expectation, Stay
 from labs.errors import LabError
 from labs.lab import converge
 from labs.lab.lab import Lab
@@ -116,6 +116,19 @@ def planned_seconds(scenario: ModuleType, m: model.Model, target: str) -> float:
     """A run's length on a converged lab, from the model (labs.jobs balances jobs with it)."""
     inject_s, heal_s = phase_seconds(scenario, model.for_scenario(scenario, m, target))
     return BASELINE + inject_s + heal_s + AFTER
+
+
+def may_repin_clients(scenario: ModuleType, m: model.Model, target: str) -> bool:
+    """Can the run leave the clients' addresses on one real server? With persistence, when
+    the fault takes a real server out of IPVS (a checker's removal) or moves a real
+    server's address: IPVS gives the addresses to the others and keeps them there for as
+    long as their connection entries live (minutes in DR mode), so the next run on the same
+    lab would need a fresh one (SharedLab.gate). labs.jobs puts such runs last."""
+    if not any((m.persistence or {}).values()):
+        return False
+    servers = {ip for ips in (m.real_servers or {}).values() for ip in ips}
+    return any(isinstance(e, Checker) or getattr(e, "vip", "") in servers and not isinstance(e, (Stay, Clients))
+               for e in model.for_scenario(scenario, m, target))
 
 
 def _sleep_until(deadline: float) -> None:

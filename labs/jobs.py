@@ -36,21 +36,28 @@ def count(args: argparse.Namespace, runs: int) -> int:
     return max(1, min(os.cpu_count() or 1, AUTO_MAX, runs))
 
 
-def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float]) -> list[list[tuple[str, str]]]:
-    """Runs dealt to jobs longest first, each to the job with the least planned time so far
-    (so the suite ends when its longest job does, as early as the runs allow); each job
-    keeps the runs in the order given."""
+def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float],
+          repins: list[bool] | None = None) -> list[list[tuple[str, str]]]:
+    """Runs dealt to jobs so that the suite ends when its longest job does, as early as the
+    runs allow: those that may leave clients pinned to one real server (`repins`) first,
+    one per job as far as they go, each to be its job's last run (after it the lab would be
+    rebuilt); then the rest longest first, each to the job with the least planned time.
+    Within a job the runs keep the order given, the pinning ones at the end."""
+    repins = repins or [False] * len(runs)
     groups: list[list[int]] = [[] for _ in range(min(jobs, len(runs)))]
     load = [0.0] * len(groups)
-    for n in sorted(range(len(runs)), key=lambda n: -seconds[n]):
-        least = load.index(min(load))
-        groups[least].append(n)
-        load[least] += seconds[n]
-    return [[runs[n] for n in sorted(group)] for group in groups]
+    pinned = [0] * len(groups)
+    for n in sorted(range(len(runs)), key=lambda n: (not repins[n], -seconds[n])):
+        k = min(range(len(groups)), key=lambda k: (pinned[k], load[k]) if repins[n] else (load[k],))
+        groups[k].append(n)
+        load[k] += seconds[n]
+        pinned[k] += repins[n]
+    return [[runs[n] for n in sorted(group, key=lambda n: (repins[n], n))] for group in groups]
 
 
-def planned_seconds(args: argparse.Namespace, runs: list[tuple[str, str]]) -> list[float]:
-    """Each run's length from the model of the configs the lab will render."""
+def plan(args: argparse.Namespace, runs: list[tuple[str, str]]) -> tuple[list[float], list[bool]]:
+    """Each run's length and whether it may leave clients pinned, from the model of the
+    configs the lab will render."""
     import scenarios
     from labs import experiment, render
     from labs.analysis import model
@@ -62,7 +69,9 @@ def planned_seconds(args: argparse.Namespace, runs: list[tuple[str, str]]) -> li
         paths = RunPaths(Path(tmp) / "run", Path(tmp) / "runtime")
         render.render(spec, paths, [h.name for h in spec.hosts])
         m = model.load(paths.results, {})
-        return [experiment.planned_seconds(scenarios.load(name), m, target) for name, target in runs]
+        loaded = [(scenarios.load(name), target) for name, target in runs]
+        return ([experiment.planned_seconds(s, m, t) for s, t in loaded],
+                [experiment.may_repin_clients(s, m, t) for s, t in loaded])
 
 
 def job_argv(argv: list[str], group: list[tuple[str, str]], part: Path) -> list[str]:
@@ -102,7 +111,7 @@ def run(args: argparse.Namespace, argv: list[str], runs: list[tuple[str, str]]) 
     with tempfile.TemporaryDirectory(prefix="halab-jobs-") as tmp:
         parts = [Path(tmp) / f"job{k}.json" for k in range(n)]
         procs, relays = [], []
-        for k, (group, part) in enumerate(zip(split(expanded, n, planned_seconds(args, expanded)), parts), 1):
+        for k, (group, part) in enumerate(zip(split(expanded, n, *plan(args, expanded)), parts), 1):
             # a run scheduled with --target keeps it; the scenarios' own defaults need none
             cmd = [sys.executable, "-m", "labs.run", *job_argv(argv, group, part)]
             if args.target:

@@ -166,7 +166,9 @@ class SharedLab:
         if self.lab is not None and self.last_run:  # judged now: the last run's analysis overlapped the wait
             problems = self.gate(self.lab)
             if problems:
-                say(f"the lab is not healthy after {self.last_run} ({'; '.join(problems)}): this run gets a fresh lab")
+                why = f"the lab is not healthy after {self.last_run} ({'; '.join(problems)})"
+                say(f"{why}: this run gets a fresh lab")
+                results.update_run_info(folder, fresh_lab_because=why)
                 self.close(say)
         if self.lab is None:
             try:
@@ -191,7 +193,6 @@ class SharedLab:
             self.close(say)
             return False, folder
         finally:
-            lab.recording_ended = time.monotonic()
             lab.keep_logs()
             results.finish(folder)
         self.last_run = what
@@ -200,25 +201,28 @@ class SharedLab:
     def gate(self, lab: "Lab") -> list[str]:
         """Why the lab may not serve another run (empty: healthy): debris of the fault, a
         control plane that does not converge within bring-up's bound, or HTTP from the
-        client's addresses not answered by every real server (checked once, after the
-        probe's addresses had persistence_timeout to leave the server IPVS pinned them to)."""
+        client's addresses not answered by every real server — checked at once (after most
+        runs each address is still on the server persistence gave it, and together they
+        reach both), else once more after the addresses paused for persistence_timeout."""
         from labs.lab import converge
         from labs.timing import convergence_bound
 
         found = lab.debris()
         if found:
             return found
-        # The probe's addresses stay on the server IPVS persistence gave them until they
-        # pause for persistence_timeout; an HTTP check sooner would keep them there.
-        pause = lab.spec.timers.persistence_timeout + 1.0 if lab.spec.timers.persistence_timeout else 0.0
-        time.sleep(max(0.0, pause - (time.monotonic() - lab.recording_ended)))
         try:  # the control plane may still be settling (a checker re-adding a server): wait for it
             converge.wait(lab, time.monotonic(), convergence_bound(lab.spec), with_http=False)
         except LabError as e:
             return [str(e).splitlines()[1].strip() if "\n" in str(e) else str(e)]
-        # HTTP once: IPVS keeps a persistence template while connection entries it made
-        # live on (minutes in DR mode), so a lab whose clients are still pinned is not
-        # waited for — a fresh one is quicker and as clean as the first.
+        found = converge.problems(lab, converge.take(lab))
+        pause = lab.spec.timers.persistence_timeout + 1.0 if lab.spec.timers.persistence_timeout else 0.0
+        if not found or not pause:
+            return found
+        # Not every server answered: the addresses may have been moved during the fault.
+        # A template expires once its address paused for persistence_timeout, unless
+        # connection entries it made live on (minutes in DR mode): one more try after the
+        # pause, then a fresh lab, which is quicker than waiting and as clean as the first.
+        time.sleep(pause)
         return converge.problems(lab, converge.take(lab))
 
     def close(self, say: Progress) -> None:

@@ -44,7 +44,6 @@ class Lab:
         self.watchers: list[FifoWatcher | NetlinkWatcher] = []
         self.recording = results  # where events, probes and log slices go now (Lab.follow)
         self.log_marks: dict[Path, int] = {}  # log file -> its size when the current recording began
-        self.recording_ended = 0.0  # time.monotonic() when the last run on this lab ended
         self.process_start = 0.0
         self.daemons: list[Daemon] = []
         self.started: list[Daemon] = []

@@ -114,17 +114,32 @@ def test_jobs_split_the_runs_and_keep_the_users_options():
 
 def test_jobs_plan_from_the_model():
     """link_flap's flaps are inside its inject window (3 x 6 s down, 2 x 6 s up, then the
-    preemption bound): the longest of the default set by far; kill_nginx has no heal phase."""
+    preemption bound): the longest of the default set by far; kill_nginx has no heal phase.
+    With persistence on, nginx_down (server1's address moves) and real_server_down (a
+    checker removes a real server) may leave the clients on one server; link_down on lvs1
+    moves a director's VIP only, and without persistence nothing pins."""
     import argparse
 
     from labs import experiment, jobs
 
-    args = argparse.Namespace(topology="dual_master", variant="default", servers=None)
-    runs = [("link_flap", "lvs1"), ("kill_nginx", "server1"), ("stop_keepalived", "lvs1")]
-    seconds = dict(zip((name for name, _ in runs), jobs.planned_seconds(args, runs)))
+    args = argparse.Namespace(topology="dual_master", variant="default", servers=None, set=None)
+    runs = [("link_flap", "lvs1"), ("kill_nginx", "server1"), ("stop_keepalived", "lvs1"), ("nginx_down", "server1"),
+            ("real_server_down", "server1"), ("link_down", "server1")]
+    seconds, repins = jobs.plan(args, runs)
+    seconds = dict(zip((name for name, _ in runs), seconds))
     fixed = experiment.BASELINE + experiment.AFTER + experiment.SETTLE
     assert 30 + fixed < seconds["link_flap"] < 30 + 5 + fixed  # preemption: 3 adverts + skew (< 4 s)
     assert seconds["kill_nginx"] < seconds["stop_keepalived"] < seconds["link_flap"]
+    assert repins == [False, False, False, True, True, True]
+    assert jobs.plan(args, [("link_down", "lvs1")])[1] == [False]
+    unpinned = argparse.Namespace(**{**vars(args), "variant": "no_persistence"})
+    assert jobs.plan(unpinned, runs)[1] == [False] * len(runs)
+    # the pinning runs go one per job, each last in its job
+    groups = jobs.split(runs, 2, list(seconds.values()), repins)
+    assert sorted(sum(1 for r in g if r in runs[3:]) for g in groups) == [1, 2]
+    for group in groups:
+        flags = [runs.index(r) >= 3 for r in group]
+        assert flags == sorted(flags), groups
 
 
 def test_halab_lists_its_commands_and_runs_them_as_their_python_m_forms():
