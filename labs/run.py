@@ -203,7 +203,8 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
             if ran:
                 summary = analyze.analyze(folder)
                 print(table(summary), flush=True)
-                print(f"report: {plot.draw(folder)[-1]}", flush=True)
+                if not args.part:  # a job's plots are drawn by the command that started it (labs.jobs)
+                    print(f"report: {plot.draw(folder)[-1]}", flush=True)
             else:
                 why = "the scenario raised (error.txt)" if (folder / "error.txt").exists() else "bring-up failed"
                 summary = {"scenario": name, "target": target, "verdict": "fail", "reason": why, "phases": []}
