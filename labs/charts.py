@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from labs.analysis.data import Run
 
@@ -318,11 +319,12 @@ def sweep(doc: dict[str, Any]) -> Figure:
     top.grid(axis="y", alpha=0.3)
     bottom.set_ylabel("requests failed\n(inject phase)")
     bottom.set_ylim(bottom=0)
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))  # requests are counted
     bottom.grid(axis="y", alpha=0.3)
     bottom.set_xticks(list(xs))
     bottom.set_xticklabels([str(e["value"]) for e in values])
     bottom.set_xlabel(doc["setting"])
-    fig.suptitle(f"{doc['scenario_name']} on {doc['target']}: failover against {doc['setting']} ({doc['topology']})",
-                 fontsize=14)
+    lab = doc["topology"] + (f", variant {doc['variant']}" if doc.get("variant", "default") != "default" else "")
+    fig.suptitle(f"{doc['scenario_name']} on {doc['target']}: failover against {doc['setting']} ({lab})", fontsize=14)
     fig.tight_layout()
     return fig

@@ -40,12 +40,17 @@ def draw_suite(folder: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.plot", description=__doc__.split("\n")[0].strip("`"))
-    p.add_argument("folder", type=Path, help="a run folder under results/ (or results/latest), or a suite folder")
+    p.add_argument("folder", type=Path, help="a run folder under results/ (or results/latest), a suite or a sweep folder")
     args = p.parse_args(argv)
     t = time.monotonic()
 
     def go() -> int:
-        made = draw_suite(args.folder) if (args.folder / "suite.json").exists() else draw(args.folder)
+        if (args.folder / "sweep.json").exists():
+            from labs.sweep import draw_sweep
+
+            made = draw_sweep(args.folder)
+        else:
+            made = draw_suite(args.folder) if (args.folder / "suite.json").exists() else draw(args.folder)
         print(f"drew {len(made)} files in {time.monotonic() - t:.2f} s: {made[-1]}")
         return 0
 

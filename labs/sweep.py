@@ -9,6 +9,7 @@ results root of that value's `labs.run` (<setting>=<value>/, complete run folder
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -86,16 +87,24 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     return report_sweep(folder)
 
 
-def report_sweep(folder: Path) -> int:
-    """sweep.json completed, the table printed, the chart and report.html drawn (files only)."""
+def draw_sweep(folder: Path) -> list[Path]:
+    """sweep.json completed from the run folders, the chart and report.html (files only;
+    `python -m labs.plot SWEEP` draws them again)."""
     doc = sweep.collect(folder)
     jsonfile.write(folder / "sweep.json", doc)
-    print(f"\n=== sweep of {doc['setting']}: {doc['scenario_name']} on {doc['target']}", flush=True)
-    print(sweep.table(doc), flush=True)
     images = charts.save(charts.sweep(doc), folder, "sweep")
     (folder / "report.html").write_text(report.sweep_page(doc, [p for p in images if p.suffix == ".png"]))
     results.finish(folder, latest=False)
-    print(f"chart: {images[0]}\nreport: {folder / 'report.html'}", flush=True)
+    return [*images, folder / "report.html"]
+
+
+def report_sweep(folder: Path) -> int:
+    """The sweep's files drawn, its table printed; exit 0 only if every run passed."""
+    made = draw_sweep(folder)
+    doc = json.loads((folder / "sweep.json").read_text())
+    print(f"\n=== sweep of {doc['setting']}: {doc['scenario_name']} on {doc['target']}", flush=True)
+    print(sweep.table(doc), flush=True)
+    print(f"chart: {made[0]}\nreport: {made[-1]}", flush=True)
     verdicts = [r["verdict"] for e in doc["values"] for r in e["runs"]]
     return 0 if verdicts and all(v == "pass" for v in verdicts) else 1
 
