@@ -80,13 +80,15 @@ def precision(n: int, scratch: Path) -> dict[str, Any]:
     """stop_keepalived N times as `labs.run` schedules them (side by side under UML): the
     failover against the model, and how late the probe's sends were (p99 of each run)."""
     _, folder = _run(["dual_master", "--scenario", "stop_keepalived", "--repeat", str(n)], scratch / "precision")
+    (suite_json,) = folder.glob("*-suite/suite.json") if n > 1 else [None]
+    # the suite names its runs: two runs started in the same second get "-2" folder names
+    names = json.loads(suite_json.read_text())["runs"] if suite_json else [(folder / "latest").resolve().name]
     measured, late = [], []
-    for path in folder.glob("*-stop_keepalived/summary.json"):
+    for path in (folder / name / "summary.json" for name in names):
         summary = json.loads(path.read_text())
         moved = next(e for e in summary["phases"][0]["expectations"] if e["kind"] == "move")
         measured.append(moved["measured_s"])
         late.append(summary["probe"]["late_p99_s"])
-    (suite_json,) = folder.glob("*-suite/suite.json") if n > 1 else [None]
     jobs = json.loads(suite_json.read_text())["jobs"] if suite_json else 1
     spec = dual_master.spec()
     (inst,) = [i for i in spec.director_instances if i.master == "lvs1"]
