@@ -19,7 +19,8 @@ import scenarios
 from labs import status
 from labs.analysis import expectations, model
 from labs.errors import LabError
-from labs.experiment import SETTLE, ProbeProcess, ProbeSettings, act
+from labs.experiment import ProbeProcess, ProbeSettings, act
+from labs.plan import SETTLE
 from labs.lab import converge
 from labs.lab.lab import Lab
 

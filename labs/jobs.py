@@ -59,7 +59,8 @@ def plan(args: argparse.Namespace, runs: list[tuple[str, str]]) -> tuple[list[fl
     """Each run's length and whether it may leave clients pinned, from the model of the
     configs the lab will render."""
     import scenarios
-    from labs import experiment, render
+    from labs import plan as planned
+    from labs import render
     from labs.analysis import model
     from labs.lab.paths import RunPaths
     from labs.session import lab_spec
@@ -70,8 +71,8 @@ def plan(args: argparse.Namespace, runs: list[tuple[str, str]]) -> tuple[list[fl
         render.render(spec, paths, [h.name for h in spec.hosts])
         m = model.load(paths.results, {})
         loaded = [(scenarios.load(name), target) for name, target in runs]
-        return ([experiment.planned_seconds(s, m, t) for s, t in loaded],
-                [experiment.may_repin_clients(s, m, t) for s, t in loaded])
+        return ([planned.planned_seconds(s, m, t) for s, t in loaded],
+                [planned.may_repin_clients(s, m, t) for s, t in loaded])
 
 
 def job_argv(argv: list[str], group: list[tuple[str, str]], part: Path) -> list[str]:

@@ -120,14 +120,14 @@ def test_jobs_plan_from_the_model():
     moves a director's VIP only, and without persistence nothing pins."""
     import argparse
 
-    from labs import experiment, jobs
+    from labs import jobs, plan
 
     args = argparse.Namespace(topology="dual_master", variant="default", servers=None, set=None)
     runs = [("link_flap", "lvs1"), ("kill_nginx", "server1"), ("stop_keepalived", "lvs1"), ("nginx_down", "server1"),
             ("real_server_down", "server1"), ("link_down", "server1")]
     seconds, repins = jobs.plan(args, runs)
     seconds = dict(zip((name for name, _ in runs), seconds))
-    fixed = experiment.BASELINE + experiment.AFTER + experiment.SETTLE
+    fixed = plan.BASELINE + plan.AFTER + plan.SETTLE
     assert 30 + fixed < seconds["link_flap"] < 30 + 5 + fixed  # preemption: 3 adverts + skew (< 4 s)
     assert seconds["kill_nginx"] < seconds["stop_keepalived"] < seconds["link_flap"]
     assert repins == [False, False, False, True, True, True]
