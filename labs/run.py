@@ -129,7 +129,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
         if getattr(args, mode) and clash:
             what = "brings the lab up, prints its status and tears it down" if mode == "check" else "opens the interactive lab"
             raise LabError(f"{flag} {what}: it runs no scenario, drop {', '.join(clash)} (or drop {flag} to run scenarios)")
-    if args.check:
+    if args.check or args.cli:  # the lab alone: nothing to deal to jobs
         return []
     names = args.scenario.split(",") if args.scenario else list(DEFAULT_SCENARIOS)
     out = []

@@ -41,7 +41,9 @@ def test_jobs_run_labs_side_by_side(tmp_path):
                                "--results", str(tmp_path)), cwd=REPO, capture_output=True, text=True, timeout=900)
     print(p.stdout)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr
-    assert "[job 1] === [1/1] stop_keepalived" in p.stdout and "[job 2] === [1/1] link_down" in p.stdout
+    # one run per job (which job gets which follows the model's planned lengths)
+    assert p.stdout.count("=== [1/1] ") == 2 and "[job 1] === [1/1] " in p.stdout and "[job 2] === [1/1] " in p.stdout
+    assert "=== [1/1] stop_keepalived" in p.stdout and "=== [1/1] link_down" in p.stdout
     (suite,) = tmp_path.glob("*-suite")
     report = load(suite, "suite.json")
     assert (report["jobs"], report["labs_built"], report["verdicts"]) == (2, 2, ["pass", "pass"])

@@ -112,6 +112,14 @@ def test_jobs_split_the_runs_and_keep_the_users_options():
     assert jobs.count(argparse.Namespace(jobs=3, part=None, kernel="uml"), 2) == 2  # no more labs than runs
 
 
+def test_check_and_cli_plan_no_runs():
+    """--check and --cli bring up the lab alone: nothing is dealt to labs side by side."""
+    from labs import run as run_command
+
+    for mode in ("--check", "--cli"):
+        assert run_command.plan(run_command.parse(["dual_master", mode])) == []
+
+
 def test_jobs_plan_from_the_model():
     """link_flap's flaps are inside its inject window (3 x 6 s down, 2 x 6 s up, then the
     preemption bound): the longest of the default set by far; kill_nginx has no heal phase.
