@@ -65,7 +65,7 @@ def plan(args: argparse.Namespace, runs: list[tuple[str, str]]) -> tuple[list[fl
     from labs.lab.paths import RunPaths
     from labs.session import lab_spec
 
-    _, _, spec = lab_spec(args)
+    _, spec = lab_spec(args)
     with tempfile.TemporaryDirectory(prefix="halab-plan-") as tmp:
         paths = RunPaths(Path(tmp) / "run", Path(tmp) / "runtime")
         render.render(spec, paths, [h.name for h in spec.hosts])

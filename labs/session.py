@@ -50,15 +50,16 @@ def settings(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
-def lab_spec(args: argparse.Namespace) -> tuple[ModuleType, dict[str, int], "LabSpec"]:
-    """The lab the command line asks for: topology, variant, its parameters, --set timers."""
+def lab_spec(args: argparse.Namespace) -> tuple[dict[str, int], "LabSpec"]:
+    """The lab the command line asks for: the topology's parameters and its spec (variant,
+    --set timers applied)."""
     module = topologies.load(args.topology)
     params = topology_params(module, args)
     spec = module.spec(args.variant, **params)
     changed = settings(args)
     if changed:
         spec = dataclasses.replace(spec, timers=spec.timers.with_settings(changed))
-    return module, params, spec
+    return params, spec
 
 
 def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: str, what: str,
@@ -66,7 +67,7 @@ def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: st
     """Bring a lab up in a new results folder, run `body`, always tear down."""
     from labs.lab.lab import Lab
 
-    _, params, spec = lab_spec(args)
+    params, spec = lab_spec(args)
     if args.variant != "default":
         what = f"{what}-{args.variant}"
     folder = results.new_folder(args.results, spec.name, what)
@@ -127,7 +128,7 @@ class SharedLab:
 
     def __init__(self, args: argparse.Namespace, argv: list[str], backend: str, reason: str) -> None:
         self.args, self.argv, self.backend, self.reason = args, argv, backend, reason
-        self.module, self.params, self.spec = lab_spec(args)
+        self.params, self.spec = lab_spec(args)
         self.lab: "Lab | None" = None
         self.lab_folder: Path | None = None
         self.lab_info: dict[str, object] = {}
@@ -163,7 +164,7 @@ class SharedLab:
         say(f"results: {folder}")
         results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
                                settings=settings(self.args), topology_params=self.params, **info)
-        if self.lab is not None and self.last_run:  # judged now: the last run's analysis overlapped the wait
+        if self.lab is not None and self.last_run:  # judged now, after the last run's analysis
             problems = self.gate(self.lab)
             if problems:
                 why = f"the lab is not healthy after {self.last_run} ({'; '.join(problems)})"

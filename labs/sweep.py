@@ -67,7 +67,7 @@ def values(args: argparse.Namespace) -> tuple[str, list[str]]:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     setting, found = values(args)
     results.check_writable(args.results)
-    _, _, spec = lab_spec(_with_set(args, []))
+    _, spec = lab_spec(_with_set(args, []))
     target = args.target or scenarios.load(args.scenario).DEFAULT_TARGET
     folder = results.new_folder(args.results, spec.name, f"sweep-{Path(args.scenario).stem}-{setting}")
     doc = {"setting": setting, "scenario": args.scenario, "scenario_name": Path(args.scenario).stem, "target": target,
