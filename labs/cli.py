@@ -16,13 +16,14 @@ from mininet.cli import CLI
 from mininet.log import setLogLevel
 
 import scenarios
-from labs import status
+from labs import status, targets
 from labs.analysis import expectations, model
 from labs.errors import LabError
 from labs.experiment import ProbeProcess, ProbeSettings, act
 from labs.plan import SETTLE
 from labs.lab import converge
 from labs.lab.lab import Lab
+from labs.spec import LabSpec
 
 PROBE_MAX_S = 3600.0  # a probe left running stops by itself after an hour
 HELP = """lab commands (Mininet's own, e.g. `lvs1 ipvsadm -Ln`, work too):
@@ -35,13 +36,14 @@ HELP = """lab commands (Mininet's own, e.g. `lvs1 ipvsadm -Ln`, work too):
   exit                        tear the lab down"""
 
 
-def catalogue() -> str:
-    """Every scenario with the targets it takes (its default first)."""
+def catalogue(spec: LabSpec) -> str:
+    """Every scenario with the targets it takes on `spec`'s lab (its default first)."""
     lines = []
     for name in scenarios.names():
         module = scenarios.load(name)
-        others = [t for t in module.TARGETS if t != module.DEFAULT_TARGET]
-        lines.append(f"  {name:17} {module.DEFAULT_TARGET} (default){', ' if others else ''}{', '.join(others)}")
+        default = targets.default(module, spec)
+        others = [t for t in targets.of(module, spec) if t != default]
+        lines.append(f"  {name:17} {default} (default){', ' if others else ''}{', '.join(others)}")
     return "scenarios and their targets:\n" + "\n".join(lines)
 
 
@@ -94,11 +96,16 @@ class LabCLI(CLI):
         except LabError:
             module = None
         if module is None:
-            print(f"usage: fail SCENARIO [TARGET], e.g. fail link_down lvs1; {catalogue()}", flush=True)
+            print(f"usage: fail SCENARIO [TARGET], e.g. fail link_down lvs1; {catalogue(self.lab.spec)}", flush=True)
             return
-        target = words[1] if len(words) > 1 else module.DEFAULT_TARGET
-        if target not in module.TARGETS:
-            print(f"{words[0]} cannot target {target!r}; choose one of {', '.join(module.TARGETS)}", flush=True)
+        try:
+            choices = targets.of(module, self.lab.spec)
+            target = words[1] if len(words) > 1 else targets.default(module, self.lab.spec)
+        except LabError as e:
+            print(e, flush=True)
+            return
+        if target not in choices:
+            print(f"{words[0]} cannot target {target!r}; choose one of {', '.join(choices)}", flush=True)
             return
         if self.active:
             print(f"{self.active[0].__name__.split('.')[-1]} is still injected; `heal` first", flush=True)

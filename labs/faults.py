@@ -21,14 +21,9 @@ if TYPE_CHECKING:
     from labs.daemons.base import Node
     from labs.lab.lab import Lab
 
-BRIDGE_END = "@bridge"
+BRIDGE_END = "@bridge"  # a link target: `lvs1` breaks the host's end of its link, `lvs1@bridge` the bridge's
 NFT_TABLE = "halab_fault"
 IPT_CHAIN = "HALAB_FAULT"
-
-
-def link_targets(hosts: tuple[str, ...]) -> tuple[str, ...]:
-    """`lvs1` breaks the host's end of its link, `lvs1@bridge` the bridge's end."""
-    return (*hosts, *(h + BRIDGE_END for h in hosts))
 
 
 def host_of(target: str) -> str:

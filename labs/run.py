@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING
 
 import scenarios
 import topologies
-from labs import jobs, jsonfile, junit, kernel, requirements, results
-from labs.command import emit_json, guarded
+from labs import jobs, jsonfile, junit, kernel, requirements, results, targets
+from labs.command import emit_json, entry, guarded
 from labs.session import Progress, SharedLab, lab_spec, with_lab
 from labs.lab import resources
 from labs.errors import LabError
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
+    from labs.spec import LabSpec
 
 PROG = "python -m labs.run"
 
@@ -76,8 +77,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def catalogue() -> dict[str, object]:
-    """--list --json: topologies with their variants, scenarios with their targets."""
+def listed_lab(args: argparse.Namespace) -> "LabSpec":
+    """The lab whose hosts --list names as targets: the topology given, else dual_master."""
+    return lab_spec(args)[1] if args.topology else topologies.load("dual_master").spec()
+
+
+def catalogue(spec: "LabSpec") -> dict[str, object]:
+    """--list --json: topologies with their variants, scenarios with their targets on `spec`."""
     tops = {}
     for name in topologies.names():
         module = topologies.load(name)
@@ -87,22 +93,22 @@ def catalogue() -> dict[str, object]:
     for name in scenarios.names():
         module = scenarios.load(name)
         scens[name] = {"summary": (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1],
-                       "targets": list(module.TARGETS), "default_target": module.DEFAULT_TARGET}
-    return {"topologies": tops, "scenarios": scens}
+                       "targets": list(targets.of(module, spec)), "default_target": targets.default(module, spec)}
+    return {"topologies": tops, "targets_on": spec.name, "scenarios": scens}
 
 
-def list_all() -> str:
+def list_all(spec: "LabSpec") -> str:
     lines = ["topologies:"]
     for name in topologies.names():
         module = topologies.load(name)
         lines.append(f"  {name:16} {module.spec().description}")
         for variant, (what, _) in getattr(module, "VARIANTS", {}).items():
             lines.append(f"    --variant {variant:16} {what}")
-    lines.append("scenarios:")
+    lines.append(f"scenarios: (targets on {spec.name}'s hosts; --list TOPOLOGY for another's)")
     for name in scenarios.names():
         module = scenarios.load(name)
         summary = (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1]
-        lines.append(f"  {name:16} {summary} (targets: {', '.join(module.TARGETS)})")
+        lines.append(f"  {name:16} {summary} (targets: {', '.join(targets.of(module, spec))})")
     return "\n".join(lines)
 
 
@@ -112,7 +118,8 @@ DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepa
 EXTRA_SCENARIOS = ("multicast_blocked", "lossy_link")
 
 
-SCENARIO_API = ("TARGETS", "DEFAULT_TARGET", "inject", "heal", "expect")
+# DEFAULT_TARGET too when TARGETS is a fixed list of names (a ByRole computes the default)
+SCENARIO_API = ("TARGETS", "inject", "heal", "expect")
 
 
 def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -132,17 +139,21 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
     if args.check or args.cli:  # the lab alone: nothing to deal to jobs
         return []
     names = args.scenario.split(",") if args.scenario else list(DEFAULT_SCENARIOS)
+    _, spec = lab_spec(args)
     out = []
     for name in (n.strip() for n in names):
         if name.endswith(".py"):  # the user's own scenario file; absolute, so analysis finds it again
             name = str(Path(name).resolve())
         module = scenarios.load(name)
         missing = [a for a in SCENARIO_API if not hasattr(module, a)]
+        if hasattr(module, "TARGETS") and not targets.by_role(module) and not hasattr(module, "DEFAULT_TARGET"):
+            missing.insert(1, "DEFAULT_TARGET")
         if missing:
             raise LabError(f"scenario {name} lacks {', '.join(missing)}; see scenarios/stop_keepalived.py for the shape")
-        target = args.target or module.DEFAULT_TARGET
-        if target not in module.TARGETS:
-            raise LabError(f"scenario {name} cannot target {target!r}; choose one of {', '.join(module.TARGETS)} (--target)")
+        choices = targets.of(module, spec)
+        target = args.target or targets.default(module, spec)
+        if target not in choices:
+            raise LabError(f"scenario {name} cannot target {target!r}; choose one of {', '.join(choices)} (--target)")
         out.append((name, target))
     return out
 
@@ -261,11 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
     if args.list:
-        if args.json:
-            emit_json(catalogue(), sys.stdout)
-        else:
-            print(list_all())
-        return 0
+        def listing() -> int:
+            spec = listed_lab(args)
+            if args.json:
+                emit_json(catalogue(spec), sys.stdout)
+            else:
+                print(list_all(spec))
+            return 0
+
+        return entry(PROG, listing)
     if args.json and not os.environ.get("HALAB_IN_UML"):  # inside UML the outer command reports
         return main_json(args, argv)
 

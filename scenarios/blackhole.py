@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from labs.analysis.expectations import Expectation, Move, Release
 from labs.analysis.model import Model
 from labs.faults import Blackhole, heal_staged
+from labs.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = ("lvs1", "lvs2", "server1", "server2")
-DEFAULT_TARGET = "lvs1"
+TARGETS = ByRole(("director", "real_server"))
 
 
 def inbound_after(advert_int: float) -> float:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from labs.analysis.expectations import Expectation
 from labs.analysis.model import Model
 from labs.faults import kill_tree
+from labs.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = ("lvs1", "lvs2", "server1", "server2")
-DEFAULT_TARGET = "lvs1"
+TARGETS = ByRole(("director", "real_server"))
 
 
 def inject(lab: "Lab", target: str) -> None:

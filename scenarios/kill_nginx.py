@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Expectation, Stay, Window
 from labs.analysis.model import Model
+from labs.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = ("server1", "server2")
-DEFAULT_TARGET = "server1"
+TARGETS = ByRole(("real_server",))
 RESTART_SPAWNS = 6  # sh, cat, grep, nginx (+ its fork), cat, grep
 
 

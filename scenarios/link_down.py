@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Expectation
 from labs.analysis.model import Model
-from labs.faults import host_of, link_targets, set_link
+from labs.faults import BRIDGE_END, host_of, set_link
+from labs.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = link_targets(("lvs1", "lvs2", "server1", "server2"))
-DEFAULT_TARGET = "lvs1"
+TARGETS = ByRole(("director", "real_server"), ("", BRIDGE_END))
 
 
 def inject(lab: "Lab", target: str) -> None:

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Expectation, Moves, Window
 from labs.analysis.model import Model
-from labs.faults import host_of, link_targets, set_link
+from labs.faults import BRIDGE_END, host_of, set_link
+from labs.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = link_targets(("lvs1", "lvs2", "server1", "server2"))
-DEFAULT_TARGET = "lvs1"
+TARGETS = ByRole(("director", "real_server"), ("", BRIDGE_END))
 FLAPS = 3
 DOWN_S = 6.0  # > master-down interval (3.69 s with the seed's timers) + tolerance
 UP_S = 6.0  # > preemption (3.61 s) + tolerance

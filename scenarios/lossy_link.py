@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING
 from labs.analysis.expectations import Expectation, Moves, Window
 from labs.analysis.model import Model
 from labs.faults import Impairment
+from labs.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-HOSTS = ("lvs1", "lvs2", "server1", "server2")
-RATES = (5, 20, 50)
-TARGETS = (*HOSTS, *(f"{h}:{r}%" for h in HOSTS for r in RATES))
-DEFAULT_TARGET = "lvs1:20%"
+RATES = (5, 20, 50)  # % of packets lost; a host alone is 20%
+TARGETS = ByRole(("director", "real_server"), ("", *(f":{r}%" for r in RATES)), default_suffix=":20%")
 DURATION = 20.0  # s of loss
 OBSERVE_S = DURATION  # the inject phase lasts as long as the loss
 LOST_IN_A_ROW = 3  # adverts: the master-down interval is 3 x advert_int + skew (< 4 x advert_int)

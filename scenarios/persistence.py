@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Expectation, Share, Window
 from labs.analysis.model import Model
+from labs.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.experiment import ProbeProcess
     from labs.lab.lab import Lab
 
-TARGETS = ("client",)
-DEFAULT_TARGET = "client"
+TARGETS = ByRole(("client",))
 NEEDS_PROBE = True  # it changes the probe's client addresses: inject/heal are handed the probe
 OBSERVE_S = 8.0  # per phase: longer than persistence_timeout, so old templates expire
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from labs.analysis.expectations import Checker, Expectation, Stay
 from labs.analysis.model import Model
 from labs.faults import heal_drop, inject_drop
+from labs.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = ("server1", "server2")
-DEFAULT_TARGET = "server1"
+TARGETS = ByRole(("real_server",))
 
 
 def inject(lab: "Lab", target: str) -> None:

@@ -1,0 +1,66 @@
+"""What a scenario can target on a given lab: its hosts of some roles, named after that lab's
+hosts (a user's lab names them differently from dual_master's lvs1, server1, ...).
+
+A scenario's `TARGETS` is either a `ByRole` (the targets follow from the lab's spec, the
+default is the first host of the first role) or a fixed tuple of names with a
+`DEFAULT_TARGET` among them (a user's file, or tiers such as multicast_blocked's).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from labs.errors import LabError
+
+if TYPE_CHECKING:
+    from labs.spec import LabSpec
+
+
+@dataclass(frozen=True)
+class ByRole:
+    """Every host of `roles` (in that order, each role's hosts in the spec's order), with
+    each of `suffixes`: the first suffix on every host, then each host with the others
+    (`lvs1`, `lvs2`, ..., then `lvs1:5%`, `lvs1:20%`, `lvs2:5%`, ...)."""
+
+    roles: tuple[str, ...]
+    suffixes: tuple[str, ...] = ("",)
+    default_suffix: str = ""
+
+    def hosts(self, spec: "LabSpec") -> tuple[str, ...]:
+        return tuple(h.name for role in self.roles for h in spec.role(role))
+
+    def targets(self, spec: "LabSpec") -> tuple[str, ...]:
+        hosts = self.hosts(spec)
+        first, *others = self.suffixes
+        return (*(h + first for h in hosts), *(h + s for h in hosts for s in others))
+
+    def default(self, spec: "LabSpec") -> str:
+        first = spec.role(self.roles[0])
+        if not first:
+            raise LabError(f"lab {spec.name} has no {self.roles[0]} host to target")
+        return first[0].name + self.default_suffix
+
+
+def by_role(module: ModuleType) -> ByRole | None:
+    found = getattr(module, "TARGETS", None)
+    return found if isinstance(found, ByRole) else None
+
+
+def of(module: ModuleType, spec: "LabSpec") -> tuple[str, ...]:
+    """The targets `module` takes on the lab `spec`."""
+    rule = by_role(module)
+    return rule.targets(spec) if rule else tuple(module.TARGETS)
+
+
+def default(module: ModuleType, spec: "LabSpec") -> str:
+    """The target `module` breaks when none is given."""
+    rule = by_role(module)
+    if rule is None:
+        return str(module.DEFAULT_TARGET)
+    if hasattr(module, "DEFAULT_TARGET"):  # a host name here would defeat the roles
+        name = Path(getattr(module, "__file__", None) or module.__name__).stem
+        raise LabError(f"scenario {name}: TARGETS = ByRole(...) sets the default (its first role's first host); "
+                       "drop DEFAULT_TARGET, or list TARGETS as names")
+    return rule.default(spec)
