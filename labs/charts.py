@@ -171,7 +171,7 @@ def _phases(ax: Any, summary: dict[str, Any], vip: str, zero: float) -> None:
                      + (", still failing" if c["ongoing"] else ""))
             ax.text(ew["start"] - zero, 1.2, label, fontsize=10, color=FAILED, fontweight="bold")
         for e in p["expectations"]:
-            if e.get("vip") != vip or not e.get("model") or e["kind"] in ("share", "moves"):
+            if e.get("vip") != vip or not e.get("model") or e["kind"] in ("share", "moves", "connections"):
                 continue
             m = e["model"]
             if e["kind"] == "clients":  # the bound only: the error window above shows the rest

@@ -20,7 +20,7 @@ from labs.analysis import expectations as expected
 from labs.errors import LabError
 from labs.lab import converge
 from labs.lab.lab import Lab
-from labs.plan import AFTER, BASELINE, phase_seconds
+from labs.plan import AFTER, baseline_seconds, phase_seconds
 from labs.timing import convergence_bound
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,6 +84,53 @@ class ProbeProcess:
                 self.proc.wait()
 
 
+class ConnectionProbeProcess:
+    """The connection probe (labs.probes.connections) in the client host, for a scenario
+    that declares CONNECTIONS (per LVS VIP); its settings are the scenario's
+    CONNECTION_INTERVAL and OPEN_OVER_S. Rows go to connections.csv."""
+
+    def __init__(self, lab: Lab, scenario: ModuleType, folder: Path) -> None:
+        self.lab, self.folder = lab, folder
+        self.count = int(getattr(scenario, "CONNECTIONS", 0))
+        self.interval = float(getattr(scenario, "CONNECTION_INTERVAL", 0.1))
+        self.open_over = float(getattr(scenario, "OPEN_OVER_S", 0.0))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, max_seconds: float) -> None:
+        client = self.lab.spec.client
+        csv = self.folder / "connections.csv"
+        argv = [sys.executable, "-m", "labs.probes.connections", "--connections", str(self.count),
+                "--interval", str(self.interval), "--open-over", str(self.open_over),
+                "--duration", f"{max_seconds:.0f}", "--out", str(csv),
+                "--stats", str(self.folder / "connections-stats.json")]
+        for vip in self.lab.spec.lvs_vips:
+            argv += ["--vip", vip]
+        for source in client.source_ips:
+            argv += ["--source", source]
+        with open(self.folder / "logs" / "connections-probe.log", "ab") as log:
+            self.proc = self.lab.node(client.name).popen(argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # its first row: the first connection is open
+            if csv.exists() and csv.read_text().count("\n") > 1:
+                assert self.lab.events is not None
+                self.lab.events.record("connections_probe", action="start", per_vip=self.count,
+                                       interval=self.interval, open_over=self.open_over)
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise LabError(f"the connection probe did not start; see {self.folder / 'logs' / 'connections-probe.log'}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)  # a request in flight gets its answer or its timeout
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 def act(scenario: ModuleType, action: str, lab: Lab, target: str, probe: ProbeProcess | None) -> None:
     """Carry out a scenario's `inject` or `heal`; one that declares NEEDS_PROBE (it changes
     the probe, e.g. its client addresses) is handed the running probe."""
@@ -110,10 +157,16 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
     inject_s, heal_s = phase_seconds(scenario, expectations)
     bound = convergence_bound(lab.spec)
     probe = ProbeProcess(lab, settings, folder)
-    probe.start(BASELINE + inject_s + heal_s + bound + AFTER + 60)
+    baseline = baseline_seconds(scenario)
+    probe.start(baseline + inject_s + heal_s + bound + AFTER + 60)
+    connections = ConnectionProbeProcess(lab, scenario, folder) if getattr(scenario, "CONNECTIONS", 0) else None
     try:
-        say(f"probes running ({settings.rate:g}/s per VIP); baseline {BASELINE:g} s")
-        time.sleep(BASELINE)
+        if connections is not None:
+            connections.start(baseline + inject_s + heal_s + bound + AFTER + 60)
+            say(f"{connections.count} keep-alive connections per VIP, opened over {connections.open_over:g} s, "
+                f"a request on each every {connections.interval:g} s")
+        say(f"probes running ({settings.rate:g}/s per VIP); baseline {baseline:g} s")
+        time.sleep(baseline)
         say(f"inject: {scenario.__name__.split('.')[-1]} on {target}; observing {inject_s:.1f} s")
         t = time.monotonic()
         act(scenario, "inject", lab, target, probe)
@@ -129,6 +182,8 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
         time.sleep(AFTER)
     finally:
         probe.stop()
+        if connections is not None:
+            connections.stop()
         assert lab.events is not None
         lab.events.record("end", detail="observation over; teardown follows")
     stats = folder / "probe-stats.json"

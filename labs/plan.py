@@ -14,6 +14,12 @@ SETTLE = 2.0  # s observed past the model's latest time, so late moves are seen
 AFTER = 3.0  # s of traffic after the lab re-converged: the "after" distribution
 
 
+def baseline_seconds(scenario: ModuleType) -> float:
+    """Traffic before the fault: BASELINE, or longer for a scenario that needs it (one
+    whose long-lived connections must reach a spread of ages first: BASELINE_S)."""
+    return max(BASELINE, getattr(scenario, "BASELINE_S", 0.0))
+
+
 def observe_for(expectations: list[Expectation], phase: str, at_least: float = 0.0) -> float:
     """Past the latest time the model expects anything, or the scenario's own minimum."""
     latest = [e.observe_until for e in expectations if e.phase == phase]
@@ -31,7 +37,7 @@ def phase_seconds(scenario: ModuleType, expectations: list[Expectation]) -> tupl
 def planned_seconds(scenario: ModuleType, m: model.Model, target: str) -> float:
     """A run's length on a converged lab, from the model (labs.jobs balances jobs with it)."""
     inject_s, heal_s = phase_seconds(scenario, model.for_scenario(scenario, m, target))
-    return BASELINE + inject_s + heal_s + AFTER
+    return baseline_seconds(scenario) + inject_s + heal_s + AFTER
 
 
 def may_repin_clients(scenario: ModuleType, m: model.Model, target: str) -> bool:

@@ -97,6 +97,14 @@ class Timers:
     # keepalived's vrrp_higher_prio_send_advert: a yielding master sends one more advert
     # so that the winner hears a lower priority and re-sends its GARPs.
     higher_prio_send_advert: bool = False
+    # keepalived's lvs_sync_daemon on the directors (global_defs), bound to the first LVS
+    # instance: the director that is MASTER for it sends its IPVS connection table to the
+    # other, so connections can survive a failover (scenarios/director_failover.py).
+    lvs_sync_daemon: bool = False
+    # its `maxlen` (bytes per sync message; 0: keepalived's and the kernel's default, the
+    # interface's MTU): the kernel sends a partly filled message only after ~2 s, a full one
+    # at once, so a small maxlen sends each connection's first sync message sooner.
+    lvs_sync_maxlen: int = 0
 
     @property
     def script_timeout(self) -> float:

@@ -136,6 +136,10 @@ def _no_persistence(s: LabSpec) -> LabSpec:
     return dataclasses.replace(s, timers=dataclasses.replace(s.timers, persistence_timeout=0))
 
 
+def _sync(s: LabSpec) -> LabSpec:
+    return dataclasses.replace(s, timers=dataclasses.replace(s.timers, lvs_sync_daemon=True))
+
+
 # name -> (what it changes, and why it is interesting; how to build it from the corrected lab)
 VARIANTS: dict[str, tuple[str, Callable[[LabSpec], LabSpec]]] = {
     "default": ("the corrected configuration", lambda s: s),
@@ -157,6 +161,8 @@ VARIANTS: dict[str, tuple[str, Callable[[LabSpec], LabSpec]]] = {
     "unicast": ("VRRP by unicast_src_ip/unicast_peer on every instance instead of multicast (as clouds that "
                 "drop multicast need; see the multicast_blocked scenario)", _unicast),
     "no_persistence": ("persistence_timeout off: every connection is scheduled on its own", _no_persistence),
+    "sync": ("lvs_sync_daemon between the directors (bound to VI_1): the backup learns the master's IPVS connection "
+             "table, so connections can survive a director failover (scenario director_failover)", _sync),
 }
 
 

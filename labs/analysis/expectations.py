@@ -410,7 +410,75 @@ class Clients(Expectation):
         return window, "no failures" if not result["failed"] else seconds(result.get("measured_s"))
 
 
-KINDS: dict[str, type[Expectation]] = {k.kind: k for k in (Move, Release, Stay, Moves, Checker, Share, Clients)}
+@dataclass(frozen=True)
+class Connections(Expectation):
+    """The long-lived connections through an LVS VIP (labs.probes.connections) that were
+    alive at the phase's start: all of those at least `older_than` seconds old then survive
+    it (`fate` "survive"), or all of them break ("break"), or the model says nothing
+    ("measured"). Younger ones are reported, never judged: a stall is reported too (how
+    long a survivor went without an answer), never judged."""
+
+    vip: str = ""
+    fate: str = "measured"
+    older_than: float = 0.0
+    basis: str = ""
+    kind: ClassVar[str] = "connections"
+
+    def evaluate(self, ph: Phase) -> dict[str, Any]:
+        from labs.analysis import connections
+
+        fates = [c.fate(ph.t0, ph.t1) for c in connections.read(ph.run.folder) if c.vip == self.vip]
+        snapshots = {e["host"]: (e["t"], {" ".join(c.split()[:2]) for c in e["conns"]})
+                     for e in ph.run.of_kind("ipvs_conns") if e["t"] < ph.t0}
+        for f in fates:  # which directors had an IPVS entry for it just before the phase
+            if snapshots and f.get("port"):
+                key = f"{f['source']}:{f['port']} {self.vip}:"
+                f["known_by"] = sorted(h for h, (_, entries) in snapshots.items()
+                                       if any(e.startswith(key) for e in entries))
+        alive = [f for f in fates if f["fate"] in ("survived", "stalled", "broke")]
+        judged = [f for f in alive if f["age_s"] >= self.older_than]
+        broke = [f for f in alive if f["fate"] == "broke"]
+        errors: dict[str, int] = {}
+        for f in broke:
+            errors[f["error"]] = errors.get(f["error"], 0) + 1
+        gaps = [f["max_gap_s"] for f in alive if f["fate"] != "broke"]
+        out: dict[str, Any] = {
+            "kind": self.kind, "what": f"{self.vip} connections", "vip": self.vip, "expected": self.fate,
+            "older_than_s": round(self.older_than, 3), "alive": len(alive), "judged": len(judged),
+            "survived": len(alive) - len(broke), "stalled": sum(f["fate"] == "stalled" for f in alive),
+            "broke": len(broke), "errors": errors, "max_stall_s": max(gaps, default=None),
+            "by_age": connections.by_age(fates), "connections": fates, "measured_s": None,
+            "snapshot_before_s": {h: round(ph.t0 - t, 3) for h, (t, _) in sorted(snapshots.items())},
+            "model": {"earliest_s": None, "latest_s": None, "basis": self.basis},
+        }
+        counts = (f"{out['survived']} of {len(alive)} survived ({out['stalled']} stalled), {len(broke)} broke"
+                  + (f" ({', '.join(f'{n} {e}' for e, n in sorted(errors.items()))})" if errors else ""))
+        wrong = [f for f in judged if (f["fate"] == "broke") != (self.fate == "break")]
+        older = f" at least {self.older_than:.2f} s old" if self.older_than else ""
+        if self.fate == "measured":
+            out["verdict"], out["reason"] = "measured", f"{self.vip}: {counts} (measured only: {self.basis})"
+        elif not alive:
+            out["verdict"], out["reason"] = "fail", f"{self.vip}: no probe connection was open at the {ph.name}"
+        elif wrong:
+            out["verdict"] = "fail"
+            out["reason"] = (f"{self.vip}: {len(wrong)} of {len(judged)} connections{older} at the {ph.name} "
+                             f"{'survived' if self.fate == 'break' else 'broke'}, the model expects all to "
+                             f"{self.fate} ({self.basis}); {counts}")
+        else:
+            out["verdict"] = "pass"
+            out["reason"] = f"{self.vip}: all {len(judged)} connections{older} {self.fate}; {counts}"
+        return out
+
+    @staticmethod
+    def cells(result: dict[str, Any]) -> tuple[str, str]:
+        older = f" if >={result['older_than_s']:.2f}s old" if result["older_than_s"] else ""
+        model = {"survive": f"survive{older}", "break": f"break{older}"}.get(result["expected"], "-")
+        stalled = f", {result['stalled']} stalled" if result["stalled"] else ""
+        return model, f"{result['survived']}/{result['alive']} survived{stalled}"
+
+
+KINDS: dict[str, type[Expectation]] = {
+    k.kind: k for k in (Move, Release, Stay, Moves, Checker, Share, Clients, Connections)}
 FILE = "expectations.json"  # in a run folder: what the run expected, written when it ran
 
 

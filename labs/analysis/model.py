@@ -23,7 +23,17 @@ from pathlib import Path
 from types import ModuleType
 
 from labs import kaconf, timing
-from labs.analysis.expectations import LATENCY, Clients, Expectation, Move, Window
+from labs.analysis.expectations import LATENCY, Clients, Connections, Expectation, Move, Window
+
+# The kernel's IPVS sync (net/netfilter/ipvs/ip_vs_sync.c, include/net/ip_vs.h): the master
+# queues a sync message for a TCP connection once it is ESTABLISHED and has received
+# sync_threshold packets (default 3: SYN, ACK and the first request, in DR mode the director
+# sees only the client's side); a full buffer (maxlen, the MTU by default) goes out at once,
+# a partly filled one once it is IPVS_SYNC_FLUSH_TIME (2 s) old, which the sync thread checks
+# every IPVS_SYNC_CHECK_PERIOD (1 s). Messages still queued when the master daemon stops are
+# dropped. So the backup knows every connection at most 3 s after its first request.
+SYNC_FLUSH_S = 2.0
+SYNC_CHECK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ class Model:
     persistence: dict[str, float] | None = None  # LVS VIP -> persistence_timeout (0: off)
     real_servers: dict[str, tuple[str, ...]] | None = None  # LVS VIP -> its real servers' addresses
     garp_refresh: float = 0.0  # vrrp_garp_master_refresh (0: a master never re-sends its GARPs)
+    sync: dict[str, str] | None = None  # director -> the VRRP instance its lvs_sync_daemon follows
 
     @property
     def lvs_vips(self) -> tuple[str, ...]:
@@ -164,6 +175,33 @@ class Model:
                 *self.clients_after(inst.vip, "heal", back, f"the master's GARPs when it takes over again: {back.basis}",
                                     after_restart_of=anchor)]
 
+    def sync_master(self) -> str | None:
+        """The director whose IPVS sync daemon runs as master (the master of the instance
+        lvs_sync_daemon follows), or None without lvs_sync_daemon."""
+        for host, name in sorted((self.sync or {}).items()):
+            for inst in self.instances.values():
+                if inst.name == name and host in inst.priorities:
+                    return inst.master
+        return None
+
+    def connections_failover(self, inst: Instance, lost: str, to: str, phase: str = "inject") -> Connections:
+        """Connections through `inst`'s VIP when `lost`, its master, fails and `to` takes over:
+        they survive only if `to` learnt them from `lost`'s sync daemon, which the kernel
+        guarantees for connections older than its flush bound (see SYNC_FLUSH_S); without
+        sync `to` has no entry for them and answers their next packet with a reset."""
+        if self.sync_master() == lost and to in (self.sync or {}):
+            bound = SYNC_FLUSH_S + SYNC_CHECK_S + LATENCY
+            return Connections(phase, inst.vip, "survive", bound,
+                               f"lvs_sync_daemon: {to} knows a connection at most {SYNC_FLUSH_S:g}+{SYNC_CHECK_S:g} s "
+                               f"after its first request (partly filled sync buffers flushed after {SYNC_FLUSH_S:g} s, "
+                               f"checked every {SYNC_CHECK_S:g} s) + {LATENCY:g} s; younger ones measured")
+        why = "no lvs_sync_daemon" if not self.sync else f"{lost} runs no master sync daemon"
+        return Connections(phase, inst.vip, "break", 0.0,
+                           f"{why}: {to} has no IPVS entry for them and resets their next packet")
+
+    def connections_untouched(self, vip: str, phase: str) -> Connections:
+        return Connections(phase, vip, "survive", 0.0, "not touched by this fault")
+
     def unaffected(self) -> Window:
         """A VIP the fault does not touch: no failure beyond the latency allowance."""
         return Window(0.0, self.tolerance(0), "not touched by this fault: no failure past the latency allowance")
@@ -201,6 +239,7 @@ def load(results: Path, info: dict[str, float]) -> Model:
     persistence: dict[str, float] = {}
     real_servers: dict[str, tuple[str, ...]] = {}
     refresh = 0.0
+    sync: dict[str, str] = {}
     for conf in sorted((results / "configs").glob("*/keepalived.conf")):
         host = conf.parent.name
         root = kaconf.read(conf)
@@ -214,6 +253,9 @@ def load(results: Path, info: dict[str, float]) -> Model:
             entry["priorities"][host] = int(inst.value("priority"))
         if gd:
             refresh = max(refresh, _num(gd[0], "vrrp_garp_master_refresh", 0.0))
+            for daemon in gd[0].all("lvs_sync_daemon"):
+                words = [w for w in daemon.args[1:] if w != "inst"]
+                sync[host] = words[0] if words and words[0] not in ("id", "maxlen", "port", "ttl", "group") else ""
         for vs in root.all("virtual_server"):
             if host not in directors:
                 directors.append(host)
@@ -236,7 +278,7 @@ def load(results: Path, info: dict[str, float]) -> Model:
         {vip: Instance(e["name"], vip, e["priorities"], e["advert_int"], e["version"], e["unicast"])
          for vip, e in instances.items()},
         interval, restart_wait, info.get("process_start_s", 0.0), info.get("keepalived_start_s", 0.0),
-        tuple(directors), checker or None, weight, fall, stops, persistence, real_servers, refresh,
+        tuple(directors), checker or None, weight, fall, stops, persistence, real_servers, refresh, sync=sync or None,
     )
 
 

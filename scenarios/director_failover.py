@@ -1,0 +1,74 @@
+"""director_failover: a director's keepalived stopped gracefully under long-lived connections.
+
+Breaks: as stop_keepalived (SIGTERM: priority-0 advert, the VIP and the IPVS rules
+removed; the backup takes the VIP after its skew time), while the connection probe keeps
+CONNECTIONS keep-alive HTTP/1.1 connections open through each LVS VIP, opened over
+OPEN_OVER_S so that their ages at the fault spread, a GET on each every
+CONNECTION_INTERVAL. Just before the fault each director's IPVS sync daemon state and
+connection entries are recorded (`ipvsadm --list --daemon`, `ipvsadm -Lnc`: events
+"ipvs_sync" and "ipvs_conns"), so each connection shows whether the backup knew it.
+Heals: keepalived started again; it takes its VIP back by preemption.
+
+Expects (the model, labs/analysis/model.py): the VIP moves as in stop_keepalived. The
+moved VIP's connections all break without lvs_sync_daemon (the new holder has no IPVS
+entry for them and resets them); with it (`--variant sync`) those older than the kernel's
+sync flush bound at the fault survive, younger ones are measured. The other VIP's
+connections all survive. The failback is measured.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from labs.analysis.expectations import Connections, Expectation
+from labs.analysis.model import Model
+from labs.targets import ByRole
+from scenarios import stop_keepalived
+
+if TYPE_CHECKING:
+    from labs.lab.lab import Lab
+
+TARGETS = ByRole(("director",))
+CONNECTIONS = 20  # per LVS VIP (labs.probes.connections)
+CONNECTION_INTERVAL = 0.1  # s between requests on one connection
+OPEN_OVER_S = 8.0  # the connections of a VIP are opened evenly over this span ...
+BASELINE_S = 7.0  # ... of the baseline (+ ~0.5 s of ipvsadm before the fault): ~1 to ~9 s old at it
+IPVSADM = "/usr/sbin/ipvsadm"
+
+
+def record_ipvs(lab: "Lab", target: str) -> None:
+    """Each director's sync daemon state and connection entries, the target's first and
+    the others' nearest the fault: the analysis shows beside each connection's fate
+    which directors knew it."""
+    assert lab.events is not None
+    for host in sorted((d.name for d in lab.spec.directors), key=lambda h: h != target):
+        node = lab.node(host)
+        out, _, _ = node.pexec([IPVSADM, "--list", "--daemon"])
+        lab.events.record("ipvs_sync", host=host, daemon=" ".join(out.split()) or "no sync daemon")
+        out, _, _ = node.pexec([IPVSADM, "-Lnc"])
+        entries = [w for w in (line.split() for line in out.splitlines()) if w[:1] == ["TCP"] and len(w) >= 5]
+        lab.events.record("ipvs_conns", host=host,
+                          conns=[f"{w[3]} {w[4]} {w[2]}" for w in entries if not w[3].endswith(":0")])
+
+
+def inject(lab: "Lab", target: str) -> None:
+    record_ipvs(lab, target)
+    stop_keepalived.inject(lab, target)
+
+
+heal = stop_keepalived.heal
+
+
+def expect(model: Model, target: str) -> list[Expectation]:
+    out = stop_keepalived.expect(model, target)
+    moved = set()
+    for inst in model.instances_mastered_by(target):
+        if inst.vip in model.lvs_vips:
+            to, _ = model.graceful(inst, target)
+            out.append(model.connections_failover(inst, target, to))
+            out.append(Connections("heal", inst.vip, "measured", 0.0,
+                                   f"failback to {target}: which connections it knows after its restart"))
+            moved.add(inst.vip)
+    for vip in model.lvs_vips:
+        if vip not in moved:
+            out += [model.connections_untouched(vip, "inject"), model.connections_untouched(vip, "heal")]
+    return out
