@@ -328,3 +328,48 @@ def sweep(doc: dict[str, Any]) -> Figure:
     fig.suptitle(f"{doc['scenario_name']} on {doc['target']}: failover against {doc['setting']} ({lab})", fontsize=14)
     fig.tight_layout()
     return fig
+
+
+def connections(folder: Path, run: Run, summary: dict[str, Any]) -> Figure:
+    """The connection probe's long-lived connections (connections.csv), one row each, one
+    panel per VIP: an answer is a tick coloured by its server, the error that ended a
+    connection a red cross; each row is labelled with its age at the first fault and
+    whether a director other than its own knew it then (`known_by`); the fault and the
+    healing are black lines. x is seconds from the first fault."""
+    from labs.analysis import connections as conn_file
+
+    conns = conn_file.read(folder)
+    faults = run.of_kind("fault")
+    zero = faults[0]["t"] if faults else min((c.rows[0].send_t for c in conns), default=0.0)
+    vips = sorted({c.vip for c in conns})
+    known = {(f["vip"], f["conn"]): f for p in summary.get("phases", [])[:1] for e in p["expectations"]
+             if e["kind"] == "connections" for f in e["connections"]}
+    servers = sorted({r.server for c in conns for r in c.rows if r.ok and r.server})
+    fig = Figure(figsize=(14, 0.28 * max(len(conns), 1) + 1.6 * max(len(vips), 1)))
+    axes = fig.subplots(len(vips) or 1, 1, sharex=True, squeeze=False)
+    fig.suptitle(f"{title(summary)}: long-lived connections", fontsize=15)
+    for ax, vip in zip((a[0] for a in axes), vips):
+        mine = [c for c in conns if c.vip == vip]
+        labels = []
+        for y, c in enumerate(mine):
+            for server in servers:
+                xs = [r.finish_t - zero for r in c.rows if r.ok and r.server == server]
+                ax.plot(xs, [y] * len(xs), "|", ms=7, color=_colour(servers, server),
+                        label=server if y == 0 else None)
+            bad = [r for r in c.rows if not r.ok]
+            if bad:
+                ax.plot([bad[0].finish_t - zero], [y], "x", ms=9, mew=2, color=FAILED)
+                ax.text(bad[0].finish_t - zero, y, f"  {bad[0].error}", fontsize=7, va="center", color=FAILED)
+            f = known.get((vip, c.conn), {})
+            age = f"{f['age_s']:.1f} s" if f.get("age_s") is not None else "-"
+            labels.append(f"{age}" + (f" {'+'.join(f['known_by'])}" if f.get("known_by") is not None else ""))
+        ax.set_yticks(range(len(mine)))
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.set_ylim(-1, len(mine))
+        ax.set_ylabel(f"{vip}\nage at fault, known by", fontsize=9)
+        for e in faults:
+            ax.axvline(e["t"] - zero, color="black", lw=1.5)
+            ax.text(e["t"] - zero, len(mine) - 0.5, f" {e['action']}", fontsize=9)
+    axes[-1][0].set_xlabel("seconds from the fault")
+    axes[0][0].legend(loc="lower left", fontsize=8)
+    return fig

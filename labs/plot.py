@@ -22,6 +22,8 @@ def draw(folder: Path, fresh: bool = False) -> list[Path]:
     summary = analyze(folder) if fresh or not summary_file.exists() else json.loads(summary_file.read_text())
     made = charts.save(charts.timeline(run, summary), folder, "timeline")
     made += charts.save(charts.distribution(summary), folder, "distribution")
+    if (folder / "connections.csv").exists():  # the connection probe's (director_failover)
+        made += charts.save(charts.connections(folder, run, summary), folder, "connections")
     page = folder / "report.html"
     page.write_text(report.page(folder, summary, [p for p in made if p.suffix == ".png"]))
     return [*made, page]

@@ -115,7 +115,7 @@ def list_all(spec: "LabSpec") -> str:
 DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepalived", "link_down", "blackhole",
                      "link_flap", "split_brain", "real_server_down", "persistence")
 # Beyond the article's design: run by name (`--scenario multicast_blocked --variant unicast`).
-EXTRA_SCENARIOS = ("multicast_blocked", "lossy_link")
+EXTRA_SCENARIOS = ("multicast_blocked", "lossy_link", "director_failover")
 
 
 # DEFAULT_TARGET too when TARGETS is a fixed list of names (a ByRole computes the default)

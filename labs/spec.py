@@ -105,6 +105,14 @@ class Timers:
     # interface's MTU): the kernel sends a partly filled message only after ~2 s, a full one
     # at once, so a small maxlen sends each connection's first sync message sooner.
     lvs_sync_maxlen: int = 0
+    # The kernel's sync sysctls on the directors (net.ipv4.vs.*, Documentation/networking/
+    # ipvs-sysctl.rst), the kernel's defaults unless set: a connection is synced when its
+    # incoming packets modulo sync_period equal sync_threshold (and on TCP state changes
+    # past ESTABLISHED); sync_refresh_period (s, 0: off) skips re-syncing a connection
+    # whose state and timer have not changed by that much.
+    ipvs_sync_threshold: int = 3
+    ipvs_sync_period: int = 50
+    ipvs_sync_refresh_period: int = 0
 
     @property
     def script_timeout(self) -> float:

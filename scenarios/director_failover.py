@@ -32,6 +32,9 @@ CONNECTIONS = 20  # per LVS VIP (labs.probes.connections)
 CONNECTION_INTERVAL = 0.1  # s between requests on one connection
 OPEN_OVER_S = 8.0  # the connections of a VIP are opened evenly over this span ...
 BASELINE_S = 7.0  # ... of the baseline (+ ~0.5 s of ipvsadm before the fault): ~1 to ~9 s old at it
+# Per phase at least: the snapshot of the directors' IPVS tables (~0.5 s under UML) runs
+# inside the inject's observation, and a stalled connection needs its TCP retransmission.
+OBSERVE_S = 4.0
 IPVSADM = "/usr/sbin/ipvsadm"
 
 

@@ -31,7 +31,10 @@ from labs.analysis.expectations import LATENCY, Clients, Connections, Expectatio
 # sees only the client's side); a full buffer (maxlen, the MTU by default) goes out at once,
 # a partly filled one once it is IPVS_SYNC_FLUSH_TIME (2 s) old, which the sync thread checks
 # every IPVS_SYNC_CHECK_PERIOD (1 s). Messages still queued when the master daemon stops are
-# dropped. So the backup knows every connection at most 3 s after its first request.
+# dropped. So the backup knows every connection at most 3 s after its first request. How
+# much sooner depends on the other traffic filling the buffers (measured, README): with
+# persistence every packet of a connection also re-syncs its persistence template (templates
+# skip the sync_period rule unless sync_refresh_period is set), so they fill at once.
 SYNC_FLUSH_S = 2.0
 SYNC_CHECK_S = 1.0
 
@@ -76,6 +79,7 @@ class Model:
     real_servers: dict[str, tuple[str, ...]] | None = None  # LVS VIP -> its real servers' addresses
     garp_refresh: float = 0.0  # vrrp_garp_master_refresh (0: a master never re-sends its GARPs)
     sync: dict[str, str] | None = None  # director -> the VRRP instance its lvs_sync_daemon follows
+    sync_threshold: int = 3  # net.ipv4.vs.sync_threshold's first number (the lab's sysctl.conf record)
 
     @property
     def lvs_vips(self) -> tuple[str, ...]:
@@ -189,6 +193,10 @@ class Model:
         they survive only if `to` learnt them from `lost`'s sync daemon, which the kernel
         guarantees for connections older than its flush bound (see SYNC_FLUSH_S); without
         sync `to` has no entry for them and answers their next packet with a reset."""
+        if self.sync_master() == lost and to in (self.sync or {}) and self.sync_threshold > 3:
+            return Connections(phase, inst.vip, "measured", 0.0,
+                               f"lvs_sync_daemon with sync_threshold {self.sync_threshold}: a connection's first sync "
+                               "message waits for that many packets, which the model does not time")
         if self.sync_master() == lost and to in (self.sync or {}):
             bound = SYNC_FLUSH_S + SYNC_CHECK_S + LATENCY
             return Connections(phase, inst.vip, "survive", bound,
@@ -240,6 +248,7 @@ def load(results: Path, info: dict[str, float]) -> Model:
     real_servers: dict[str, tuple[str, ...]] = {}
     refresh = 0.0
     sync: dict[str, str] = {}
+    threshold = 3
     for conf in sorted((results / "configs").glob("*/keepalived.conf")):
         host = conf.parent.name
         root = kaconf.read(conf)
@@ -268,6 +277,10 @@ def load(results: Path, info: dict[str, float]) -> Model:
         for script in root.all("vrrp_script"):
             interval = max(interval, _num(script, "interval", 1.0))
             weight, fall = int(_num(script, "weight", 0)), int(_num(script, "fall", 1))
+        record = conf.parent / "sysctl.conf"
+        if record.exists():
+            m = re.search(r"^net\.ipv4\.vs\.sync_threshold\s*=\s*(\d+)", record.read_text(), re.M)
+            threshold = max(threshold, int(m.group(1)) if m else 3)
         check = conf.parent / "check_nginx.sh"
         if check.exists():
             text = check.read_text()
@@ -279,6 +292,7 @@ def load(results: Path, info: dict[str, float]) -> Model:
          for vip, e in instances.items()},
         interval, restart_wait, info.get("process_start_s", 0.0), info.get("keepalived_start_s", 0.0),
         tuple(directors), checker or None, weight, fall, stops, persistence, real_servers, refresh, sync=sync or None,
+        sync_threshold=threshold,
     )
 
 

@@ -51,11 +51,22 @@ def sysctls(spec: LabSpec, host: Host) -> dict[str, str]:
     """The sysctls the lab sets in a host's namespace: the DR real servers' ARP settings;
     on directors IPVS's expire_nodest_conn (a new connection that reuses the port of one
     bound to a real server the checker removed is scheduled anew instead of dropped)."""
-    if host.role == "director" and spec.expire_nodest_conn:
-        return {"net.ipv4.vs.expire_nodest_conn": "1"}
+    if host.role == "director":
+        out = {"net.ipv4.vs.expire_nodest_conn": "1"} if spec.expire_nodest_conn else {}
+        return out | ipvs_sync_sysctls(spec)
     if host.role != "real_server" or not spec.arp_sysctls:
         return {}
     return {f"net.ipv4.conf.{scope}.{key}": value for scope in ("all", spec.interface) for key, value in DR_SYSCTLS.items()}
+
+
+def ipvs_sync_sysctls(spec: LabSpec) -> dict[str, str]:
+    """The IPVS sync sysctls a spec changes from the kernel's defaults (3 50, 0)."""
+    t, out = spec.timers, {}
+    if (t.ipvs_sync_threshold, t.ipvs_sync_period) != (3, 50):
+        out["net.ipv4.vs.sync_threshold"] = f"{t.ipvs_sync_threshold} {t.ipvs_sync_period}"
+    if t.ipvs_sync_refresh_period:
+        out["net.ipv4.vs.sync_refresh_period"] = str(t.ipvs_sync_refresh_period)
+    return out
 
 
 def sysctl_record(spec: LabSpec, host: Host) -> str:

@@ -186,3 +186,14 @@ def test_probe_keeps_connections_and_never_reopens_a_broken_one(tmp_path):
     for c in conns:
         assert [r.server for r in c.rows[:3]] == ["srv"] * 3 and len({r.port for r in c.rows}) == 1
         assert c.rows[-1].error == "closed"
+
+
+def test_plots_of_a_run_with_connections(tmp_path):
+    from labs import plot
+
+    results = folder(tmp_path, "sync")
+    write(results, conn_rows(0, VIP1, -6, 20, stalled(0.0, 0.95)), conn_rows(1, VIP1, -1, 20, reset_after(0.9)),
+          conn_rows(2, VIP2, -6, 20))
+    analyze(results)
+    made = {p.name for p in plot.draw(results, fresh=True)}
+    assert {"timeline.png", "connections.png", "report.html"} <= made
