@@ -237,3 +237,21 @@ def test_vips_on_loopback_are_not_holders(tmp_path):
     s = summary.summarize(run_with(tmp_path, "stop_keepalived", "lvs1", rows))
     move = next(e for e in s["phases"][0]["expectations"] if e["kind"] == "move")
     assert move["holders_at_start"] == ["lvs1"] and move["duplicate_s"] == 0 and move["verdict"] == "pass"
+
+
+def test_a_failure_at_the_end_of_an_unbounded_phase_is_judged_by_the_next(tmp_path):
+    """split_brain with the GARP refresh: while two masters exist clients move at every
+    refresh, so the model bounds nothing in the inject phase. One request failing as the
+    phase ends (measured on the lvs_three_servers example: scheduled 12 ms before the heal,
+    reset) is inside that model; the heal phase judges whether clients were whole again."""
+    def outcome(vip, source, t):
+        server, status, error = healthy(vip, source, t)
+        return ("", None, "reset") if vip == VIP1 and 9.9 <= t < 10.0 else (server, status, error)
+
+    rows = [fault(0, "inject"), addr(3.4, "lvs2", "add", VIP1), fault(10, "heal"), addr(12.0, "lvs2", "del", VIP1)]
+    s = summary.summarize(run_with(tmp_path, "split_brain", "lvs1", rows, outcome))
+    inject = {e["vip"]: e for e in s["phases"][0]["expectations"] if e["kind"] == "clients"}
+    assert inject[VIP1]["model"]["latest_s"] is None, "the model bounds nothing while two masters exist"
+    assert inject[VIP1]["still_failing_at_end"] and inject[VIP1]["verdict"] == "pass"
+    heal = {e["vip"]: e for e in s["phases"][1]["expectations"] if e["kind"] == "clients"}
+    assert heal[VIP1]["verdict"] == "pass" and not heal[VIP1]["still_failing_at_end"]
