@@ -69,7 +69,7 @@ class LabCLI(CLI):
     def start_probe(self) -> None:
         self.probe = ProbeProcess(self.lab, self.settings, self.lab.recording)
         self.probe.start(PROBE_MAX_S)
-        print(f"probing {', '.join(self.lab.spec.lvs_vips)} at {self.settings.rate:g}/s each from "
+        print(f"probing {', '.join(self.lab.spec.client_vips)} at {self.settings.rate:g}/s each from "
               f"{len(self.lab.spec.client.source_ips)} client addresses (`probe stop` to stop)", flush=True)
 
     def stop_probe(self) -> None:

@@ -47,7 +47,7 @@ class ProbeProcess:
         argv = [sys.executable, "-m", "labs.probes.http", "--rate", str(self.settings.rate),
                 "--timeout", str(self.settings.timeout), "--duration", f"{max_seconds:.0f}",
                 "--out", str(self.folder / "probes.csv"), "--stats", str(self.folder / "probe-stats.json")]
-        for vip in self.lab.spec.lvs_vips:
+        for vip in self.lab.spec.client_vips:
             argv += ["--vip", vip]
         sources = sources or client.source_ips
         for source in sources:

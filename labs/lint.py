@@ -2,6 +2,7 @@
 
     python -m labs.lint topologies/seed_article/*.conf      # files: one per host
     python -m labs.lint dual_master [--variant seed]        # a topology, rendered first
+    python -m labs.lint examples/article/article.toml       # a lab file: its configs as written
 
 Each finding is one line: what is wrong, where, and the fix. Checks: a VRID used by two
 different VRRP groups on one segment, duplicate router_ids, two MASTERs or none per
@@ -245,9 +246,27 @@ def render_spec(spec: LabSpec, into: Path) -> tuple[list[Path], dict[str, str]]:
     return files, {h.name: h.ip for h in spec.hosts}
 
 
+def write_lab_file(path: Path, into: Path) -> tuple[list[Path], dict[str, str], dict[str, str]]:
+    """A lab file's configs as written (includes inlined) with the sysctls the lab would
+    set, for linting: the findings name the hosts of the lab file (and, by the last
+    mapping, the user's files rather than these copies)."""
+    from labs import labfile
+    from labs.lab.network import sysctl_record
+
+    spec = labfile.load(path)
+    files = []
+    for f in spec.files:
+        conf = into / f.host / "keepalived.conf"
+        conf.parent.mkdir(parents=True)
+        conf.write_text(f.text)
+        (conf.parent / "sysctl.conf").write_text(sysctl_record(spec, spec.host(f.host)))
+        files.append(conf)
+    return files, {h.name: h.ip for h in spec.hosts}, {str(into / f.host / "keepalived.conf"): f.keepalived for f in spec.files}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.lint", description=__doc__.split("\n")[0].strip("`"))
-    p.add_argument("inputs", nargs="+", help="keepalived config files (one per host), or one topology name")
+    p.add_argument("inputs", nargs="+", help="keepalived config files (one per host), one topology name, or one lab file (.toml)")
     p.add_argument("--variant", default="default", help="with a topology: its variant (e.g. seed)")
     p.add_argument("--address", action="append", default=[], metavar="HOST=IP", help="a host's own address (with files)")
     args = p.parse_args(argv)
@@ -260,18 +279,25 @@ def lint(inputs: list[str], variant: str, address_args: list[str]) -> int:
         addresses = dict(a.split("=", 1) for a in address_args)
     except ValueError:
         raise LabError("--address takes HOST=IP") from None
+    originals: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         import topologies
 
         if len(inputs) == 1 and inputs[0] in topologies.names():
             files, known = render_topology(inputs[0], variant, Path(tmp))
             addresses = {**known, **addresses}
+        elif len(inputs) == 1 and inputs[0].endswith(".toml"):
+            files, known, originals = write_lab_file(Path(inputs[0]), Path(tmp))
+            addresses = {**known, **addresses}
         else:
             files = [Path(i) for i in inputs]
         lab = load_files(files, addresses)
         findings = check(lab)
     for f in findings:
-        print(f)
+        text = str(f)
+        for written, original in originals.items():  # a lab file's findings name the user's files
+            text = text.replace(written, original)
+        print(text)
     for n in notes(lab):
         print(n)
     print(f"{len(findings)} finding(s) in {len(files)} config(s)")

@@ -30,7 +30,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
         description="Build a keepalived + LVS (IPVS DR) + nginx lab in network namespaces with "
         "real daemons, break it with fault scenarios and measure how it heals.",
     )
-    p.add_argument("topology", nargs="?", help="topology to build (see --list)")
+    p.add_argument("topology", nargs="?",
+                   help="topology to build (see --list), or your own lab file (a path ending in .toml; see examples/)")
+    p.add_argument("--dump", type=Path, metavar="DIR",
+                   help="write the topology (with --variant and --set) as a lab file and its configs into DIR, then exit")
     p.add_argument("--list", action="store_true", help="list topologies and scenarios, then exit")
     p.add_argument("--check", action="store_true",
                    help="bring the lab up, print its status table, tear it down; exit 0 only if it converged")
@@ -73,7 +76,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.results = args.results.absolute()  # daemons get config paths from it, from other folders
     if not args.list and not args.topology:
-        p.error("name a topology (e.g. dual_master), or use --list")
+        p.error("name a topology (e.g. dual_master) or a lab file (e.g. examples/article/article.toml), or use --list")
+    if args.topology and args.topology.endswith(".toml"):
+        args.topology = str(Path(args.topology).absolute())  # the UML kernel and --jobs start from other processes
     return args
 
 
@@ -151,6 +156,9 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
         if missing:
             raise LabError(f"scenario {name} lacks {', '.join(missing)}; see scenarios/stop_keepalived.py for the shape")
         choices = targets.of(module, spec)
+        if not choices and not args.scenario:  # a default scenario this lab has nothing for
+            print(f"{name}: skipped, lab {spec.name} has no host it can target", file=sys.stderr, flush=True)
+            continue
         target = args.target or targets.default(module, spec)
         if target not in choices:
             raise LabError(f"scenario {name} cannot target {target!r}; choose one of {', '.join(choices)} (--target)")
@@ -253,7 +261,7 @@ def report_suite(args: argparse.Namespace, folders: list[Path], summaries: list[
             report["spread"] = suite.repeat_stats(summaries)
             print(f"\n=== spread over {args.repeat} repeats", flush=True)
             print(suite.repeat_table(report["spread"]), flush=True)
-        suite_folder = results.new_folder(args.results, args.topology, "suite")
+        suite_folder = results.new_folder(args.results, lab_spec(args)[1].name, "suite")
         jsonfile.write(suite_folder / "suite.json", report)
         flat_summary.write_csv(suite_folder / "expectations.csv",
                                [row for f, s in zip(folders, summaries) for row in flat_summary.flat(s, f.name)])
@@ -262,7 +270,7 @@ def report_suite(args: argparse.Namespace, folders: list[Path], summaries: list[
         results.finish(suite_folder, latest=False)
         print(f"suite: {suite_folder}", flush=True)
     if args.junit_xml:
-        junit.write(args.junit_xml, args.topology, folders, summaries)
+        junit.write(args.junit_xml, lab_spec(args)[1].name, folders, summaries)
         print(f"JUnit XML: {args.junit_xml}", flush=True)
     print(f"{passed} of {total} scenario run(s) passed", flush=True)
     return 0 if passed == total else 1
@@ -281,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
         return entry(PROG, listing)
+    if args.dump:
+        return entry(PROG, lambda: dump(args))
     if args.json and not os.environ.get("HALAB_IN_UML"):  # inside UML the outer command reports
         return main_json(args, argv)
 
@@ -297,6 +307,17 @@ def main(argv: list[str] | None = None) -> int:
         return run_native(args, argv, *where)
 
     return guarded(PROG, go, args.results)
+
+
+def dump(args: argparse.Namespace) -> int:
+    """--dump DIR: the topology as a lab file (labs.labfile.dump)."""
+    from labs import labfile
+
+    if labfile.is_lab_file(args.topology):
+        raise LabError(f"--dump writes a Python topology as a lab file; {args.topology} already is one")
+    written = labfile.dump(lab_spec(args)[1], args.dump)
+    print(f"lab file: {written} (run it: python -m labs.run {written})")
+    return 0
 
 
 def main_json(args: argparse.Namespace, argv: list[str]) -> int:

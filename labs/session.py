@@ -51,8 +51,17 @@ def settings(args: argparse.Namespace) -> dict[str, str]:
 
 
 def lab_spec(args: argparse.Namespace) -> tuple[dict[str, int], "LabSpec"]:
-    """The lab the command line asks for: the topology's parameters and its spec (variant,
-    --set timers applied)."""
+    """The lab the command line asks for: a Python topology's parameters and spec (variant,
+    --set timers applied), or a lab file's spec (--set written into its configs)."""
+    from labs import labfile
+
+    if labfile.is_lab_file(args.topology):
+        given = {"--variant": args.variant != "default", "--servers": getattr(args, "servers", None) is not None}
+        clash = [flag for flag, on in given.items() if on]
+        if clash:
+            raise LabError(f"{' and '.join(clash)} change a Python topology; a lab file is changed by editing its configs "
+                           "(or by --set NAME=VALUE)")
+        return {}, labfile.load(Path(args.topology), settings(args))
     module = topologies.load(args.topology)
     params = topology_params(module, args)
     spec = module.spec(args.variant, **params)
@@ -60,6 +69,11 @@ def lab_spec(args: argparse.Namespace) -> tuple[dict[str, int], "LabSpec"]:
     if changed:
         spec = dataclasses.replace(spec, timers=spec.timers.with_settings(changed))
     return params, spec
+
+
+def hosts_info(spec: "LabSpec") -> dict[str, dict[str, str]]:
+    """run.json's `hosts`: each host's address and role (the analysis reads only files)."""
+    return {h.name: {"address": h.ip, "role": h.role} for h in spec.hosts}
 
 
 def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: str, what: str,
@@ -73,7 +87,7 @@ def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: st
     folder = results.new_folder(args.results, spec.name, what)
     say = Progress()
     say(f"results: {folder}")
-    results.write_run_info(folder, argv, backend, reason, variant=args.variant, topology_params=params,
+    results.write_run_info(folder, argv, backend, reason, variant=args.variant, topology_params=params, hosts=hosts_info(spec),
                            settings=settings(args), **info)
     lab = Lab(spec, folder, say)
     try:
@@ -85,7 +99,8 @@ def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: st
             return False, folder
         say(f"converged {took:.1f} s after the daemons started")
         results.update_run_info(folder, process_start_s=round(lab.process_start, 4),
-                                keepalived_start_s=round(lab.keepalived_start(), 4), converged_after_s=round(took, 3))
+                                keepalived_start_s=round(lab.keepalived_start(), 4), converged_after_s=round(took, 3),
+                                config_changes=lab.config_changes())
         return body(lab, folder, say), folder
     except Exception as e:  # a scenario's (or our) bug: keep the run's files, say it in one line
         where = results.save_traceback(folder)
@@ -141,6 +156,7 @@ class SharedLab:
         folder = results.new_folder(self.args.results, self.spec.name, "lab")
         say(f"bringing up a lab for the runs that follow: {folder}")
         results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
+                               hosts=hosts_info(self.spec),
                                settings=settings(self.args), topology_params=self.params, shared_lab=True)
         lab = Lab(self.spec, folder, say)
         self.lab, self.lab_folder = lab, folder
@@ -152,7 +168,7 @@ class SharedLab:
             raise
         say(f"converged {took:.1f} s after the daemons started")
         self.lab_info = {"process_start_s": round(lab.process_start, 4), "keepalived_start_s": round(lab.keepalived_start(), 4),
-                         "converged_after_s": round(took, 3), "lab": folder.name}
+                         "converged_after_s": round(took, 3), "lab": folder.name, "config_changes": lab.config_changes()}
         results.update_run_info(folder, **self.lab_info)
 
     def run(self, what: str, body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:
@@ -163,6 +179,7 @@ class SharedLab:
         say = Progress()
         say(f"results: {folder}")
         results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
+                               hosts=hosts_info(self.spec),
                                settings=settings(self.args), topology_params=self.params, **info)
         if self.lab is not None and self.last_run:  # judged now, after the last run's analysis
             problems = self.gate(self.lab)

@@ -75,6 +75,19 @@ class VirtualServer:
 
 
 @dataclass(frozen=True)
+class HostFiles:
+    """A host's files from a lab file (labs.labfile): its keepalived.conf as written and the
+    scripts it calls; `changes` lists what the loader already changed (includes inlined,
+    --set values); the daemon adds what living in the lab needs."""
+
+    host: str
+    keepalived: str  # absolute path of the config as written
+    scripts: tuple[str, ...] = ()  # absolute paths
+    changes: tuple[str, ...] = ()
+    text: str = ""  # the config's text after those changes
+
+
+@dataclass(frozen=True)
 class Timers:
     """The seed's timers (its choices, not its mistakes)."""
 
@@ -162,6 +175,7 @@ class LabSpec:
     # instead of silently dropping its packets (see topologies/dual_master.py)
     expire_nodest_conn: bool = True
     unicast: bool = False  # VRRP adverts to each peer's address (unicast_peer) instead of the multicast group
+    files: tuple[HostFiles, ...] = ()  # a lab file's configs as written (empty: rendered from this spec)
 
     @property
     def prefixlen(self) -> int:
@@ -194,8 +208,35 @@ class LabSpec:
             i for i in (*self.director_instances, *self.server_instances) if host in i.hosts
         )
 
+    def files_of(self, host: str) -> HostFiles | None:
+        """The host's files as written, if the lab comes from a lab file."""
+        return next((f for f in self.files if f.host == host), None)
+
+    @property
+    def from_lab_file(self) -> bool:
+        return bool(self.files)
+
+    def runs_keepalived(self, host: str) -> bool:
+        """Directors and real servers do, but a lab file's real server without a keepalived.conf."""
+        if self.host(host).role == "client":
+            return False
+        return not self.from_lab_file or self.files_of(host) is not None
+
     def router_id(self, host: str) -> str:
         return dict(self.router_ids).get(host, host)
+
+    @property
+    def client_vips(self) -> tuple[str, ...]:
+        """What the client probes: the virtual servers' VIPs, or in a lab without directors
+        (one tier of VRRP, as a lab file may describe) its VRRP VIPs."""
+        return self.lvs_vips or tuple(i.vip for i in self.server_instances)
+
+    def answerers(self, vip: str) -> tuple[str, ...]:
+        """The hosts that should answer HTTP to `vip` when converged: every real server
+        behind a virtual server, or the master of a plain VRRP VIP."""
+        if vip in self.lvs_vips:
+            return tuple(h.name for h in self.real_servers)
+        return tuple(i.master for i in self.server_instances if i.vip == vip)
 
     @property
     def lvs_vips(self) -> tuple[str, ...]:

@@ -27,9 +27,16 @@ class ByRole:
     roles: tuple[str, ...]
     suffixes: tuple[str, ...] = ("",)
     default_suffix: str = ""
+    # Only hosts that run keepalived (a lab file's plain LVS real server runs nginx alone).
+    keepalived: bool = False
+    # Only on labs with virtual servers (a lab file may have one VRRP tier and no LVS).
+    lvs: bool = False
 
     def hosts(self, spec: "LabSpec") -> tuple[str, ...]:
-        return tuple(h.name for role in self.roles for h in spec.role(role))
+        if self.lvs and not spec.virtual_servers:
+            return ()
+        return tuple(h.name for role in self.roles for h in spec.role(role)
+                     if not self.keepalived or spec.runs_keepalived(h.name))
 
     def targets(self, spec: "LabSpec") -> tuple[str, ...]:
         hosts = self.hosts(spec)
@@ -37,10 +44,11 @@ class ByRole:
         return (*(h + first for h in hosts), *(h + s for h in hosts for s in others))
 
     def default(self, spec: "LabSpec") -> str:
-        first = spec.role(self.roles[0])
-        if not first:
-            raise LabError(f"lab {spec.name} has no {self.roles[0]} host to target")
-        return first[0].name + self.default_suffix
+        hosts = self.hosts(spec)
+        if not hosts:
+            needs = " that runs keepalived" if self.keepalived else ""
+            raise LabError(f"lab {spec.name} has no {' or '.join(self.roles)} host{needs} to target")
+        return hosts[0] + self.default_suffix
 
 
 def by_role(module: ModuleType) -> ByRole | None:

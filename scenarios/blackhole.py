@@ -25,7 +25,7 @@ from labs.targets import ByRole
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = ByRole(("director", "real_server"))
+TARGETS = ByRole(("director", "real_server"), keepalived=True)
 
 
 def inbound_after(advert_int: float) -> float:

@@ -18,7 +18,7 @@ from labs.targets import ByRole
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = ByRole(("director", "real_server"), ("", BRIDGE_END))
+TARGETS = ByRole(("director", "real_server"), ("", BRIDGE_END), keepalived=True)
 FLAPS = 3
 DOWN_S = 6.0  # > master-down interval (3.69 s with the seed's timers) + tolerance
 UP_S = 6.0  # > preemption (3.61 s) + tolerance

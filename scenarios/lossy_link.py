@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
 RATES = (5, 20, 50)  # % of packets lost; a host alone is 20%
-TARGETS = ByRole(("director", "real_server"), ("", *(f":{r}%" for r in RATES)), default_suffix=":20%")
+TARGETS = ByRole(("director", "real_server"), ("", *(f":{r}%" for r in RATES)), default_suffix=":20%", keepalived=True)
 DURATION = 20.0  # s of loss
 OBSERVE_S = DURATION  # the inject phase lasts as long as the loss
 LOST_IN_A_ROW = 3  # adverts: the master-down interval is 3 x advert_int + skew (< 4 x advert_int)

@@ -5,6 +5,8 @@ it — which fails, its config having been moved aside — waits, and stops this
 keepalived; the server VIP then moves to the other server after its skew time. The
 directors keep sending that VIP's share of clients to it, now answered by the other server.
 Heals: config restored, nginx and keepalived started; the VIP returns by preemption.
+A real server that runs no VRRP (a lab file's plain LVS real server) is removed by the
+directors' checkers instead, and re-added after the heal.
 """
 from __future__ import annotations
 
@@ -36,14 +38,15 @@ def heal(lab: "Lab", target: str) -> None:
     lab.daemon(target, "nginx").allow_restart()
     lab.fault("heal", f"nginx config restored; nginx (and keepalived, if the check stopped it) started on {target}")
     lab.restart(target, "nginx")
-    lab.restart(target, "keepalived")
+    if lab.runs(target, "keepalived"):
+        lab.restart(target, "keepalived")
 
 
 def expect(model: Model, target: str) -> list[Expectation]:
     """Three ways, read from the rendered check script and vrrp_script: the script stops
     keepalived (the seed's design); or its failure lowers the priority below the backup's
     (weight <= -(p_master - p_backup) - 1); or nothing can move the VIP."""
-    out: list[Expectation] = []
+    out: list[Expectation] = model.checker_removes(target, "nginx is dead", refused=True)  # a real server without VRRP
     for inst in model.instances_mastered_by(target):
         to = inst.best_other(target)
         # The next check runs within one script interval (fall checks for the weight path)
@@ -67,7 +70,7 @@ def expect(model: Model, target: str) -> list[Expectation]:
             continue
         out.append(Move("inject", inst.name, inst.vip, target, to, window))
         anchor = target if model.script_stops_keepalived else ""
-        back = model.preempt(inst, target)
+        back = model.preempt(inst, target) if model.script_stops_keepalived else model.check_passes_again(inst, target)
         out.append(Move("heal", inst.name, inst.vip, to, target, back, after_restart_of=anchor))
         out += model.clients_after(inst.vip, "inject", window, f"clients sent to {inst.vip} fail until it moves: {window.basis}")
         out += model.clients_after(inst.vip, "heal", back, f"{inst.vip} back by preemption: {back.basis}",

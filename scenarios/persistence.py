@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from labs.experiment import ProbeProcess
     from labs.lab.lab import Lab
 
-TARGETS = ByRole(("client",))
+TARGETS = ByRole(("client",), lvs=True)
 NEEDS_PROBE = True  # it changes the probe's client addresses: inject/heal are handed the probe
 OBSERVE_S = 8.0  # per phase: longer than persistence_timeout, so old templates expire
 

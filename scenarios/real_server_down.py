@@ -3,7 +3,8 @@
 Breaks: a firewall rule in the target (nftables, or iptables-legacy) drops incoming TCP to port 80 (VRRP untouched, so
 its VIP stays). Clients pinned to it time out until every director's TCP_CHECK gives up on
 it and IPVS removes it; persistence then re-pins them.
-Heals: the rule is removed; the next check re-adds the real server.
+Heals: the rule is removed; the next check re-adds the real server. A real server reached at
+its own address (no VRRP of its own) is judged the same way.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from labs.targets import ByRole
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = ByRole(("real_server",))
+TARGETS = ByRole(("real_server",), lvs=True)  # it tests the directors' checkers
 
 
 def inject(lab: "Lab", target: str) -> None:
@@ -29,7 +30,7 @@ def heal(lab: "Lab", target: str) -> None:
 
 
 def expect(model: Model, target: str) -> list[Expectation]:
-    out: list[Expectation] = []
+    out: list[Expectation] = model.checker_removes(target, "port 80 dropped")  # a real server without VRRP
     for inst in model.instances_mastered_by(target):
         rs = f"{inst.vip}:80"
         out.append(Stay("inject", inst.name, inst.vip, target))

@@ -16,7 +16,7 @@ from labs.targets import ByRole
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = ByRole(("director", "real_server"))
+TARGETS = ByRole(("director", "real_server"), keepalived=True)
 
 
 def inject(lab: "Lab", target: str) -> None:

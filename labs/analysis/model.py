@@ -1,6 +1,7 @@
 """The timing model, computed from the rendered configuration files of a run.
 
-The analysis reads `configs/<host>/keepalived.conf` (and the check script's wait) back,
+The analysis reads `configs/<host>/keepalived.conf` (and the check scripts' wait: `sleep N`
+before the verdict, `kill -TERM` of keepalived, in any `*.sh` beside it) back,
 so its expectations describe the files keepalived actually ran, not the data they came
 from. Each window is [earliest, latest]: the protocol's own delay, plus a tolerance.
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 from labs import kaconf, timing
-from labs.analysis.expectations import LATENCY, Clients, Connections, Expectation, Move, Window
+from labs.analysis.expectations import LATENCY, Checker, Clients, Connections, Expectation, Move, Window
 
 # The kernel's IPVS sync (net/netfilter/ipvs/ip_vs_sync.c, include/net/ip_vs.h): the master
 # queues a sync message for a TCP connection once it is ESTABLISHED and has received
@@ -78,13 +79,15 @@ class Model:
     persistence: dict[str, float] | None = None  # LVS VIP -> persistence_timeout (0: off)
     real_servers: dict[str, tuple[str, ...]] | None = None  # LVS VIP -> its real servers' addresses
     garp_refresh: float = 0.0  # vrrp_garp_master_refresh (0: a master never re-sends its GARPs)
+    addresses: dict[str, str] | None = None  # host -> its own address (run.json's hosts)
+    script_rise: int = 1  # passing runs of a failed check script before its weight is lifted
     sync: dict[str, str] | None = None  # director -> the VRRP instance its lvs_sync_daemon follows
     sync_threshold: int = 3  # net.ipv4.vs.sync_threshold's first number (the lab's sysctl.conf record)
 
     @property
     def lvs_vips(self) -> tuple[str, ...]:
         """The addresses clients connect to (the directors' virtual servers)."""
-        return tuple(sorted(self.real_servers or {}))
+        return tuple(sorted(self.real_servers or {})) or tuple(sorted(self.instances))  # no LVS: the VRRP VIPs
 
     def tolerance(self, spawns: int) -> float:
         return LATENCY + spawns * self.process_start
@@ -118,6 +121,14 @@ class Model:
         mdi = inst.master_down(started)
         return Window(mdi, mdi + self.tolerance(0),
                       f"preemption: master-down interval of {started} 3x{inst.advert_int:g}+skew = {mdi:.3f} s")
+
+    def check_passes_again(self, inst: Instance, host: str) -> Window:
+        """A failed check script of `host` passes again (what it checks was restored): its
+        priority comes back after `rise` passing runs, one script interval apart, and it
+        preempts as in `preempt`."""
+        p, rise = self.preempt(inst, host), self.script_interval * self.script_rise
+        return Window(p.earliest, rise + p.latest + self.tolerance(1),
+                      f"the check passes again within {self.script_rise} x {self.script_interval:g} s, then {p.basis}")
 
     def yields(self, inst: Instance, spawns: int = 0) -> Window:
         """Two masters hear each other again (after the healing's `spawns` process starts):
@@ -156,7 +167,7 @@ class Model:
     def affected_vips(self, vip: str) -> tuple[str, ...]:
         """The LVS VIPs whose clients a change of `vip` touches: itself if clients connect to
         it, else (a real server's VIP) every virtual server that balances onto it."""
-        if vip in (self.real_servers or {}):
+        if vip in self.lvs_vips:
             return (vip,)
         return tuple(v for v, servers in sorted((self.real_servers or {}).items()) if vip in servers)
 
@@ -210,19 +221,41 @@ class Model:
     def connections_untouched(self, vip: str, phase: str) -> Connections:
         return Connections(phase, vip, "survive", 0.0, "not touched by this fault")
 
+    def direct_real_server(self, host: str) -> str:
+        """The host's own address if a virtual server balances onto it (a real server that
+        runs no VRRP of its own, as in a plain LVS pair), else ''."""
+        ip = (self.addresses or {}).get(host, "")
+        return ip if any(ip in servers for servers in (self.real_servers or {}).values()) else ""
+
+    def checker_removes(self, host: str, why: str, refused: bool = False) -> list[Expectation]:
+        """A real server reached at its own address stops answering (`refused`: nothing
+        listens): every director's checker removes it, its clients whole again by then;
+        the next check re-adds it."""
+        ip = self.direct_real_server(host)
+        if not ip:
+            return []
+        down = self.checker_down(refused)
+        return [Checker("inject", f"{ip}:80", "DOWN", self.directors, down),
+                *self.clients_after(ip, "inject", down, f"{why}: clients sent to {ip} fail until every director's "
+                                    f"checker removes it: {down.basis}"),
+                Checker("heal", f"{ip}:80", "UP", self.directors, self.checker_up())]
+
     def unaffected(self) -> Window:
         """A VIP the fault does not touch: no failure beyond the latency allowance."""
         return Window(0.0, self.tolerance(0), "not touched by this fault: no failure past the latency allowance")
 
-    def checker_down(self) -> Window:
+    def checker_down(self, refused: bool = False) -> Window:
         """A real server that silently stops answering: the next check starts within
         delay_loop; it and its retries each wait connect_timeout, with delay_before_retry
-        between them, before the checker removes it."""
+        between them, before the checker removes it. `refused`: nothing listens any more
+        (nginx dead), each connect fails at once with a reset, so only the delays remain."""
         c = self.checker
-        detect = timing.checker_detect(c["connect_timeout"], int(c["retry"]), c["delay_before_retry"])
+        timeout = 0.0 if refused else c["connect_timeout"]
+        detect = timing.checker_detect(timeout, int(c["retry"]), c["delay_before_retry"])
+        connects = "refused at once" if refused else f"of {c['connect_timeout']:g} s"
         return Window(detect, c["delay_loop"] + detect + self.tolerance(0),
-                      f"TCP_CHECK: within delay_loop {c['delay_loop']:g} s, then {c['retry'] + 1} connects of "
-                      f"{c['connect_timeout']:g} s with {c['delay_before_retry']:g} s between = {detect:g} s")
+                      f"TCP_CHECK: within delay_loop {c['delay_loop']:g} s, then {c['retry'] + 1} connects "
+                      f"{connects} with {c['delay_before_retry']:g} s between = {detect:g} s")
 
     def checker_up(self) -> Window:
         """A removed real server answering again is re-added by the next check, which
@@ -241,7 +274,7 @@ def _num(block: kaconf.Block, key: str, default: float) -> float:
 def load(results: Path, info: dict[str, float]) -> Model:
     """Read every host's keepalived.conf (and check script) under results/configs/."""
     instances: dict[str, dict] = {}
-    interval, restart_wait, weight, fall, stops = 0.0, 0.0, 0, 1, False
+    interval, restart_wait, weight, fall, rise, stops = 0.0, 0.0, 0, 1, 1, False
     directors: list[str] = []
     checker: dict[str, float] = {}
     persistence: dict[str, float] = {}
@@ -271,28 +304,33 @@ def load(results: Path, info: dict[str, float]) -> Model:
             persistence[vs.args[0]] = _num(vs, "persistence_timeout", 0.0)
             real_servers[vs.args[0]] = tuple(rs.args[0] for rs in vs.all("real_server"))
             for rs in vs.all("real_server"):
-                tcp = rs.one("TCP_CHECK")
+                found = [c for c in rs.children if c.keyword in ("TCP_CHECK", "HTTP_GET", "SSL_GET")]
+                if not found:
+                    continue  # another checker (MISC_CHECK, ...): not modelled, its figures measured only
+                tcp = found[0]
                 checker = {"delay_loop": _num(vs, "delay_loop", 60.0), "connect_timeout": _num(tcp, "connect_timeout", 5.0),
                            "retry": int(_num(tcp, "retry", 1)), "delay_before_retry": _num(tcp, "delay_before_retry", 1.0)}
         for script in root.all("vrrp_script"):
             interval = max(interval, _num(script, "interval", 1.0))
             weight, fall = int(_num(script, "weight", 0)), int(_num(script, "fall", 1))
+            rise = int(_num(script, "rise", 1))
         record = conf.parent / "sysctl.conf"
         if record.exists():
             m = re.search(r"^net\.ipv4\.vs\.sync_threshold\s*=\s*(\d+)", record.read_text(), re.M)
             threshold = max(threshold, int(m.group(1)) if m else 3)
-        check = conf.parent / "check_nginx.sh"
-        if check.exists():
+        for check in sorted(conf.parent.glob("*.sh")):  # the check scripts beside the config (a lab file's own names)
             text = check.read_text()
             m = re.search(r"^sleep\s+([\d.]+)", text, re.M)
             restart_wait = max(restart_wait, float(m.group(1)) if m else 0.0)
-            stops = bool(re.search(r"^kill -TERM", text, re.M))
+            stops = stops or bool(re.search(r"^kill -TERM", text, re.M))
     return Model(
         {vip: Instance(e["name"], vip, e["priorities"], e["advert_int"], e["version"], e["unicast"])
          for vip, e in instances.items()},
         interval, restart_wait, info.get("process_start_s", 0.0), info.get("keepalived_start_s", 0.0),
         tuple(directors), checker or None, weight, fall, stops, persistence, real_servers, refresh, sync=sync or None,
+        script_rise=rise,
         sync_threshold=threshold,
+        addresses={h: str(e.get("address", "")) for h, e in info.get("hosts", {}).items()},  # type: ignore[union-attr]
     )
 
 

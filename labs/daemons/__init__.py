@@ -29,7 +29,7 @@ CLASSES: tuple[type[Daemon], ...] = tuple(dict.fromkeys(c for classes in ROLES.v
 
 def of_host(spec: LabSpec, host: Host, paths: RunPaths) -> list[Daemon]:
     """The daemons `host` runs, in start order."""
-    return [cls(spec, host, paths) for cls in ROLES[host.role]]
+    return [cls(spec, host, paths) for cls in ROLES[host.role] if cls.wanted(spec, host)]
 
 
 def of_lab(spec: LabSpec, paths: RunPaths, hosts: Iterable[str] | None = None) -> list[Daemon]:

@@ -120,6 +120,11 @@ class Daemon(ABC):
     def start(self, node: Node) -> None:
         """Start the daemon inside the host's namespace."""
 
+    @classmethod
+    def wanted(cls, spec: LabSpec, host: Host) -> bool:
+        """Whether `host` runs this daemon besides its role saying so (default: always)."""
+        return True
+
     def tolerated(self, code: int) -> bool:
         """Whether a non-zero check status may still run (only some variants allow one)."""
         return False
@@ -130,7 +135,8 @@ class Daemon(ABC):
         out, err, code = node.pexec(self.check_command())
         message = " ".join((err + out).split()) or "(no output)"
         if code != 0 and self.tolerated(code):
-            return f"{self.name} -t on {self.host.name} exit {code}, run anyway ({self.spec.variant} variant): {message}"
+            why = "config_errors_ok in the lab file" if self.spec.from_lab_file else f"{self.spec.variant} variant"
+            return f"{self.name} -t on {self.host.name} exit {code}, run anyway ({why}): {message}"
         if code != 0:
             raise LabError(
                 f"{self.name} rejects {self.config_file} on {self.host.name} "

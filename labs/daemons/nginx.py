@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 from pathlib import Path
 
 from labs.daemons.base import Daemon, Node, children, pid_alive
@@ -10,6 +11,7 @@ from labs.templating import render_to
 
 BINARY = "/usr/sbin/nginx"
 SERVED_BY = "X-Served-By"  # the response header naming the real server
+START_NGINX = "start-nginx"  # in the host's runtime folder: starts this host's nginx (for check scripts)
 
 
 class Nginx(Daemon):
@@ -38,6 +40,10 @@ class Nginx(Daemon):
             access_log=self.paths.log(self.host.name, "nginx-access"), temp_dir=temp,
             html_dir=html, served_by_header=SERVED_BY,
         )
+        # A lab file's check scripts start nginx through this (its paths are the run's).
+        start = self.runtime / START_NGINX
+        start.write_text(f"#!/bin/sh\nexec {subprocess.list2cmdline(self.start_command())}\n")
+        start.chmod(0o755)
 
     @property
     def disabled_config(self) -> Path:

@@ -2,7 +2,8 @@
 
 Converged means: every VIP sits on exactly the host with the highest priority, every
 director's IPVS table lists every real server for every virtual server, and HTTP through
-each LVS VIP, sent from every client source address, is answered by every real server.
+each LVS VIP, sent from every client source address, is answered by every real server (a
+plain VRRP VIP of a lab without directors: by its master).
 """
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def take(lab: Lab, with_http: bool = True, with_ipvs: bool = True) -> Snapshot:
         # (without persistence, rr gives consecutive connections to consecutive servers).
         n = max(len(client.source_ips), len(spec.real_servers))
         sources = [client.source_ips[i % len(client.source_ips)] for i in range(n)]
-        for vip in spec.lvs_vips:
+        for vip in spec.client_vips:
             answers = [inspect.http_get(client.name, src, vip) for src in sources]
             snap.http[vip] = Counter(a.server or f"error:{a.error or a.status}" for a in answers)
     return snap
@@ -91,8 +92,8 @@ def problems(lab: Lab, snap: Snapshot, only: Sequence[VrrpInstance] | None = Non
             have = set(table.get(key, []))
             if have != want:
                 found.append(f"{director}'s IPVS table for {key} lists {sorted(have) or 'nothing'}, expected {sorted(want)}")
-    names = {h.name for h in spec.real_servers}
     for vip, answers in snap.http.items():
+        names = set(spec.answerers(vip))
         if set(answers) != names:
             found.append(f"HTTP via {vip} ({sum(answers.values())} requests from the client's addresses): {dict(answers)}, "
                          f"expected answers from {sorted(names)}")

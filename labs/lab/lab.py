@@ -102,8 +102,10 @@ class Lab:
         self.say(f"starting daemons; convergence bound per tier {bound:.1f} s from the VRRP and checker timers")
         t0 = time.monotonic()
         self._start(d for d in self.daemons if d.host.role == daemons.TIERS[0])
-        servers_at = converge.wait(self, time.monotonic(), bound, self.spec.server_instances)
-        self.say(f"server tier converged after {servers_at - t0:.1f} s; starting the directors")
+        if self.spec.server_instances:  # else (plain real servers) started is ready
+            servers_at = converge.wait(self, time.monotonic(), bound, self.spec.server_instances)
+            then = "; starting the directors" if self.spec.directors else ""
+            self.say(f"server tier converged after {servers_at - t0:.1f} s{then}")
         self._start(d for d in self.daemons if d.host.role == daemons.TIERS[1])
         self.converged_after = converge.wait(self, time.monotonic(), bound) - t0
         return self.converged_after
@@ -183,6 +185,11 @@ class Lab:
                 found += [f"{host}: a {kind} qdisc on {ifname}" for host, ifname, kind in w.qdiscs()]
         return found
 
+    def config_changes(self) -> dict[str, list[str]]:
+        """What the lab changed in each host's keepalived.conf as written (a lab file's);
+        empty for configs rendered from a topology."""
+        return {d.host.name: d.changes for d in self.daemons if isinstance(d, Keepalived) and d.changes}
+
     def keepalived_start(self) -> float:
         """Longest time a keepalived took from exec to its first VRRP notification."""
         assert self.events is not None
@@ -195,6 +202,10 @@ class Lab:
             if d.host.name == host and d.name == name:
                 return d
         raise LabError(f"{host} runs no {name}")
+
+    def runs(self, host: str, name: str) -> bool:
+        """Whether `host` has the daemon (a lab file's real server may run nginx alone)."""
+        return any(d.host.name == host and d.name == name for d in self.daemons)
 
     def restart(self, host: str, name: str) -> None:
         """Start a daemon that a fault stopped (if it is not running already)."""

@@ -65,3 +65,15 @@ def test_each_single_mistake_variant_is_found(variant, check):
 def test_bad_input(args, message):
     p = run(*args)
     assert p.returncode == 2 and message in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_a_lab_file_is_linted_as_its_configs_and_sysctls():
+    """The article's lab file: its configs as written plus the sysctls the lab file sets
+    (none: arp_sysctls = false), so the same mistakes as the bare files, naming the user's files."""
+    p = run("examples/article/article.toml")
+    codes = [line.split(":")[0] for line in p.stdout.splitlines() if not line.startswith(("note", "12 finding"))]
+    assert p.returncode == 1 and "12 finding(s) in 4 config(s)" in p.stdout, p.stdout
+    assert sorted(codes) == sorted([f.check for f in findings(SEED)] + ["dr-arp", "dr-arp"]), p.stdout
+    assert f"{REPO}/examples/article/lvs1.conf: keepalived does not know 'nb_get_retry'" in p.stdout
+    clean = run("examples/lvs_three_servers/lvs_three_servers.toml")
+    assert clean.returncode == 0 and "0 finding(s) in 2 config(s)" in clean.stdout, clean.stdout
