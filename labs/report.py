@@ -28,6 +28,7 @@ def page(folder: Path, summary: dict[str, Any], images: list[Path]) -> str:
         summary_header=summ.HEADER, summary_rows=summ.rows(summary), images=_embedded(images),
         basis_header=["phase", "what", "model", "verdict reason"], basis=basis, versions=versions,
         configs=[(str(p.relative_to(folder)), p.read_text()) for p in sorted((folder / "configs").rglob("*")) if p.is_file()],
+        changes=[[host, change] for host, listed in info.get("config_changes", {}).items() for change in listed],
     )
 
 
@@ -42,7 +43,7 @@ def sweep_page(doc: dict[str, Any], images: list[Path]) -> str:
         reason=f"values {', '.join(str(e['value']) for e in doc['values'])}; {doc['repeat']} run(s) each",
         chart_heading="Failover against the setting", summary_header=sweep.HEADER, summary_rows=sweep.rows(doc),
         images=_embedded(images), basis_header=["value", "what", "model (first run)", "verdict"], basis=basis,
-        versions=[["command", " ".join(doc["command"])], *runs], configs=[],
+        versions=[["command", " ".join(doc["command"])], *runs], configs=[], changes=[],
     )
 
 

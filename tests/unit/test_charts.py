@@ -256,3 +256,14 @@ def test_sweep_folder_gives_its_table_chart_and_page(tmp_path):
     assert (root / "sweep.png").stat().st_size > 10_000 and (root / "sweep.svg").exists()
     page = (root / "report.html").read_text()
     assert "sweep of advert_int" in page and "data:image/png;base64," in page
+
+
+def test_report_lists_what_the_lab_changed_in_configs_as_written(run_folder):
+    """A lab file's run: run.json's config_changes appear in report.html, one row per change."""
+    info = json.loads((run_folder / "run.json").read_text())
+    info["config_changes"] = {"lvs1": ["notify_fifo /run/halab/run-1/lvs1/notify.fifo added to global_defs"]}
+    (run_folder / "run.json").write_text(json.dumps(info))
+    p = subprocess.run([sys.executable, "-m", "labs.plot", str(run_folder)], cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    page = (run_folder / "report.html").read_text()
+    assert "<td>lvs1</td><td>notify_fifo /run/halab/run-1/lvs1/notify.fifo added to global_defs</td>" in page
