@@ -118,6 +118,11 @@ class Timers:
     # interface's MTU): the kernel sends a partly filled message only after ~2 s, a full one
     # at once, so a small maxlen sends each connection's first sync message sooner.
     lvs_sync_maxlen: int = 0
+    # lvs_sync_daemon bound to no VRRP instance: keepalived runs both sync daemons, master
+    # and backup, on every director for as long as it runs, so each director sends its own
+    # connections and learns the other's (a dual-master pair needs this: bound to VI_1,
+    # only VI_1's master sends).
+    lvs_sync_both: bool = False
     # The kernel's sync sysctls on the directors (net.ipv4.vs.*, Documentation/networking/
     # ipvs-sysctl.rst), the kernel's defaults unless set: a connection is synced when its
     # incoming packets modulo sync_period equal sync_threshold (and on TCP state changes

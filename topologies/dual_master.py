@@ -140,6 +140,10 @@ def _sync(s: LabSpec) -> LabSpec:
     return dataclasses.replace(s, timers=dataclasses.replace(s.timers, lvs_sync_daemon=True))
 
 
+def _sync_both(s: LabSpec) -> LabSpec:
+    return dataclasses.replace(s, timers=dataclasses.replace(s.timers, lvs_sync_daemon=True, lvs_sync_both=True))
+
+
 # name -> (what it changes, and why it is interesting; how to build it from the corrected lab)
 VARIANTS: dict[str, tuple[str, Callable[[LabSpec], LabSpec]]] = {
     "default": ("the corrected configuration", lambda s: s),
@@ -163,6 +167,8 @@ VARIANTS: dict[str, tuple[str, Callable[[LabSpec], LabSpec]]] = {
     "no_persistence": ("persistence_timeout off: every connection is scheduled on its own", _no_persistence),
     "sync": ("lvs_sync_daemon between the directors (bound to VI_1): the backup learns the master's IPVS connection "
              "table, so connections can survive a director failover (scenario director_failover)", _sync),
+    "sync_both": ("lvs_sync_daemon bound to no VRRP instance: both sync daemons on both directors, so each learns the "
+                  "other's connections (lvs2's VIP too, which `sync` leaves unprotected)", _sync_both),
 }
 
 

@@ -199,22 +199,36 @@ class Model:
                     return inst.master
         return None
 
+    def sync_roles(self, host: str) -> set[str]:
+        """The IPVS sync daemons keepalived runs on `host` at steady state: bound to an
+        instance, "master" on that instance's master and "backup" on the others; bound to
+        none, both on every director that has lvs_sync_daemon."""
+        if host not in (self.sync or {}):
+            return set()
+        name = (self.sync or {})[host]
+        if not name:
+            return {"master", "backup"}
+        master = next((i.master for i in self.instances.values() if i.name == name and host in i.priorities), None)
+        return {"master"} if master == host else {"backup"}
+
     def connections_failover(self, inst: Instance, lost: str, to: str, phase: str = "inject") -> Connections:
         """Connections through `inst`'s VIP when `lost`, its master, fails and `to` takes over:
         they survive only if `to` learnt them from `lost`'s sync daemon, which the kernel
         guarantees for connections older than its flush bound (see SYNC_FLUSH_S); without
         sync `to` has no entry for them and answers their next packet with a reset."""
-        if self.sync_master() == lost and to in (self.sync or {}) and self.sync_threshold > 3:
+        synced = "master" in self.sync_roles(lost) and "backup" in self.sync_roles(to)
+        if synced and self.sync_threshold > 3:
             return Connections(phase, inst.vip, "measured", 0.0,
                                f"lvs_sync_daemon with sync_threshold {self.sync_threshold}: a connection's first sync "
                                "message waits for that many packets, which the model does not time")
-        if self.sync_master() == lost and to in (self.sync or {}):
+        if synced:
             bound = SYNC_FLUSH_S + SYNC_CHECK_S + LATENCY
             return Connections(phase, inst.vip, "survive", bound,
                                f"lvs_sync_daemon: {to} knows a connection at most {SYNC_FLUSH_S:g}+{SYNC_CHECK_S:g} s "
                                f"after its first request (partly filled sync buffers flushed after {SYNC_FLUSH_S:g} s, "
                                f"checked every {SYNC_CHECK_S:g} s) + {LATENCY:g} s; younger ones measured")
-        why = "no lvs_sync_daemon" if not self.sync else f"{lost} runs no master sync daemon"
+        why = ("no lvs_sync_daemon" if not self.sync else f"{lost} runs no master sync daemon"
+               if "master" not in self.sync_roles(lost) else f"{to} runs no backup sync daemon")
         return Connections(phase, inst.vip, "break", 0.0,
                            f"{why}: {to} has no IPVS entry for them and resets their next packet")
 

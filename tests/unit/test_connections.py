@@ -220,3 +220,15 @@ def test_sync_sysctls_reach_the_directors_and_the_model(tmp_path):
     (results / "configs" / "lvs1" / "sysctl.conf").write_text(network.sysctl_record(raised, lvs1))
     m = model.load(results, info)
     assert m.sync_threshold == 10 and m.connections_failover(m.instances[VIP1], "lvs1", "lvs2").fate == "measured"
+
+
+def test_sync_bound_to_no_instance_protects_both_directors_connections(tmp_path):
+    results = folder(tmp_path, "sync_both", target="lvs2")
+    m = model.load(results, json.loads((results / "run.json").read_text()))
+    assert m.sync == {"lvs1": "", "lvs2": ""} and m.sync_roles("lvs2") == {"master", "backup"}
+    for lost, to, vip in (("lvs1", "lvs2", VIP1), ("lvs2", "lvs1", VIP2)):
+        e = m.connections_failover(m.instances[vip], lost, to)
+        assert e.fate == "survive" and e.older_than > 3
+    sync = folder(tmp_path / "bound", "sync")
+    m = model.load(sync, json.loads((sync / "run.json").read_text()))
+    assert (m.sync_roles("lvs1"), m.sync_roles("lvs2"), m.sync_roles("server1")) == ({"master"}, {"backup"}, set())
