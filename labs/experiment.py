@@ -178,7 +178,7 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
             _sleep_until(t + heal_s)
         else:
             say("nothing to heal; waiting for the lab to converge again")
-        converge.wait(lab, t, bound, with_http=False)
+        converge.wait(lab, t, bound, with_http=False, settled=True)  # a nopreempt VIP stays where it went
         time.sleep(AFTER)
     finally:
         probe.stop()

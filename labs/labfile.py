@@ -297,7 +297,7 @@ def derive(name: str, subnet: str, hosts: tuple[Host, ...], texts: dict[str, str
         if len(tier) != 1 or tier - set(tiers):
             raise LabError(f"{where}: {e['name']} (VIP {vip}) runs on {', '.join(inst.hosts)}: a VRRP instance's hosts "
                            "must all be directors or all real servers")
-        tiers[tier.pop()].append(replace(inst, state_override=override))
+        tiers[tier.pop()].append(replace(inst, state_override=override, nopreempt=tuple(e.get("nopreempt", ()))))
     interface = interfaces[0] if interfaces else "eth0"
     unicast = bool(t.pop("unicast", False))
     spec = LabSpec(
@@ -324,6 +324,8 @@ def _instance(inst: kaconf.Block, host: str, instances: dict[str, dict], interfa
     e = instances.setdefault(vip, {"name": name, "vrid": vrid, "priorities": {}, "states": {},
                                    "auth": auth[0].value("auth_pass") if auth and auth[0].all("auth_pass") else ""})
     e["priorities"][host] = int(_num(inst, "priority", 100))
+    if inst.all("nopreempt"):
+        e.setdefault("nopreempt", []).append(host)
     if inst.all("state"):
         e["states"][host] = inst.value("state").upper()
     if inst.all("interface"):

@@ -228,6 +228,11 @@ class SharedLab:
         found = lab.debris()
         if found:
             return found
+        snap = converge.take(lab, with_http=False)
+        if not converge.problems(lab, snap, settled=True):  # settled, but a nopreempt VIP rests elsewhere:
+            found = converge.problems(lab, snap)  # it will not come back, waiting is no use
+            if found:
+                return found
         try:  # the control plane may still be settling (a checker re-adding a server): wait for it
             converge.wait(lab, time.monotonic(), convergence_bound(lab.spec), with_http=False)
         except LabError as e:

@@ -37,6 +37,8 @@ class VrrpInstance:
     priorities: tuple[tuple[str, int], ...]
     # Hosts whose `state` keyword is forced (the seed's LVS2 says BACKUP for both).
     state_override: tuple[tuple[str, str], ...] = ()
+    # Hosts configured `nopreempt` (a lab file's): once another holds the VIP they leave it there.
+    nopreempt: tuple[str, ...] = ()
 
     @property
     def master(self) -> str:

@@ -41,6 +41,11 @@ def expect(model: Model, target: str) -> list[Expectation]:
     host = host_of(target)
     out: list[Expectation] = []
     for inst in model.instances_mastered_by(host):
+        if host in inst.nopreempt:  # it never takes the VIP back: one move, at the first flap
+            out.append(Moves("inject", inst.vip, inst.best_other(host), 1))
+            _, first = model.silent(inst, host)
+            out += model.clients_after(inst.vip, "inject", first, f"the backup takes over at the first flap: {first.basis}")
+            continue
         out.append(Moves("inject", inst.vip, inst.best_other(host), FLAPS))
         back = model.preempt(inst, host)
         last = Window(0.0, duration(model) + back.latest,

@@ -69,10 +69,13 @@ def expect(model: Model, target: str) -> list[Expectation]:
                                        f"nothing moves {inst.vip} away from the dead nginx: its clients fail until the heal")
             continue
         out.append(Move("inject", inst.name, inst.vip, target, to, window))
+        out += model.clients_after(inst.vip, "inject", window, f"clients sent to {inst.vip} fail until it moves: {window.basis}")
+        if target in inst.nopreempt:
+            out += model.stays_after_heal(inst, to)
+            continue
         anchor = target if model.script_stops_keepalived else ""
         back = model.preempt(inst, target) if model.script_stops_keepalived else model.check_passes_again(inst, target)
         out.append(Move("heal", inst.name, inst.vip, to, target, back, after_restart_of=anchor))
-        out += model.clients_after(inst.vip, "inject", window, f"clients sent to {inst.vip} fail until it moves: {window.basis}")
         out += model.clients_after(inst.vip, "heal", back, f"{inst.vip} back by preemption: {back.basis}",
                                    after_restart_of=anchor)
     return out

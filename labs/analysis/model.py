@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 from labs import kaconf, timing
-from labs.analysis.expectations import LATENCY, Checker, Clients, Connections, Expectation, Move, Window
+from labs.analysis.expectations import LATENCY, Checker, Clients, Connections, Expectation, Move, Stay, Window
 
 # The kernel's IPVS sync (net/netfilter/ipvs/ip_vs_sync.c, include/net/ip_vs.h): the master
 # queues a sync message for a TCP connection once it is ESTABLISHED and has received
@@ -48,6 +48,8 @@ class Instance:
     advert_int: float
     version: int
     unicast: bool = False  # adverts to unicast_peer addresses, not to the multicast group
+    preempt_delay: tuple[tuple[str, float], ...] = ()  # host -> its preempt_delay (s), where set
+    nopreempt: frozenset[str] = frozenset()  # hosts configured nopreempt: once backup, they stay backup
 
     @property
     def master(self) -> str:
@@ -116,9 +118,16 @@ class Model:
     def preempt(self, inst: Instance, started: str) -> Window:
         """keepalived on the configured master is back (restarted, or its link restored):
         it starts in BACKUP, ignores the lower-priority adverts and takes over after its
-        own master-down interval. For a restart the window counts from the restarted
-        daemon's first VRRP notification (see Move.after_restart_of)."""
+        own master-down interval — with preempt_delay, only once that many seconds have
+        passed since it started (or saw the lower priority), then a master-down interval.
+        For a restart the window counts from the restarted daemon's first VRRP
+        notification (see Move.after_restart_of)."""
         mdi = inst.master_down(started)
+        delay = dict(inst.preempt_delay).get(started, 0.0)
+        if delay:
+            return Window(max(mdi, delay), delay + mdi + self.tolerance(0),
+                          f"preemption after preempt_delay {delay:g} s, then within the master-down interval of "
+                          f"{started} 3x{inst.advert_int:g}+skew = {mdi:.3f} s")
         return Window(mdi, mdi + self.tolerance(0),
                       f"preemption: master-down interval of {started} 3x{inst.advert_int:g}+skew = {mdi:.3f} s")
 
@@ -182,6 +191,10 @@ class Model:
         """The master `host` loses `inst`'s VIP to `to` within `takeover` (its clients whole
         by then), and takes it back by preemption once healed (counted from its restarted
         keepalived's first notification if the heal restarts it)."""
+        if host in inst.nopreempt:
+            return [Move("inject", inst.name, inst.vip, host, to, takeover),
+                    *self.clients_after(inst.vip, "inject", takeover, f"the backup's GARPs at takeover: {takeover.basis}"),
+                    *self.stays_after_heal(inst, to)]
         back = self.preempt(inst, host)
         anchor = host if restarted else ""
         return [Move("inject", inst.name, inst.vip, host, to, takeover),
@@ -189,6 +202,13 @@ class Model:
                 *self.clients_after(inst.vip, "inject", takeover, f"the backup's GARPs at takeover: {takeover.basis}"),
                 *self.clients_after(inst.vip, "heal", back, f"the master's GARPs when it takes over again: {back.basis}",
                                     after_restart_of=anchor)]
+
+    def stays_after_heal(self, inst: Instance, holder: str) -> list[Expectation]:
+        """The healed master is configured nopreempt: the VIP stays on `holder`, its clients
+        untouched by the heal."""
+        return [Stay("heal", inst.name, inst.vip, holder),
+                *self.clients_after(inst.vip, "heal", self.unaffected(),
+                                    f"nopreempt: the healed host stays backup, {inst.vip} stays on {holder}")]
 
     def sync_master(self) -> str | None:
         """The director whose IPVS sync daemon runs as master (the master of the instance
@@ -304,9 +324,14 @@ def load(results: Path, info: dict[str, float]) -> Model:
         for inst in root.all("vrrp_instance"):
             vip = inst.one("virtual_ipaddress").children[0].keyword.split("/")[0]
             entry = instances.setdefault(vip, {"name": inst.args[0], "priorities": {}, "unicast": False,
-                                               "advert_int": _num(inst, "advert_int", 1.0), "version": version})
+                                               "advert_int": _num(inst, "advert_int", 1.0), "version": version,
+                                               "preempt_delay": {}, "nopreempt": set()})
             entry["unicast"] = entry["unicast"] or bool(inst.all("unicast_peer"))
             entry["priorities"][host] = int(inst.value("priority"))
+            if inst.all("preempt_delay"):
+                entry["preempt_delay"][host] = _num(inst, "preempt_delay", 0.0)
+            if inst.all("nopreempt"):
+                entry["nopreempt"].add(host)
         if gd:
             refresh = max(refresh, _num(gd[0], "vrrp_garp_master_refresh", 0.0))
             for daemon in gd[0].all("lvs_sync_daemon"):
@@ -338,7 +363,8 @@ def load(results: Path, info: dict[str, float]) -> Model:
             restart_wait = max(restart_wait, float(m.group(1)) if m else 0.0)
             stops = stops or bool(re.search(r"^kill -TERM", text, re.M))
     return Model(
-        {vip: Instance(e["name"], vip, e["priorities"], e["advert_int"], e["version"], e["unicast"])
+        {vip: Instance(e["name"], vip, e["priorities"], e["advert_int"], e["version"], e["unicast"],
+                       tuple(sorted(e["preempt_delay"].items())), frozenset(e["nopreempt"]))
          for vip, e in instances.items()},
         interval, restart_wait, info.get("process_start_s", 0.0), info.get("keepalived_start_s", 0.0),
         tuple(directors), checker or None, weight, fall, stops, persistence, real_servers, refresh, sync=sync or None,

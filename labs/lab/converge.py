@@ -72,15 +72,19 @@ def take(lab: Lab, with_http: bool = True, with_ipvs: bool = True) -> Snapshot:
     return snap
 
 
-def problems(lab: Lab, snap: Snapshot, only: Sequence[VrrpInstance] | None = None) -> list[str]:
+def problems(lab: Lab, snap: Snapshot, only: Sequence[VrrpInstance] | None = None, settled: bool = False) -> list[str]:
     """Every way `snap` differs from what the configuration intends (empty: converged).
-    With `only`, just those instances' VIP placement (a tier that is up before the rest)."""
+    With `only`, just those instances' VIP placement (a tier that is up before the rest).
+    `settled`: a VIP whose configured master is nopreempt may rest on any one of its
+    hosts (after a fault it stays where it went): settled, though not as first brought up."""
     spec = lab.spec
     found = []
     for host, daemons in snap.running.items():
         found += [f"{name} is not running on {host}" for name, up in daemons.items() if not up]
     for inst in only or (*spec.director_instances, *spec.server_instances):
         held = snap.holders.get(inst.vip, [])
+        if settled and inst.master in inst.nopreempt and len(held) == 1 and held[0] in inst.hosts:
+            continue
         if held != [inst.master]:
             found.append(f"VIP {inst.vip} ({inst.name}) is on {held or 'no host'}, expected {inst.master}")
     if only:
@@ -101,27 +105,27 @@ def problems(lab: Lab, snap: Snapshot, only: Sequence[VrrpInstance] | None = Non
 
 
 def wait(lab: Lab, t0: float, bound: float, only: Sequence[VrrpInstance] | None = None,
-         with_http: bool = True) -> float:
+         with_http: bool = True, settled: bool = False) -> float:
     """Poll until converged and return when (time.monotonic()) the check that found it
     began — the lab was converged by then; the check's own time (ipvsadm in each director,
     HTTP from every client address: ~0.2-0.3 s under User-mode Linux) is not the lab's.
     Past `bound` seconds after `t0`, fail with what is wrong. `with_http=False` checks the
     control plane only: with persistence and clients that keep sending, IPVS keeps each
     client on the server it was moved to during a fault, so "both servers answer" is a
-    bring-up criterion, not a healing one."""
+    bring-up criterion, not a healing one. `settled`: see `problems`."""
     while True:
         began = time.monotonic()
         snap = take(lab, with_http=False, with_ipvs=not only)
-        if not problems(lab, snap, only):
+        if not problems(lab, snap, only, settled):
             if only or not with_http:
                 return began
             snap = take(lab)
-            if not problems(lab, snap):
+            if not problems(lab, snap, settled=settled):
                 return began
         if time.monotonic() - t0 > bound:
             break
         time.sleep(POLL)
-    lines = problems(lab, snap, only)
+    lines = problems(lab, snap, only, settled)
     for d in lab.started:
         if not d.running() or any(d.host.name in p for p in lines):
             lines.append(f"last lines of {d.log}:\n{tail(d.log, 8)}")

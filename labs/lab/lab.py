@@ -108,6 +108,9 @@ class Lab:
             self.say(f"server tier converged after {servers_at - t0:.1f} s{then}")
         self._start(d for d in self.daemons if d.host.role == daemons.TIERS[1])
         self.converged_after = converge.wait(self, time.monotonic(), bound) - t0
+        for w in self.watchers:
+            if isinstance(w, NetlinkWatcher):
+                w.settled()
         return self.converged_after
 
     def _start(self, daemons: Iterable[Daemon]) -> None:

@@ -89,6 +89,11 @@ class NetlinkWatcher(SelectorThread):
                         found.append((host, names.get(q["index"], str(q["index"])), kind))
         return found
 
+    def settled(self) -> None:
+        """The links as they are now are the healthy ones (the lab converged): a bridge
+        port still coming up when watching began (DOWN, then UP) is not a fault's debris."""
+        self.initial.update(self.operstate)
+
     def link_changes(self) -> dict[tuple[str, str], tuple[str, str]]:
         """(host, interface) -> (operstate when watching began, now) where they differ."""
         return {k: (self.initial[k], v) for k, v in self.operstate.items() if self.initial.get(k, v) != v}

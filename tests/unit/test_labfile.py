@@ -209,3 +209,48 @@ def test_the_article_file_gets_the_seed_variants_expectations(tmp_path):
         assert targets.of(module, article) == targets.of(module, seed)
         for target in targets.of(module, seed):
             assert model.for_scenario(module, m_article, target) == model.for_scenario(module, m_seed, target), (name, target)
+
+
+PAIR = REPO / "examples" / "unicast_pair" / "unicast_pair.toml"
+
+
+def pair_with(tmp_path, line):
+    """The unicast pair with `line` added to web1's instance (both hosts start BACKUP, as
+    keepalived wants with nopreempt)."""
+    folder = tmp_path / "pair"
+    shutil.copytree(PAIR.parent, folder)
+    for name in ("web1.conf", "web2.conf"):
+        conf = folder / name
+        text = conf.read_text().replace("state MASTER", "state BACKUP")
+        if name == "web1.conf":
+            text = text.replace("    advert_int 0.5\n", f"    advert_int 0.5\n    {line}\n")
+        conf.write_text(text)
+    return labfile.load(folder / PAIR.name)
+
+
+def expectations_of(spec, tmp_path, scenario, target):
+    import scenarios
+    from labs.analysis import model
+
+    info = {"process_start_s": 0.0, "hosts": {h.name: {"address": h.ip, "role": h.role} for h in spec.hosts}}
+    m = model.load(configs_of(spec, tmp_path), info)
+    return model.for_scenario(scenarios.load(scenario), m, target)
+
+
+def test_nopreempt_keeps_the_vip_where_it_went(tmp_path):
+    spec = pair_with(tmp_path, "nopreempt")
+    assert spec.server_instances[0].nopreempt == ("web1",)
+    got = expectations_of(spec, tmp_path, "stop_keepalived", "web1")
+    kinds = [(e.kind, e.phase) for e in got if e.kind in ("move", "stay")]
+    assert kinds == [("move", "inject"), ("stay", "heal")]
+    (stay,) = [e for e in got if e.kind == "stay"]
+    assert stay.host == "web2"
+
+
+def test_preempt_delay_delays_the_failback(tmp_path):
+    spec = pair_with(tmp_path, "preempt_delay 4")
+    (back,) = [e for e in expectations_of(spec, tmp_path, "crash_keepalived", "web1") if e.kind == "move" and e.phase == "heal"]
+    # the master-down interval of web1 (3 x 0.5 + skew ~0.07 s) is shorter than the delay
+    master_down = 3 * 0.5 + (256 - 110) / 256 * 0.5
+    assert back.window.earliest == pytest.approx(4.0) and back.window.latest == pytest.approx(4.0 + master_down + 0.25, abs=0.01)
+    assert "preempt_delay 4" in back.window.basis
