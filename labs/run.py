@@ -171,8 +171,13 @@ def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
     from labs.lab import converge
 
     snap = converge.take(lab)
-    ok = not converge.problems(lab, snap)
+    found = converge.problems(lab, snap)
     print(status.text(lab.spec, snap), flush=True)
+    if found:  # the exit status says it; this line says why
+        print(f"not as configured: {'; '.join(found)}", flush=True)
+    else:
+        print("as configured: every VIP on its master, every IPVS table complete, HTTP answered as expected", flush=True)
+    ok = not found
     jsonfile.write(folder / "status.json", {"converged": ok, "converged_after": lab.converged_after, **snap.to_json()})
     return ok
 
