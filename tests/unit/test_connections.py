@@ -232,3 +232,21 @@ def test_sync_bound_to_no_instance_protects_both_directors_connections(tmp_path)
     sync = folder(tmp_path / "bound", "sync")
     m = model.load(sync, json.loads((sync / "run.json").read_text()))
     assert (m.sync_roles("lvs1"), m.sync_roles("lvs2"), m.sync_roles("server1")) == ({"master"}, {"backup"}, set())
+
+
+def test_crash_and_link_forms(tmp_path):
+    """`lvs1:crash` leaves lvs1's kernel syncing until lvs2 takes over (its master-down
+    interval less one advert, 2.69 s): the bound shrinks by that; `lvs1:link` cuts the sync at
+    the fault, as a stop does. Without sync all break in every form."""
+    director_failover = scenarios.load("director_failover")
+    for variant, target, fate, older in (("sync", "lvs1", "survive", 3.25), ("sync", "lvs1:link", "survive", 3.25),
+                                         ("sync", "lvs1:crash", "survive", 0.562), ("default", "lvs1:crash", "break", 0.0),
+                                         ("default", "lvs1:link", "break", 0.0)):
+        results = folder(tmp_path / f"{variant}-{target}", variant)
+        m = model.load(results, json.loads((results / "run.json").read_text()))
+        expected = model.for_scenario(director_failover, m, target)
+        (moved,) = [e for e in expected if isinstance(e, expectations.Connections) and e.phase == "inject"
+                    and e.vip == VIP1]
+        assert (moved.fate, round(moved.older_than, 3)) == (fate, older), (variant, target)
+        move = next(e for e in expected if isinstance(e, expectations.Move) and e.phase == "inject")
+        assert ("silent loss" in move.window.basis) == (target != "lvs1")

@@ -24,7 +24,7 @@ LOSSY = (*HOSTS, "lvs1:5%", "lvs1:20%", "lvs1:50%", "lvs2:5%", "lvs2:20%", "lvs2
 DUAL_MASTER = {
     "blackhole": (HOSTS, "lvs1"),
     "crash_keepalived": (HOSTS, "lvs1"),
-    "director_failover": (("lvs1", "lvs2"), "lvs1"),
+    "director_failover": (("lvs1", "lvs2", "lvs1:crash", "lvs1:link", "lvs2:crash", "lvs2:link"), "lvs1"),
     "kill_nginx": (SERVERS, "server1"),
     "link_down": (BRIDGE, "lvs1"),
     "link_flap": (BRIDGE, "lvs1"),
