@@ -21,11 +21,11 @@ from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
-from labs import kaconf
+from labs import daemons, kaconf
 from labs.errors import LabError
 from labs.spec import Host, HostFiles, LabSpec, RealServer, Timers, VirtualServer, VrrpInstance
 
-ROLES = ("director", "real_server", "client")
+ROLES = tuple(daemons.ROLES)  # what each role runs is decided there
 HOST_KEYS = {"name", "address", "role", "keepalived", "scripts", "extra_addresses"}
 TOP_KEYS = {"name", "description", "subnet", "host", "arp_sysctls", "expire_nodest_conn", "config_errors_ok"}
 KEEPALIVED = "/usr/sbin/keepalived"

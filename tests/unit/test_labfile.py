@@ -139,7 +139,7 @@ BAD = {
     "same address": (dict(edit_toml=lambda t: t.replace('"10.20.0.13"', '"10.20.0.12"')),
                      "web2 and web3 both have the address 10.20.0.12"),
     "unknown role": (dict(edit_toml=lambda t: t.replace('role = "client"', 'role = "browser"')),
-                     "has role 'browser'; a role is one of: director, real_server, client"),
+                     "has role 'browser'; a role is one of: real_server, director, client"),
     "keepalived -t rejects": (dict(edit_conf=lambda c: c.replace("advert_int 1", "advert_int 1\n    no_such_keyword 7")),
                               "keepalived -t rejects"),
     "unbalanced braces": (dict(edit_conf=lambda c: c + "\nvrrp_instance X {\n"), "unclosed block"),
