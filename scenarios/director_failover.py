@@ -89,7 +89,7 @@ def expect(model: Model, target: str) -> list[Expectation]:
             # A crashed keepalived leaves its kernel's sync daemon sending until the backup
             # takes over (and stops its own backup daemon): at least the window's earliest.
             syncing = window.earliest if how is crash_keepalived else 0.0
-            out.append(model.connections_failover(inst, host, to, syncing_s=syncing))
+            out.append(model.connections_failover(inst, host, to, syncing_s=syncing, takeover=window))
             out.append(Connections("heal", inst.vip, "measured", 0.0,
                                    f"failback to {host}: which connections it knows after it is back"))
             moved.add(inst.vip)

@@ -426,7 +426,12 @@ class Connections(Expectation):
     fate: str = "measured"
     older_than: float = 0.0
     basis: str = ""
+    observe_s: float = 0.0  # observe the phase at least this long: the fates need it
     kind: ClassVar[str] = "connections"
+
+    @property
+    def observe_until(self) -> float:
+        return self.observe_s
 
     def evaluate(self, ph: Phase) -> dict[str, Any]:
         from labs.analysis import connections

@@ -232,29 +232,35 @@ class Model:
         return {"master"} if master == host else {"backup"}
 
     def connections_failover(self, inst: Instance, lost: str, to: str, phase: str = "inject",
-                             syncing_s: float = 0.0) -> Connections:
+                             syncing_s: float = 0.0, takeover: Window | None = None) -> Connections:
         """Connections through `inst`'s VIP when `lost`, its master, fails and `to` takes over:
         they survive only if `to` learnt them from `lost`'s sync daemon, which the kernel
         guarantees for connections older than its flush bound (see SYNC_FLUSH_S); without
         sync `to` has no entry for them and answers their next packet with a reset.
         `syncing_s`: how long `lost`'s kernel surely goes on syncing after the fault (a
-        crashed keepalived leaves its sync daemon running until `to` takes over)."""
+        crashed keepalived leaves its sync daemon running until `to` takes over).
+        `takeover`: when `to` has the VIP. A request lost meanwhile waits for TCP's
+        retransmissions, whose intervals double, so the first one after the takeover comes
+        at most twice its latest time after the fault: the phase is observed that long, so
+        that a connection's fate is never cut off by the phase's end."""
+        observe = 2 * takeover.latest + LATENCY if takeover is not None and takeover.bounded else 0.0
         synced = "master" in self.sync_roles(lost) and "backup" in self.sync_roles(to)
         if synced and self.sync_threshold > 3:
             return Connections(phase, inst.vip, "measured", 0.0,
                                f"lvs_sync_daemon with sync_threshold {self.sync_threshold}: a connection's first sync "
-                               "message waits for that many packets, which the model does not time")
+                               "message waits for that many packets, which the model does not time", observe)
         if synced:
             bound = max(0.0, SYNC_FLUSH_S + SYNC_CHECK_S + LATENCY - syncing_s)
             later = f"; its kernel syncs on for {syncing_s:.2f} s after the fault" if syncing_s else ""
             return Connections(phase, inst.vip, "survive", round(bound, 3),
                                f"lvs_sync_daemon: {to} knows a connection at most {SYNC_FLUSH_S:g}+{SYNC_CHECK_S:g} s "
                                f"after its first request (partly filled sync buffers flushed after {SYNC_FLUSH_S:g} s, "
-                               f"checked every {SYNC_CHECK_S:g} s) + {LATENCY:g} s{later}; younger ones measured")
+                               f"checked every {SYNC_CHECK_S:g} s) + {LATENCY:g} s{later}; younger ones measured",
+                               observe)
         why = ("no lvs_sync_daemon" if not self.sync else f"{lost} runs no master sync daemon"
                if "master" not in self.sync_roles(lost) else f"{to} runs no backup sync daemon")
         return Connections(phase, inst.vip, "break", 0.0,
-                           f"{why}: {to} has no IPVS entry for them and resets their next packet")
+                           f"{why}: {to} has no IPVS entry for them and resets their next packet", observe)
 
     def connections_untouched(self, vip: str, phase: str) -> Connections:
         return Connections(phase, vip, "survive", 0.0, "not touched by this fault")

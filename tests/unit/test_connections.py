@@ -250,3 +250,5 @@ def test_crash_and_link_forms(tmp_path):
         assert (moved.fate, round(moved.older_than, 3)) == (fate, older), (variant, target)
         move = next(e for e in expected if isinstance(e, expectations.Move) and e.phase == "inject")
         assert ("silent loss" in move.window.basis) == (target != "lvs1")
+        # observed until TCP's doubling retransmissions have surely met the new holder
+        assert moved.observe_until == 2 * move.window.latest + 0.25
