@@ -16,18 +16,27 @@ DEFAULT_ROOT = Path("results")  # ./results of the working directory (an install
 TOOL_VERSIONS = {"ipvsadm": ["/usr/sbin/ipvsadm", "--version"]}  # the daemons': labs.daemons.version_commands()
 
 
-CREATED: set[Path] = set()  # result roots this process made: handed to the user with the runs
+# In a results root halab made (and only there): the root is handed to the user with its
+# runs. A file, not a note in memory: the process inside User-mode Linux and the one that
+# started it both hand results over.
+MADE_BY_HALAB = ".made-by-halab"
+
+
+def make_root(root: Path) -> None:
+    """Create the results root if it is missing, marked as halab's."""
+    if not root.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        (root / MADE_BY_HALAB).touch()
 
 
 def new_folder(root: Path, topology: str, what: str) -> Path:
     """results/<UTC time>-<topology>-<what>/ (a numeric suffix if two runs share a second)."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    if not root.exists():
-        CREATED.add(root)
     base = root / f"{stamp}-{topology}-{what}"
     folder, n = base, 1
     while True:
         try:
+            make_root(root)
             folder.mkdir(parents=True)
             return folder
         except FileExistsError:
@@ -119,12 +128,17 @@ def hand_over(paths: list[Path]) -> None:
     who = owner()
     if not who:
         return
-    for top in [*paths, *(r for r in CREATED if any(p.parent == r for p in paths))]:
-        for path in (top, *(top.rglob("*") if top.is_dir() and not top.is_symlink() else ())):
-            try:
-                os.lchown(path, *who)
-            except OSError:
-                pass
+    roots = sorted({p.parent for p in paths if (p.parent / MADE_BY_HALAB).exists()})
+    for path in [*(x for top in paths for x in _tree(top)), *roots, *(r / MADE_BY_HALAB for r in roots)]:
+        try:
+            os.lchown(path, *who)
+        except OSError:
+            pass
+
+
+def _tree(top: Path) -> list[Path]:
+    """`top` and, for a real folder (not a link to one), everything under it."""
+    return [top, *(top.rglob("*") if top.is_dir() and not top.is_symlink() else ())]
 
 
 def save_traceback(folder: Path, name: str = "error.txt") -> Path:

@@ -63,10 +63,8 @@ def dispatch(module: str, argv: list[str], requested: str, results: Path,
         raise LabError(problem)
     os.environ["HALAB_KERNEL_REASON"] = choice.reason
     before = labs_results.entries(results)
-    if not results.exists():
-        labs_results.CREATED.add(results)
     try:
-        results.mkdir(parents=True, exist_ok=True)
+        labs_results.make_root(results)
         return uml.run([sys.executable, "-m", module, *argv], interactive=interactive, boot_log=results / BOOT_LOG)
     finally:  # an interrupted inner run could not hand its files over itself
         labs_results.hand_over(sorted(labs_results.entries(results) - before))

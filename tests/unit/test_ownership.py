@@ -16,7 +16,6 @@ NOBODY = 65534
 def as_sudo(monkeypatch):
     monkeypatch.setenv("SUDO_UID", str(NOBODY))
     monkeypatch.setenv("SUDO_GID", str(NOBODY))
-    monkeypatch.setattr(results, "CREATED", set())
 
 
 def test_a_finished_run_belongs_to_the_sudo_user(tmp_path, as_sudo):
@@ -25,7 +24,7 @@ def test_a_finished_run_belongs_to_the_sudo_user(tmp_path, as_sudo):
     (folder / "logs").mkdir()
     (folder / "logs" / "lvs1.log").write_text("x")
     results.finish(folder)
-    made = [root, root / "latest", folder, folder / "logs", folder / "logs" / "lvs1.log"]
+    made = [root, root / results.MADE_BY_HALAB, root / "latest", folder, folder / "logs", folder / "logs" / "lvs1.log"]
     assert [os.lstat(p).st_uid for p in made] == [NOBODY] * len(made)
     assert os.stat(tmp_path).st_uid == 0, "a folder that existed before the run keeps its owner"
 
