@@ -11,12 +11,12 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "run": ("labs.run", (), "build a lab, run fault scenarios, judge them (python -m labs.run)"),
     "check": ("labs.run", ("--check",), "bring a lab up, print its status, tear it down (run TOPOLOGY --check)"),
     "cli": ("labs.run", ("--cli",), "the interactive lab: status, fail, heal, probe, plot (run TOPOLOGY --cli)"),
-    "list": ("labs.run", ("--list",), "topologies, variants and scenarios (run --list)"),
+    "list": ("labs.run", ("--list",), "topologies, variants and scenarios, with the targets on a lab (run [LAB] --list)"),
     "sweep": ("labs.sweep", (), "one scenario for each value of a timer: failover against the model, one chart"),
     "analyze": ("labs.analyze", (), "recompute a run folder's summary.json from its files"),
     "plot": ("labs.plot", (), "draw a run folder's charts and report.html (or a suite's spread)"),
     "compare": ("labs.compare", (), "two runs side by side, timelines aligned"),
-    "lint": ("labs.lint", (), "explain what is wrong with keepalived configs (or a topology's)"),
+    "lint": ("labs.lint", (), "explain what is wrong with keepalived configs (a topology's, or a lab file's)"),
     "render": ("labs.render", (), "a topology's configs for real machines (--apply configures one)"),
     "bench": ("labs.bench", (), "benchmarks: bring-up, precision, RPS, scale, the default set"),
     "status": ("labs.housekeeping", ("status",), "is a lab running here: whose, since when, which namespaces and results"),
@@ -51,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module, first, _ = COMMANDS[argv[0]]
     rest = argv[1:]
-    if argv[0] == "list":
-        rest = list(first)
-    elif argv[0] in ("status", "clean"):
+    if argv[0] in ("status", "clean"):
         rest = [*first, *rest]
     elif first and rest and not rest[0].startswith("-"):  # `check TOPOLOGY ...` -> `TOPOLOGY --check ...`
         rest = [rest[0], *first, *rest[1:]]

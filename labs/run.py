@@ -113,7 +113,8 @@ def list_all(spec: "LabSpec") -> str:
     for name in scenarios.names():
         module = scenarios.load(name)
         summary = (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1]
-        lines.append(f"  {name:16} {summary} (targets: {', '.join(targets.of(module, spec))})")
+        on = ", ".join(targets.of(module, spec)) or f"none on {spec.name}"
+        lines.append(f"  {name:16} {summary} (targets: {on})")
     return "\n".join(lines)
 
 
