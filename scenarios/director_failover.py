@@ -35,7 +35,7 @@ from scenarios import crash_keepalived, link_down, stop_keepalived
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = ByRole(("director",), ("", ":crash", ":link"), keepalived=True)
+TARGETS = ByRole(("director",), ("", ":crash", ":link"), keepalived=True, lvs=True)
 FORMS = {"": stop_keepalived, "crash": crash_keepalived, "link": link_down}
 CONNECTIONS = 20  # per LVS VIP (labs.probes.connections)
 CONNECTION_INTERVAL = 0.1  # s between requests on one connection
