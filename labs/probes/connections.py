@@ -17,14 +17,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import json
-import signal
 import sys
 import time
-from pathlib import Path
 from typing import IO
 
-from labs.probes.http import classify, parse_response
+from labs.probes.http import classify, common_arguments, flush_until, parse_response, report, stop_event
 
 FIELDS = ("conn", "vip", "source", "port", "opened_t", "sched_t", "send_t", "finish_t", "server", "status", "error")
 
@@ -113,12 +110,8 @@ class ConnectionProbe:
         return stop.is_set()
 
     async def run(self, duration: float) -> dict[str, float]:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        loop.call_later(duration, stop.set)
-        flusher = asyncio.create_task(self.flush(stop))
+        stop = stop_event(duration)
+        flusher = asyncio.create_task(flush_until(self.out, stop))
         start = time.time() + 0.05
         step = self.open_over / self.per_vip
         tasks = []
@@ -134,37 +127,21 @@ class ConnectionProbe:
         return {"connections": len(tasks), "requests": self.requests, "broken": self.broken,
                 "seconds": round(time.time() - start, 3)}
 
-    async def flush(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self.out.flush()
-            try:
-                await asyncio.wait_for(stop.wait(), 0.5)
-            except asyncio.TimeoutError:
-                pass
-
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.probes.connections", description=__doc__.split("\n")[0])
-    p.add_argument("--vip", action="append", required=True)
-    p.add_argument("--source", action="append", required=True)
+    common_arguments(p)
     p.add_argument("--connections", type=int, default=20, help="connections per VIP")
     p.add_argument("--interval", type=float, default=0.1, help="seconds between requests on one connection")
     p.add_argument("--open-over", type=float, default=6.0, help="open each VIP's connections evenly over this many seconds")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds per request (connect, or request + answer)")
-    p.add_argument("--port", type=int, default=80)
-    p.add_argument("--duration", type=float, default=600.0, help="stop by itself after this many seconds")
-    p.add_argument("--out", type=Path, required=True, help="CSV file to append to")
-    p.add_argument("--stats", type=Path, help="JSON file for the probe's own figures")
     args = p.parse_args(argv)
     if min(args.connections, args.interval, args.timeout, args.duration) <= 0 or args.open_over < 0:
         p.error("--connections, --interval, --timeout and --duration must be positive, --open-over not negative")
     with open(args.out, "a", newline="") as out:
         stats = asyncio.run(ConnectionProbe(args.vip, args.source, args.connections, args.interval, args.open_over,
                                             args.timeout, args.port, out).run(args.duration))
-    if args.stats:
-        args.stats.write_text(json.dumps(stats, indent=1))
-    print(json.dumps(stats), file=sys.stderr)
-    return 0
+    return report(stats, args.stats)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,45 @@ def parse_response(data: bytes) -> tuple[int | None, str]:
     return status, ""
 
 
+def stop_event(duration: float) -> asyncio.Event:
+    """Set on SIGTERM or SIGINT, or after `duration` seconds: when a probe stops."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.call_later(duration, stop.set)
+    return stop
+
+
+async def flush_until(out: IO[str], stop: asyncio.Event) -> None:
+    """Flush the CSV every 0.5 s until the probe stops: the rows reach the run folder as
+    they come, even if the probe is killed."""
+    while not stop.is_set():
+        out.flush()
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except asyncio.TimeoutError:
+            pass
+
+
+def common_arguments(p: argparse.ArgumentParser) -> None:
+    """What every probe takes: the VIPs, the client's source addresses, where to write."""
+    p.add_argument("--vip", action="append", required=True)
+    p.add_argument("--source", action="append", required=True)
+    p.add_argument("--port", type=int, default=80)
+    p.add_argument("--duration", type=float, default=600.0, help="stop by itself after this many seconds")
+    p.add_argument("--out", type=Path, required=True, help="CSV file to append to")
+    p.add_argument("--stats", type=Path, help="JSON file for the probe's own figures")
+
+
+def report(stats: dict[str, float], path: Path | None) -> int:
+    """The probe's own figures: to the --stats file and stderr."""
+    if path:
+        path.write_text(json.dumps(stats, indent=1))
+    print(json.dumps(stats), file=sys.stderr)
+    return 0
+
+
 class Probe:
     def __init__(self, vips: list[str], sources: list[str], rate: float, timeout: float, port: int, out: IO[str]) -> None:
         self.vips, self.sources, self.rate, self.timeout, self.port = vips, sources, rate, timeout, port
@@ -100,12 +139,8 @@ class Probe:
             i += 1
 
     async def run(self, duration: float) -> dict[str, float]:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        loop.call_later(duration, stop.set)
-        flusher = asyncio.create_task(self.flush(stop))
+        stop = stop_event(duration)
+        flusher = asyncio.create_task(flush_until(self.out, stop))
         start = time.time() + 0.05
         await asyncio.gather(*(self.schedule(v, start, stop, n) for n, v in enumerate(self.vips)))
         if self.pending:
@@ -117,34 +152,18 @@ class Probe:
                 "rate_per_vip": round(self.sent / max(elapsed, 1e-9) / len(self.vips), 2),
                 "requested_rate_per_vip": self.rate, "max_late_s": round(self.max_late, 4)}
 
-    async def flush(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self.out.flush()
-            try:
-                await asyncio.wait_for(stop.wait(), 0.5)
-            except asyncio.TimeoutError:
-                pass
-
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.probes.http", description=__doc__.split("\n")[0])
-    p.add_argument("--vip", action="append", required=True)
-    p.add_argument("--source", action="append", required=True)
+    common_arguments(p)
     p.add_argument("--rate", type=float, default=50.0, help="requests per second per VIP")
     p.add_argument("--timeout", type=float, default=1.0, help="seconds per request (connect + response)")
-    p.add_argument("--port", type=int, default=80)
-    p.add_argument("--duration", type=float, default=600.0, help="stop by itself after this many seconds")
-    p.add_argument("--out", type=Path, required=True, help="CSV file to append to")
-    p.add_argument("--stats", type=Path, help="JSON file for the probe's own figures")
     args = p.parse_args(argv)
     if args.rate <= 0 or args.timeout <= 0 or args.duration <= 0:
         p.error("--rate, --timeout and --duration must be positive")
     with open(args.out, "a", newline="") as out:
         stats = asyncio.run(Probe(args.vip, args.source, args.rate, args.timeout, args.port, out).run(args.duration))
-    if args.stats:
-        args.stats.write_text(json.dumps(stats, indent=1))
-    print(json.dumps(stats), file=sys.stderr)
-    return 0
+    return report(stats, args.stats)
 
 
 if __name__ == "__main__":
