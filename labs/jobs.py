@@ -24,14 +24,15 @@ OPTIONS_WITH_VALUES = ("--scenario", "--target", "--repeat", "--jobs", "--part",
 AUTO_MAX = 4  # labs side by side by default: each User-mode Linux kernel takes one CPU and up to 1 GiB
 
 
-def count(args: argparse.Namespace, runs: int) -> int:
+def count(args: argparse.Namespace, runs: int, ipvs: bool = True) -> int:
     """How many labs side by side: --jobs as given; by default one per CPU (at most
-    AUTO_MAX) when the runs go to User-mode Linux, 1 natively (one kernel, one lab)."""
+    AUTO_MAX) when the runs go to User-mode Linux, 1 natively (one kernel, one lab).
+    `ipvs`: whether the lab needs IPVS (labs.kernel.choose)."""
     if args.part:  # one of the jobs: its runs go one after the other on its own lab
         return 1
     if args.jobs is not None:
         return min(args.jobs, runs) if runs else 1
-    if runs < 2 or kernel.choose(args.kernel).backend != "uml":
+    if runs < 2 or kernel.choose(args.kernel, ipvs).backend != "uml":
         return 1
     return max(1, min(os.cpu_count() or 1, AUTO_MAX, runs))
 
@@ -116,12 +117,15 @@ def run(args: argparse.Namespace, argv: list[str], runs: list[tuple[str, str]]) 
     from labs.analyze import analyze
     from labs.run import report_suite
 
-    choice = kernel.choose(args.kernel)
+    from labs.session import lab_spec
+
+    ipvs = lab_spec(args)[1].needs_ipvs
+    choice = kernel.choose(args.kernel, ipvs)
     if choice.backend != "uml":
         raise LabError("--jobs needs User-mode Linux (each job its own kernel; natively the labs would share one "
                        "kernel's namespace names): add --kernel uml, or drop --jobs")
     expanded = [run for run in runs for _ in range(args.repeat)]
-    n = count(args, len(expanded))
+    n = count(args, len(expanded), ipvs)
     print(f"{n} jobs, each in its own User-mode Linux kernel (--jobs 1: one after the other)", flush=True)
     with tempfile.TemporaryDirectory(prefix="halab-jobs-") as tmp:
         parts = [Path(tmp) / f"job{k}.json" for k in range(n)]

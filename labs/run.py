@@ -301,13 +301,13 @@ def main(argv: list[str] | None = None) -> int:
         return main_json(args, argv)
 
     def go() -> int:
-        lab_spec(args)  # a bad topology, variant, --servers or --set: one line, before anything runs
+        ipvs = lab_spec(args)[1].needs_ipvs  # a bad topology, variant, --servers or --set: one line, before anything runs
         runs = plan(args)
         results.check_writable(args.results)  # the user's input first, then this machine's programs
         requirements.check()
-        if not os.environ.get("HALAB_IN_UML") and jobs.count(args, len(runs) * args.repeat) > 1:
+        if not os.environ.get("HALAB_IN_UML") and jobs.count(args, len(runs) * args.repeat, ipvs) > 1:
             return jobs.run(args, argv, runs)
-        where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli)
+        where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli, ipvs=ipvs)
         if isinstance(where, int):
             return where
         return run_native(args, argv, *where)

@@ -223,6 +223,14 @@ class LabSpec:
     def from_lab_file(self) -> bool:
         return bool(self.files)
 
+    def runs_check_script(self, host: str) -> bool:
+        """A real server whose keepalived runs a check script (the one that restarts nginx
+        in the built-in topologies; a lab file's, if it lists scripts)."""
+        if self.host(host).role != "real_server":
+            return False
+        files = self.files_of(host)
+        return not self.from_lab_file or (files is not None and bool(files.scripts))
+
     def runs_keepalived(self, host: str) -> bool:
         """Directors and real servers do, but a lab file's real server without a keepalived.conf."""
         if self.host(host).role == "client":
@@ -231,6 +239,12 @@ class LabSpec:
 
     def router_id(self, host: str) -> str:
         return dict(self.router_ids).get(host, host)
+
+    @property
+    def needs_ipvs(self) -> bool:
+        """Only directors' virtual servers need the kernel's IPVS (which decides where the
+        lab can run: labs.kernel)."""
+        return bool(self.virtual_servers)
 
     @property
     def client_vips(self) -> tuple[str, ...]:

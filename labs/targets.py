@@ -31,12 +31,15 @@ class ByRole:
     keepalived: bool = False
     # Only on labs with virtual servers (a lab file may have one VRRP tier and no LVS).
     lvs: bool = False
+    # Only real servers whose keepalived runs a check script (what restarts nginx).
+    check_script: bool = False
 
     def hosts(self, spec: "LabSpec") -> tuple[str, ...]:
         if self.lvs and not spec.virtual_servers:
             return ()
         return tuple(h.name for role in self.roles for h in spec.role(role)
-                     if not self.keepalived or spec.runs_keepalived(h.name))
+                     if (not self.keepalived or spec.runs_keepalived(h.name))
+                     and (not self.check_script or spec.runs_check_script(h.name)))
 
     def targets(self, spec: "LabSpec") -> tuple[str, ...]:
         hosts = self.hosts(spec)
@@ -46,7 +49,7 @@ class ByRole:
     def default(self, spec: "LabSpec") -> str:
         hosts = self.hosts(spec)
         if not hosts:
-            needs = " that runs keepalived" if self.keepalived else ""
+            needs = " with a check script" if self.check_script else " that runs keepalived" if self.keepalived else ""
             raise LabError(f"lab {spec.name} has no {' or '.join(self.roles)} host{needs} to target")
         return hosts[0] + self.default_suffix
 

@@ -4,8 +4,8 @@ Breaks: SIGKILL to nginx's master and its workers (the master alone would leave 
 workers serving on the listening socket, which tests nothing).
 Heals: itself — the seed's check script, at its next run, starts nginx again.
 Expects: no VIP moves; client failures (only those pinned to that server) end within one
-script interval plus the script's process starts. Targets real servers that run keepalived
-(its check script is what restarts nginx).
+script interval plus the script's process starts. Targets real servers whose keepalived
+runs a check script (it is what restarts nginx).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from labs.targets import ByRole
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
 
-TARGETS = ByRole(("real_server",), keepalived=True)
+TARGETS = ByRole(("real_server",), check_script=True)
 RESTART_SPAWNS = 6  # sh, cat, grep, nginx (+ its fork), cat, grep
 
 

@@ -25,11 +25,12 @@ class Choice:
     reason: str
 
 
-def choose(requested: str) -> Choice:
-    """Pick a backend; `auto` prefers native and says why it did not take it."""
+def choose(requested: str, ipvs: bool = True) -> Choice:
+    """Pick a backend; `auto` prefers native and says why it did not take it. `ipvs`: the
+    lab has virtual servers (without, the host kernel needs no IPVS)."""
     if requested not in CHOICES:
         raise LabError(f"unknown kernel backend {requested!r}; use one of {', '.join(CHOICES)}")
-    native_problem = native.problem()
+    native_problem = native.problem(ipvs)
     uml_problem = uml.problem()
     if requested == "native":
         if native_problem:
@@ -40,7 +41,8 @@ def choose(requested: str) -> Choice:
             raise LabError(f"--kernel uml cannot run: {uml_problem}")
         return Choice("uml", "requested with --kernel uml")
     if not native_problem:
-        return Choice("native", "the host kernel has IPVS and we are root")
+        return Choice("native", "the host kernel has IPVS and we are root" if ipvs
+                      else "we are root, and a lab without virtual servers needs no IPVS")
     if not uml_problem:
         return Choice("uml", f"native is not possible: {native_problem}")
     raise LabError(
@@ -49,12 +51,12 @@ def choose(requested: str) -> Choice:
 
 
 def dispatch(module: str, argv: list[str], requested: str, results: Path,
-             interactive: bool = False) -> int | tuple[str, str]:
+             interactive: bool = False, ipvs: bool = True) -> int | tuple[str, str]:
     """Where a lab command runs: (backend, reason) to go on in this process, or the exit
     status of `python -m MODULE ARGV` rerun inside User-mode Linux."""
     if os.environ.get("HALAB_IN_UML"):
         return "uml", os.environ.get("HALAB_KERNEL_REASON", "inside User-mode Linux")
-    choice = choose(requested)
+    choice = choose(requested, ipvs)
     print(f"kernel: {choice.backend} ({choice.reason})", flush=True)
     if choice.backend == "native":
         return choice.backend, choice.reason

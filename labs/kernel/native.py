@@ -1,4 +1,5 @@
-"""The host's own kernel: usable when we are root and it has IPVS."""
+"""The host's own kernel: usable when we are root and it has IPVS (or the lab has no
+virtual servers: a single VRRP tier, as a lab file may describe, needs none)."""
 from __future__ import annotations
 
 import os
@@ -20,10 +21,10 @@ def has_ipvs() -> bool:
     return IPVS_PROC.exists()
 
 
-def problem() -> str | None:
-    """Why the native backend cannot run here, or None."""
+def problem(ipvs: bool = True) -> str | None:
+    """Why the native backend cannot run here (for a lab that needs IPVS, or not), or None."""
     if os.geteuid() != 0:
         return "it needs root (run with sudo)"
-    if not has_ipvs():
+    if ipvs and not has_ipvs():
         return "this kernel has no IPVS (CONFIG_IP_VS; /proc/net/ip_vs is missing and modprobe ip_vs failed)"
     return None

@@ -14,7 +14,7 @@ from labs.kernel import native, uml
 @pytest.fixture
 def problems(monkeypatch):
     def set_(native_problem, uml_problem):
-        monkeypatch.setattr(native, "problem", lambda: native_problem)
+        monkeypatch.setattr(native, "problem", lambda ipvs=True: native_problem)
         monkeypatch.setattr(uml, "problem", lambda: uml_problem)
     return set_
 
@@ -99,3 +99,24 @@ def test_has_ipvs_does_not_modprobe_without_root(monkeypatch):
     monkeypatch.setattr(native, "IPVS_PROC", native.Path("/nonexistent/ip_vs"))
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("modprobe run without root"))
     assert native.has_ipvs() is False
+
+
+def test_a_lab_without_virtual_servers_needs_no_ipvs_natively(monkeypatch):
+    """A single VRRP tier (a lab file without directors) may run on the host kernel as root
+    even without IPVS; a lab with virtual servers may not."""
+    monkeypatch.setattr("os.geteuid", lambda: 0)
+    monkeypatch.setattr(native, "has_ipvs", lambda: False)
+    assert "no IPVS" in native.problem(ipvs=True)
+    assert native.problem(ipvs=False) is None
+    monkeypatch.setattr(uml, "problem", lambda: None)
+    assert kernel.choose("auto", ipvs=False).backend == "native"
+    assert kernel.choose("auto", ipvs=True).backend == "uml"
+
+
+def test_which_labs_need_ipvs():
+    from labs import labfile
+    from conftest import REPO
+    from topologies import dual_master
+
+    assert dual_master.spec().needs_ipvs
+    assert not labfile.load(REPO / "examples" / "unicast_pair" / "unicast_pair.toml").needs_ipvs
