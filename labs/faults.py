@@ -72,9 +72,15 @@ class Blackhole:
             return "netem loss 100% on both ends of the link"
         for n, i in self.ends.values():
             _run(n, ["tc", "qdisc", "del", "dev", i, "root"])
+        node, ifname = self.ends["out"]
+        device = device_drop(node, ifname)
+        if device is not None:
+            self.rule = device
+            self.rule.apply()
+            return f"{self.rule.method} drop of every frame on the host's interface (no netem in this kernel)"
         self.rule = drop_rule(self.node, "", "")
         self.rule.apply()
-        return f"{self.rule.method} drop of all traffic in the host (no netem in this kernel)"
+        return f"{self.rule.method} drop of IP traffic in the host (no netem, no netdev egress hook: ARP passes)"
 
     def open(self, direction: str) -> float:
         """Let traffic flow one way again ("in": to the host, "out": from it); seconds taken."""
@@ -152,6 +158,22 @@ def _feed(node: "Node", argv: list[str], stdin: str) -> tuple[str, int]:
     proc = node.popen(argv, stdin=subprocess.PIPE)
     out, err = proc.communicate(stdin.encode())
     return (out + err).decode(errors="replace").strip(), proc.returncode
+
+
+def device_drop(node: "Node", ifname: str) -> DropRule | None:
+    """Every frame in and out of `ifname` dropped — ARP and the gratuitous ARPs keepalived
+    sends from a packet socket too, which IP rules never see — by nftables' netdev ingress
+    and egress hooks (Linux 5.16+); None where the kernel lacks them (the UML kernel: it
+    has netem, which the blackhole prefers)."""
+    nft, table = ["nft", "-f", "-"], f"netdev {NFT_TABLE}_device"
+    rules = (f"table {table} {{\n"
+             f"  chain in {{ type filter hook ingress device \"{ifname}\" priority -500; policy drop; }}\n"
+             f"  chain out {{ type filter hook egress device \"{ifname}\" priority -500; policy drop; }}\n"
+             f"}}\n")
+    if _feed(node, nft, rules + f"delete table {table}\n")[1] != 0:
+        return None
+    return DropRule(node, "nftables netdev", (nft, rules), lambda d: (nft, f"delete chain {table} {d}\n"),
+                    lambda opened: (nft, f"delete table {table}\n"))
 
 
 def drop_rule(node: "Node", nft_match: str, iptables_match: str) -> DropRule:

@@ -157,9 +157,13 @@ def _files(entry: dict, host: Host, folder: Path, where: str, texts: dict[str, s
     scripts = tuple(str(_existing(folder, s, where, host.name)) for s in entry.get("scripts", ()))
     text, inlined = inline_includes(conf)
     try:
-        kaconf.parse(text)
+        root = kaconf.parse(text)
     except ValueError as e:
         raise LabError(f"{where}: {conf}: {e}; fix the braces (keepalived -t -f {conf} shows it too)") from None
+    if root.all("vrrp_track_process"):
+        raise LabError(f"{where}: {conf} has a vrrp_track_process, which cannot run in the lab: keepalived hears of "
+                       "processes from the kernel's process-events connector, which answers only in the host's initial "
+                       "network namespace, never in a lab host's; track the process with a vrrp_script instead")
     texts[host.name] = text
     changes = tuple(f"include {i} inlined (the lab runs one file)" for i in inlined)
     return [HostFiles(host.name, str(conf), scripts, changes, text)]

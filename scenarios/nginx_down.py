@@ -43,10 +43,9 @@ def heal(lab: "Lab", target: str) -> None:
 
 
 def expect(model: Model, target: str) -> list[Expectation]:
-    """Four ways, read from the rendered configs: a vrrp_track_process on nginx lowers the
-    priority below the backup's at once; the check script stops keepalived (the seed's
-    design); or its failure lowers the priority below the backup's (weight <=
-    -(p_master - p_backup) - 1); or nothing can move the VIP."""
+    """Three ways, read from the rendered check script and vrrp_script: the script stops
+    keepalived (the seed's design); or its failure lowers the priority below the backup's
+    (weight <= -(p_master - p_backup) - 1); or nothing can move the VIP."""
     out: list[Expectation] = model.checker_removes(target, "nginx is dead", refused=True)  # a real server without VRRP
     for inst in model.instances_mastered_by(target):
         to = inst.best_other(target)
@@ -54,15 +53,6 @@ def expect(model: Model, target: str) -> list[Expectation]:
         # and waits restart_wait before its verdict.
         wait = model.restart_wait
         checks = model.script_interval * model.script_fall
-        tracked = model.process_lost(inst, target, to)
-        if tracked:  # vrrp_track_process: no polling, no restart attempt
-            window, back = tracked
-            out.append(Move("inject", inst.name, inst.vip, target, to, window))
-            out += model.clients_after(inst.vip, "inject", window,
-                                       f"clients sent to {inst.vip} fail until it moves: {window.basis}")
-            out.append(Move("heal", inst.name, inst.vip, to, target, back))
-            out += model.clients_after(inst.vip, "heal", back, f"{inst.vip} back by preemption: {back.basis}")
-            continue
         if model.script_stops_keepalived:
             _, graceful = model.graceful(inst, target)
             earliest = wait + graceful.earliest

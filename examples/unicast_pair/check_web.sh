@@ -7,7 +7,12 @@ HERE=${0%/*}
 
 nginx_running() {
     { read -r pid < "$HERE/nginx.pid"; } 2>/dev/null && [ -n "$pid" ] || return 1
-    { read -r name < "/proc/$pid/comm"; } 2>/dev/null && [ "$name" = nginx ]
+    { read -r name < "/proc/$pid/comm"; } 2>/dev/null && [ "$name" = nginx ] || return 1
+    # A killed master its parent has not reaped yet (a zombie) keeps its name: not running.
+    { while read -r key value rest; do
+        [ "$key" = State: ] && { [ "$value" != Z ]; return; }
+    done < "/proc/$pid/status"; } 2>/dev/null
+    return 1
 }
 
 nginx_running && exit 0

@@ -83,8 +83,6 @@ class Model:
     garp_refresh: float = 0.0  # vrrp_garp_master_refresh (0: a master never re-sends its GARPs)
     addresses: dict[str, str] | None = None  # host -> its own address (run.json's hosts)
     script_rise: int = 1  # passing runs of a failed check script before its weight is lifted
-    track_weight: int = 0  # vrrp_track_process's weight (0: no process tracked)
-    track_delay: float = 0.0  # its terminate_delay (or delay): how long a lost process waits to count
     sync: dict[str, str] | None = None  # director -> the VRRP instance its lvs_sync_daemon follows
     sync_threshold: int = 3  # net.ipv4.vs.sync_threshold's first number (the lab's sysctl.conf record)
 
@@ -133,28 +131,16 @@ class Model:
         return Window(mdi, mdi + self.tolerance(0),
                       f"preemption: master-down interval of {started} 3x{inst.advert_int:g}+skew = {mdi:.3f} s")
 
-    def process_lost(self, inst: Instance, host: str, to: str) -> tuple[Window, Window] | None:
-        """`host` tracks nginx with vrrp_track_process and it dies: the kernel's process
-        events tell keepalived at once (after terminate_delay), the priority drops by the
-        weight and, below `to`'s, the backup takes over as from a silent master; when nginx
-        runs again the priority is back and `host` preempts. None if the weight cannot move it."""
-        if not self.track_weight or inst.priorities[host] + self.track_weight >= inst.priorities[to]:
-            return None
-        _, silent = self.silent(inst, host)
-        back = self.preempt(inst, host)
-        d = self.track_delay
-        why = f"vrrp_track_process: nginx's exit reported at once{f' + terminate_delay {d:g} s' if d else ''}, " \
-              f"priority {inst.priorities[host]}{self.track_weight:+d} < {inst.priorities[to]}"
-        return (Window(d + silent.earliest, d + silent.latest, f"{why}: {silent.basis}"),
-                Window(d + back.earliest, d + back.latest, f"nginx tracked again{f' after {d:g} s' if d else ''}: {back.basis}"))
-
     def check_passes_again(self, inst: Instance, host: str) -> Window:
         """A failed check script of `host` passes again (what it checks was restored): its
         priority comes back after `rise` passing runs, one script interval apart, and it
-        preempts as in `preempt`."""
+        preempts as in `preempt` — but its master-down timer has run since the last advert
+        it accepted (up to one advert interval before its priority rose: measured natively,
+        1.48 s against a 1.78 s interval)."""
         p, rise = self.preempt(inst, host), self.script_interval * self.script_rise
-        return Window(p.earliest, rise + p.latest + self.tolerance(1),
-                      f"the check passes again within {self.script_rise} x {self.script_interval:g} s, then {p.basis}")
+        return Window(max(0.0, p.earliest - inst.advert_int), rise + p.latest + self.tolerance(1),
+                      f"the check passes again within {self.script_rise} x {self.script_interval:g} s, then {p.basis} "
+                      f"(its timer running since the last advert it accepted, up to {inst.advert_int:g} s before)")
 
     def yields(self, inst: Instance, spawns: int = 0) -> Window:
         """Two masters hear each other again (after the healing's `spawns` process starts):
@@ -336,7 +322,6 @@ def load(results: Path, info: dict[str, float]) -> Model:
     """Read every host's keepalived.conf (and check script) under results/configs/."""
     instances: dict[str, dict] = {}
     interval, restart_wait, weight, fall, rise, stops = 0.0, 0.0, 0, 1, 1, False
-    track_weight, track_delay = 0, 0.0
     directors: list[str] = []
     checker: dict[str, float] = {}
     persistence: dict[str, float] = {}
@@ -377,9 +362,6 @@ def load(results: Path, info: dict[str, float]) -> Model:
                 tcp = found[0]
                 checker = {"delay_loop": _num(vs, "delay_loop", 60.0), "connect_timeout": _num(tcp, "connect_timeout", 5.0),
                            "retry": int(_num(tcp, "retry", 1)), "delay_before_retry": _num(tcp, "delay_before_retry", 1.0)}
-        for tracked in root.all("vrrp_track_process"):
-            track_weight = int(_num(tracked, "weight", 1))
-            track_delay = _num(tracked, "terminate_delay", _num(tracked, "delay", 0.0))
         for script in root.all("vrrp_script"):
             interval = max(interval, _num(script, "interval", 1.0))
             weight, fall = int(_num(script, "weight", 0)), int(_num(script, "fall", 1))
@@ -399,7 +381,7 @@ def load(results: Path, info: dict[str, float]) -> Model:
          for vip, e in instances.items()},
         interval, restart_wait, info.get("process_start_s", 0.0), info.get("keepalived_start_s", 0.0),
         tuple(directors), checker or None, weight, fall, stops, persistence, real_servers, refresh, sync=sync or None,
-        script_rise=rise, track_weight=track_weight, track_delay=track_delay,
+        script_rise=rise,
         sync_threshold=threshold,
         addresses={h: str(e.get("address", "")) for h, e in info.get("hosts", {}).items()},  # type: ignore[union-attr]
     )

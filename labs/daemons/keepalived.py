@@ -111,11 +111,6 @@ class Keepalived(Daemon):
             installed = self._install_script(recorded)
             text, moved = _map_script(text, source.name, installed)
             changes += [f"script {old} -> {installed} (the host's copy)" for old in moved]
-        if self.host.role == "real_server":  # it runs the lab's nginx
-            config = Nginx(self.spec, self.host, self.paths).config_file
-            text, tracked = _track_this_nginx(text, config)
-            changes += [f"vrrp_track_process nginx -c {old} -> {config} (this host's nginx in the lab: all lab hosts "
-                        "share one process table, its config path tells them apart)" for old in tracked]
         text, fifo = _with_notify_fifo(text, self.notify_fifo)
         changes.append(fifo)
         self.config_file.write_text(text)
@@ -184,19 +179,6 @@ def _map_script(text: str, name: str, installed: Path) -> tuple[str, list[str]]:
 
     text = re.sub(rf"(?<![\w.-])/[^\s\"']*/{re.escape(name)}(?![\w.-])", swap, text)
     return text, sorted(set(moved))
-
-
-def _track_this_nginx(text: str, config: Path) -> tuple[str, list[str]]:
-    """A vrrp_track_process that names nginx with its config (`process /usr/sbin/nginx -c
-    PATH`, with param_match) -> the config of this host's nginx in the lab."""
-    tracked: list[str] = []
-
-    def swap(m: re.Match[str]) -> str:
-        tracked.append(m.group(2))
-        return m.group(1) + str(config)
-
-    text = re.sub(r"(^\s*process\s+\S*nginx\s+-c\s+)(\S+)", swap, text, flags=re.M)
-    return text, tracked
 
 
 def _with_notify_fifo(text: str, fifo: Path) -> tuple[str, str]:

@@ -256,22 +256,12 @@ def test_preempt_delay_delays_the_failback(tmp_path):
     assert "preempt_delay 4" in back.window.basis
 
 
-def test_track_process_is_pointed_at_this_hosts_nginx_and_modelled(tmp_path):
-    """vrrp_track_process on nginx: the lab points `-c` at the host's own nginx config (all
-    hosts share one process table) and lists the change; nginx_down then moves the VIP as
-    from a silent master, with no script interval or restart wait in the window."""
-    from labs.analysis import model
-    from labs.daemons.nginx import Nginx
-
-    spec = labfile.load(PAIR.with_name("unicast_pair_track_process.toml"))
-    ka = render_as_written(spec, "web1", tmp_path)
-    nginx_conf = Nginx(spec, spec.host("web1"), RunPaths(tmp_path / "results", tmp_path / "run")).config_file
-    (tracked,) = kaconf.parse(ka.config_file.read_text()).all("vrrp_track_process")
-    assert tracked.one("process").args == ["/usr/sbin/nginx", "-c", str(nginx_conf)]
-    assert any(c.startswith("vrrp_track_process nginx -c /etc/nginx/nginx.conf -> ") for c in ka.changes)
-    got = expectations_of(spec, tmp_path, "nginx_down", "web1")
-    (away,) = [e for e in got if e.kind == "move" and e.phase == "inject"]
-    m = model.load(configs_of(spec, tmp_path), {"process_start_s": 0.0})
-    _, silent = m.silent(m.instances["10.30.0.100"], "web1")
-    assert (m.track_weight, away.window.earliest, away.window.latest) == (-20, silent.earliest, silent.latest)
-    assert "vrrp_track_process" in away.window.basis
+def test_vrrp_track_process_is_refused_with_the_reason(tmp_path):
+    """The kernel's process-events connector answers only in the initial network namespace:
+    in a lab host keepalived would count the process as gone from the start."""
+    folder = tmp_path / "pair"
+    shutil.copytree(PAIR.parent, folder)
+    conf = folder / "web1.conf"
+    conf.write_text(conf.read_text() + "\nvrrp_track_process nginx {\n    process nginx\n    weight -20\n}\n")
+    with pytest.raises(LabError, match="vrrp_track_process, which cannot run in the lab: .* initial network namespace"):
+        labfile.load(folder / PAIR.name)
