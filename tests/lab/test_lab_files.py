@@ -35,3 +35,19 @@ def test_an_lvs_pair_from_a_lab_file_runs_its_configs_as_written(halab_run):
     assert [ln for ln in ran.splitlines() if "notify_fifo" not in ln] == original.splitlines()
     (vs,) = kaconf.parse(ran).all("virtual_server")
     assert [rs.value("weight") for rs in vs.all("real_server")] == ["3", "2", "1"]
+
+
+def test_a_lab_without_virtual_servers_runs_natively_as_root(halab_run):
+    """The unicast pair has no directors, so it needs no IPVS: as root it runs on the host
+    kernel even where that kernel has none (the first native runs of the lab: they found
+    the ARP leak of the blackhole's fallback and the zombie nginx the check scripts missed)."""
+    import os
+
+    pair = REPO / "examples" / "unicast_pair" / "unicast_pair.toml"
+    result = halab_run("nginx_down", topology=str(pair))
+    assert result.verdict == "pass", result.reason
+    moved = result.expectation("10.30.0.100")
+    assert (moved["kind"], moved["to"]) == ("move", "web2")
+    info = json.loads((result.folder / "run.json").read_text())
+    if os.geteuid() == 0:
+        assert info["kernel_backend"] == "native", info["kernel_reason"]
