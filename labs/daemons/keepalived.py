@@ -19,7 +19,7 @@ OPERATOR_SCRIPT_DIR = Path("/etc/keepalived")  # where a dumped config calls its
 class Keepalived(Daemon):
     name = "keepalived"
     binary, package, version_args = BINARY, "keepalived", ("--version",)
-    changes: list[str] = []  # what the lab changed in a config as written (render fills it)
+    changes: tuple[str, ...] = ()  # what the lab changed in a config as written (render sets it)
 
     @classmethod
     def wanted(cls, spec: LabSpec, host: Host) -> bool:
@@ -115,7 +115,7 @@ class Keepalived(Daemon):
         changes.append(fifo)
         self.config_file.write_text(text)
         self.config_file.chmod(0o644)
-        self.changes = changes
+        self.changes = tuple(changes)
 
     def check_command(self) -> list[str]:
         return [BINARY, "--config-test", "-f", str(self.config_file)]

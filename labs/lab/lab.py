@@ -191,7 +191,7 @@ class Lab:
     def config_changes(self) -> dict[str, list[str]]:
         """What the lab changed in each host's keepalived.conf as written (a lab file's);
         empty for configs rendered from a topology."""
-        return {d.host.name: d.changes for d in self.daemons if isinstance(d, Keepalived) and d.changes}
+        return {d.host.name: list(d.changes) for d in self.daemons if isinstance(d, Keepalived) and d.changes}
 
     def keepalived_start(self) -> float:
         """Longest time a keepalived took from exec to its first VRRP notification."""
