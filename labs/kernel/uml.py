@@ -27,6 +27,11 @@ MODULES_ROOT = Path("/usr/lib/uml/modules")
 # netem, nftables and iptables (whose inet/ip nftables families this kernel lacks) for faults.
 MODULES = ("ip_vs", "ip_vs_rr", "ip_vs_wrr", "veth", "bridge", "sch_netem", "nf_tables", "iptable_filter", "xt_tcpudp")
 MEMORY = "1G"
+# Boot-time work the lab never uses, skipped (Linux's initcall_blacklist): the RAID-6
+# algorithm benchmark (btrfs is built in, so it runs: 0.85 s of every boot under UML) and
+# the stream parser's workqueue (kTLS/KCM only: 0.19 s). Measured with initcall_debug;
+# boot to init went from 1.16 s to 0.10 s.
+SKIPPED_INITCALLS = ("raid6_select_algo", "strp_dev_init")
 START = "@@halab-uml-start@@"
 END = "@@halab-uml-end@@"
 # Environment the inner command keeps; everything else is dropped (env -i).
@@ -138,6 +143,7 @@ def run(argv: list[str], out: IO[str] | None = None, memory: str = MEMORY, inter
             kernel, f"mem={memory}", "root=/dev/root", "rootfstype=hostfs", "rootflags=/", "rw",
             f"init={init}", "con=null", "con0=fd:0,fd:1" if interactive else "con0=null,fd:1",
             f"uml_dir={work}", f"umid=halab-{os.getpid()}", "quiet",
+            f"initcall_blacklist={','.join(SKIPPED_INITCALLS)}",
         ]
         boot: list[str] = []
         if interactive:
