@@ -4,7 +4,7 @@ Every timing expectation in the lab comes from here, never from a hard-coded num
 """
 from __future__ import annotations
 
-from labs.spec import LabSpec, Timers
+from labs.spec import LabSpec, Timers, VrrpInstance
 
 # Starting ~10 daemons and their helper processes: a process start costs ~0.09 s under
 # User-mode Linux (run.json's process_start_s), a daemon with its first work ~0.3-0.5 s,
@@ -50,10 +50,30 @@ def convergence_bound(spec: LabSpec) -> float:
     return startup_floor(spec) + checker_cycle(spec.timers) + START_ALLOWANCE
 
 
-# Bring-up starts the server tier, waits for it, then starts the directors (labs.lab.lab).
-TIERS = 2
+# keepalived runs a real server's first health check no sooner than this after it starts:
+# register_checkers_thread schedules it BOOTSTRAP_DELAY (one TIMER_HZ, lib/scheduler.h)
+# plus a random warmup after the checker process has read its config (check_api.c, 2.2.7).
+CHECKER_BOOTSTRAP = 1.0
+
+
+def tier_floor(spec: LabSpec, instances: tuple[VrrpInstance, ...]) -> float:
+    """The longest master-down interval of a tier's intended masters (0 without VRRP)."""
+    t = spec.timers
+    return max((master_down_interval(i.priority(i.master), t.advert_int, t.vrrp_version) for i in instances), default=0.0)
+
+
+def directors_lead(spec: LabSpec) -> float:
+    """How long before the server tier's masters take their VIPs bring-up starts the
+    directors (labs.lab.lab): their checkers' first connect comes CHECKER_BOOTSTRAP after
+    they start at the soonest, so it finds the real servers' VIPs in place. Without a
+    server tier (plain real servers) the directors start once nginx runs."""
+    return CHECKER_BOOTSTRAP if spec.server_instances and spec.director_instances else 0.0
 
 
 def bring_up_floor(spec: LabSpec) -> float:
-    """Each tier waits out its masters' master-down interval before the next one starts."""
-    return TIERS * startup_floor(spec)
+    """The VRRP timers' share of bring-up: the servers' master-down interval, then the
+    directors' own, started directors_lead before the first ends."""
+    servers, directors = tier_floor(spec, spec.server_instances), tier_floor(spec, spec.director_instances)
+    if not servers or not directors:
+        return max(servers, directors)
+    return servers - directors_lead(spec) + directors

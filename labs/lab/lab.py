@@ -1,8 +1,9 @@
 """A running lab: bring-up in order, teardown of exactly what bring-up made.
 
 Bring-up: lock and sweep a dead run's leftovers -> Mininet network -> record namespaces ->
-name them -> role set-up -> render every config -> run every daemon's own check -> nginx
--> keepalived -> wait for convergence. Teardown runs in reverse whatever was reached.
+name them -> role set-up -> render every config -> the servers' own config checks -> their
+nginx -> their keepalived -> the directors' checks -> the directors' keepalived, started
+one checker bootstrap before the server VIPs are due -> wait for convergence. Teardown runs in reverse whatever was reached.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from labs.lab.record import Lock, Record, sweep, sweep_stale, RECORD
 from labs.lab.netwatch import NetlinkWatcher
 from labs.lab.watch import FifoWatcher
 from labs.spec import LabSpec
-from labs.timing import convergence_bound
+from labs.timing import convergence_bound, directors_lead, tier_floor
 
 Say = Callable[[str], None]
 
@@ -77,11 +78,9 @@ class Lab:
         self.daemons = daemons.of_lab(self.spec, self.paths)
         for d in self.daemons:
             d.render()
-        for d in self.daemons:
-            warning = d.check(self.node(d.host.name))
-            if warning:
-                self.say(warning)
-        self.say(f"configs rendered and checked (keepalived -t, nginx -t): {self.paths.results / 'configs'}")
+        first = [d for d in self.daemons if d.host.role == daemons.TIERS[0]]
+        then = [d for d in self.daemons if d.host.role != daemons.TIERS[0]]
+        self._check(first)
 
         self.events = EventLog(self.paths.results / "events.jsonl")
         fifos, netlink = FifoWatcher(self.events), NetlinkWatcher(self.events)
@@ -95,23 +94,54 @@ class Lab:
         self.watchers = [fifos, netlink]
         for w in self.watchers:
             w.start()
-        self.process_start = self._measure_process_start()
 
-        # Tier by tier (labs.daemons.TIERS: back ends first).
+        # Tier by tier (labs.daemons.TIERS: back ends first). The directors' configs are
+        # checked, and the process-start cost measured, while the servers wait out their
+        # master-down interval: the CPU is idle then (one CPU under UML).
         bound = convergence_bound(self.spec)
         self.say(f"starting daemons; convergence bound per tier {bound:.1f} s from the VRRP and checker timers")
         t0 = time.monotonic()
-        self._start(d for d in self.daemons if d.host.role == daemons.TIERS[0])
-        if self.spec.server_instances:  # else (plain real servers) started is ready
-            servers_at = converge.wait(self, time.monotonic(), bound, self.spec.server_instances)
-            then = "; starting the directors" if self.spec.directors else ""
-            self.say(f"server tier converged after {servers_at - t0:.1f} s{then}")
-        self._start(d for d in self.daemons if d.host.role == daemons.TIERS[1])
+        self._start(first)
+        due = self._server_vips_due(t0 + bound)
+        self._check(then)
+        self.say(f"configs rendered and checked (keepalived -t, nginx -t): {self.paths.results / 'configs'}")
+        self.process_start = self._measure_process_start()
+        if due is not None:
+            lead = directors_lead(self.spec)
+            time.sleep(max(0.0, due - lead - time.time()))
+            self.say(f"starting the directors {lead:g} s before the server tier's masters take their VIPs "
+                     "(their first health check comes no sooner)")
+        self._start(then)
         self.converged_after = converge.wait(self, time.monotonic(), bound) - t0
         for w in self.watchers:
             if isinstance(w, NetlinkWatcher):
                 w.settled()
         return self.converged_after
+
+    def _check(self, daemons: Iterable[Daemon]) -> None:
+        """Each daemon's own config check (keepalived -t, nginx -t); warnings are said."""
+        for d in daemons:
+            warning = d.check(self.node(d.host.name))
+            if warning:
+                self.say(warning)
+
+    def _server_vips_due(self, deadline: float) -> float | None:
+        """When (time.time()) the server tier's intended masters take their VIPs: each
+        waits its master-down interval from its start-up BACKUP notification. None without
+        a server tier; past `deadline` (monotonic) with notifications missing, the lab is
+        not converging, and converge.wait says why."""
+        instances = self.spec.server_instances
+        if not instances or not self.spec.director_instances:
+            return None
+        assert self.events is not None
+        while True:
+            seen = self.events.first_per_host("vrrp")
+            if all(i.master in seen for i in instances):
+                return max(seen[i.master] + tier_floor(self.spec, (i,)) for i in instances)
+            if time.monotonic() > deadline:
+                converge.wait(self, deadline, 0.0, instances)
+                return None
+            time.sleep(converge.POLL)
 
     def _start(self, daemons: Iterable[Daemon]) -> None:
         """Start in waves: every host's first daemon (nginx on a server), then every host's

@@ -39,3 +39,24 @@ def test_convergence_bound_grows_with_the_timers():
     spec = dual_master.spec()
     slow = dataclasses.replace(spec, timers=Timers(advert_int=3))
     assert timing.convergence_bound(slow) - timing.convergence_bound(spec) == pytest.approx(6)
+
+
+def test_bring_up_floor_overlaps_the_tiers_by_the_checkers_bootstrap():
+    # servers' master-down 3.61 s, the directors started 1 s (keepalived's BOOTSTRAP_DELAY)
+    # before it ends, then their own 3.61 s
+    spec = dual_master.spec()
+    assert timing.directors_lead(spec) == timing.CHECKER_BOOTSTRAP == 1.0
+    assert timing.bring_up_floor(spec) == pytest.approx(2 * (3 + 156 / 256) - 1.0)
+
+
+def test_bring_up_floor_of_one_vrrp_tier_is_its_own():
+    from pathlib import Path
+
+    from labs import labfile
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    pair = labfile.load(examples / "unicast_pair" / "unicast_pair.toml")  # no directors
+    lvs = labfile.load(examples / "lvs_three_servers" / "lvs_three_servers.toml")  # plain real servers
+    for spec in (pair, lvs):
+        assert timing.directors_lead(spec) == 0.0
+        assert timing.bring_up_floor(spec) == pytest.approx(timing.startup_floor(spec))
