@@ -92,7 +92,7 @@ def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: st
     lab = Lab(spec, folder, say)
     try:
         try:
-            took = lab.up()
+            took = lab.up(idle=lambda: results.update_run_info(folder, versions=results.tool_versions()))
         except LabError as e:
             say(f"bring-up failed: {e}")
             jsonfile.write(folder / "status.json", {"converged": False, "error": str(e)})
@@ -161,14 +161,16 @@ class SharedLab:
         lab = Lab(self.spec, folder, say)
         self.lab, self.lab_folder = lab, folder
         self.labs_built += 1
+        versions: dict[str, str] = {}
         try:
-            took = lab.up()
+            took = lab.up(idle=lambda: versions.update(results.tool_versions()))
         except LabError as e:
             jsonfile.write(folder / "status.json", {"converged": False, "error": str(e)})
             raise
         say(f"converged {took:.1f} s after the daemons started")
-        self.lab_info = {"process_start_s": round(lab.process_start, 4), "keepalived_start_s": round(lab.keepalived_start(), 4),
-                         "converged_after_s": round(took, 3), "lab": folder.name, "config_changes": lab.config_changes()}
+        self.lab_info = {"versions": versions, "process_start_s": round(lab.process_start, 4),
+                         "keepalived_start_s": round(lab.keepalived_start(), 4), "converged_after_s": round(took, 3),
+                         "lab": folder.name, "config_changes": lab.config_changes()}
         results.update_run_info(folder, **self.lab_info)
 
     def run(self, what: str, body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:

@@ -54,8 +54,10 @@ class Lab:
 
     # -- bring-up ---------------------------------------------------------------------
 
-    def up(self) -> float:
-        """Build and start everything; return seconds from daemon start to convergence."""
+    def up(self, idle: Callable[[], None] | None = None) -> float:
+        """Build and start everything; return seconds from daemon start to convergence.
+        `idle`: the caller's own work, done while the servers wait out their master-down
+        interval (the CPU has nothing else to do then)."""
         self.lock.acquire(self.paths.results)
         for line in sweep_stale():
             self.say(f"removed a previous run's leftover: {line}")
@@ -106,6 +108,8 @@ class Lab:
         self._check(then)
         self.say(f"configs rendered and checked (keepalived -t, nginx -t): {self.paths.results / 'configs'}")
         self.process_start = self._measure_process_start()
+        if idle is not None:
+            idle()
         if due is not None:
             lead = directors_lead(self.spec)
             time.sleep(max(0.0, due - lead - time.time()))
