@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 from mininet.net import Mininet
 
 from labs import daemons, topo
-from labs.daemons.base import Daemon, Node, stop_all
+from labs.daemons.base import Daemon, Node, check_all, stop_all
 from labs.daemons.keepalived import Keepalived
 from labs.errors import LabError
 from labs.faults import Fault
@@ -123,11 +123,10 @@ class Lab:
         return self.converged_after
 
     def _check(self, daemons: Iterable[Daemon]) -> None:
-        """Each daemon's own config check (keepalived -t, nginx -t); warnings are said."""
-        for d in daemons:
-            warning = d.check(self.node(d.host.name))
-            if warning:
-                self.say(warning)
+        """Each daemon's own config check (keepalived -t, nginx -t), all together;
+        tolerated failures are said."""
+        for warning in check_all([(d, self.node(d.host.name)) for d in daemons]):
+            self.say(warning)
 
     def _server_vips_due(self, deadline: float) -> float | None:
         """When (time.time()) the server tier's intended masters take their VIPs: each
