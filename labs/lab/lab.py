@@ -111,10 +111,18 @@ class Lab:
         if idle is not None:
             idle()
         if due is not None:
+            # A keepalived's checkers start their bootstrap once it is up, which takes as
+            # long as the servers' took from exec to their first notification (~0.5 s
+            # under UML): the directors start that much earlier too. Their first check
+            # comes at about `due` (measured: a director's IPVS table, which its checker
+            # programs just before scheduling the checks, appears within 0.1 s of its first
+            # VRRP notification); one that begins a little before the VIP still succeeds,
+            # as its SYN waits for ARP, which the new master's gratuitous ARP resolves.
+            startup = self._keepalived_startup(first)
             lead = directors_lead(self.spec)
-            time.sleep(max(0.0, due - lead - time.time()))
-            self.say(f"starting the directors {lead:g} s before the server tier's masters take their VIPs "
-                     "(their first health check comes no sooner)")
+            time.sleep(max(0.0, due - lead - startup - time.time()))
+            self.say(f"starting the directors {lead:g} s (their checkers' bootstrap) + {startup:.2f} s (keepalived's "
+                     "start-up) before the server tier's masters take their VIPs")
         self._start(then)
         self.converged_after = converge.wait(self, time.monotonic(), bound) - t0
         for w in self.watchers:
@@ -127,6 +135,13 @@ class Lab:
         tolerated failures are said."""
         for warning in check_all([(d, self.node(d.host.name)) for d in daemons]):
             self.say(warning)
+
+    def _keepalived_startup(self, started: Iterable[Daemon]) -> float:
+        """The quickest of these keepalived's start-ups, exec to first notification."""
+        assert self.events is not None
+        first = self.events.first_per_host("vrrp")
+        return min((first[d.host.name] - self.start_times[(d.host.name, d.name)] for d in started
+                    if isinstance(d, Keepalived) and d.host.name in first), default=0.0)
 
     def _server_vips_due(self, deadline: float) -> float | None:
         """When (time.time()) the server tier's intended masters take their VIPs: each
