@@ -235,11 +235,13 @@ class SharedLab:
             found = converge.problems(lab, snap)  # it will not come back, waiting is no use
             if found:
                 return found
-        try:  # the control plane may still be settling (a checker re-adding a server): wait for it
-            converge.wait(lab, time.monotonic(), convergence_bound(lab.spec), with_http=False)
-        except LabError as e:
-            return [str(e).splitlines()[1].strip() if "\n" in str(e) else str(e)]
-        found = converge.problems(lab, converge.take(lab))
+        else:
+            try:  # the control plane may still be settling (a checker re-adding a server): wait for it
+                converge.wait(lab, time.monotonic(), convergence_bound(lab.spec), with_http=False)
+            except LabError as e:
+                return [str(e).splitlines()[1].strip() if "\n" in str(e) else str(e)]
+        # The IPVS tables were just found complete: HTTP (and the VIPs again) is what is left.
+        found = converge.problems(lab, converge.take(lab, with_ipvs=False))
         pause = lab.spec.timers.persistence_timeout + 1.0 if lab.spec.timers.persistence_timeout else 0.0
         if not found or not pause:
             return found
