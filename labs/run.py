@@ -228,7 +228,9 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
             if ran:
                 summary = analyze.analyze(folder)
                 print(table(summary), flush=True)
-                if not args.part:  # a job's plots are drawn by the command that started it (labs.jobs)
+                if args.part:  # a job's plots are drawn by the command that started it, now (labs.jobs)
+                    print(f"{jobs.FINISHED}{folder}", flush=True)
+                else:
                     print(f"report: {plot.draw(folder)[-1]}", flush=True)
             else:
                 why = "the scenario raised (error.txt)" if (folder / "error.txt").exists() else "bring-up failed"
