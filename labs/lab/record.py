@@ -83,19 +83,27 @@ class Lock:
             self.fh = None
 
 
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
 def sweep(record: Record) -> list[str]:
     """Remove what `record` names; return a line per thing removed."""
     removed: list[str] = []
     idents = record.identities()
     for sig in (signal.SIGTERM, signal.SIGKILL):
         pids = [p for p in netns.processes_in(idents) if p != os.getpid()]
+        names = [f"{_comm(pid)}[{pid}]" for pid in pids]  # which, so a teardown that had to is explained
         for pid in pids:
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass
         if pids:
-            removed.append(f"{len(pids)} process(es) in the lab's namespaces ({sig.name})")
+            removed.append(f"{len(pids)} process(es) in the lab's namespaces ({sig.name}): {', '.join(names)}")
             deadline = time.monotonic() + 3.0
             while netns.processes_in(idents) and time.monotonic() < deadline:
                 time.sleep(0.05)
