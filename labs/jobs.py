@@ -160,7 +160,8 @@ def run(args: argparse.Namespace, argv: list[str], runs: list[tuple[str, str]]) 
                        "kernel's namespace names): add --kernel uml, or drop --jobs")
     expanded = [run for run in runs for _ in range(args.repeat)]
     n = count(args, len(expanded), ipvs)
-    print(f"{n} jobs, each in its own User-mode Linux kernel (--jobs 1: one after the other)", flush=True)
+    if n > 1:
+        print(f"{n} jobs, each in its own User-mode Linux kernel (--jobs 1: one after the other)", flush=True)
     drawings = Drawings()
     try:
         return _run_jobs(args, argv, expanded, n, drawings)
@@ -182,7 +183,8 @@ def _run_jobs(args: argparse.Namespace, argv: list[str], expanded: list[tuple[st
             if args.target:
                 cmd += ["--target", args.target]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            relay = threading.Thread(target=_relay, args=(proc.stdout, f"[job {k}] ", drawings), daemon=True)
+            prefix = f"[job {k}] " if n > 1 else ""
+            relay = threading.Thread(target=_relay, args=(proc.stdout, prefix, drawings), daemon=True)
             relay.start()
             procs.append(proc)
             relays.append(relay)

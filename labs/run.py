@@ -307,7 +307,10 @@ def main(argv: list[str] | None = None) -> int:
         runs = plan(args)
         results.check_writable(args.results)  # the user's input first, then this machine's programs
         requirements.check()
-        if not os.environ.get("HALAB_IN_UML") and jobs.count(args, len(runs) * args.repeat, ipvs) > 1:
+        # Runs under User-mode Linux go as jobs (one or more kernels) even one at a time:
+        # each run's plots are then drawn on the host while the next run goes on.
+        if not os.environ.get("HALAB_IN_UML") and not args.part and runs and (
+                jobs.count(args, len(runs) * args.repeat, ipvs) > 1 or kernel.choose(args.kernel, ipvs).backend == "uml"):
             return jobs.run(args, argv, runs)
         where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli, ipvs=ipvs)
         if isinstance(where, int):
