@@ -3,7 +3,8 @@
 Bring-up: lock and sweep a dead run's leftovers -> Mininet network -> record namespaces ->
 name them -> role set-up -> render every config -> the servers' own config checks -> their
 nginx -> their keepalived -> the directors' checks -> the directors' keepalived, started
-one checker bootstrap before the server VIPs are due -> wait for convergence. Teardown runs in reverse whatever was reached.
+one checker bootstrap plus keepalived's start-up before the server VIPs are due -> wait
+for convergence. Teardown runs in reverse whatever was reached.
 """
 from __future__ import annotations
 
