@@ -191,16 +191,17 @@ def check_all(checks: Sequence[tuple[Daemon, Node]]) -> list[str]:
     return [w for w in (d.judge_check(out, err, code) for d, out, err, code in outcomes) if w]
 
 
-def stop_all(daemons: Sequence[Daemon]) -> None:
-    """Stop daemons together: signal every recorded pid, wait for all on one deadline,
-    kill what is left. One by one, 64 daemons on a loaded UML kernel took many minutes."""
+def stop_all(daemons: Sequence[Daemon], sig: signal.Signals | None = None) -> None:
+    """Stop daemons together: signal every recorded pid (with each one's stop_signal, or
+    `sig`), wait for all on one deadline, kill what is left. One by one, 64 daemons on a
+    loaded UML kernel took many minutes."""
     pids = []
     for d in daemons:
         pid = d.pid
         if pid_alive(pid):
             assert pid is not None
             try:
-                os.kill(pid, d.stop_signal)
+                os.kill(pid, sig or d.stop_signal)
             except ProcessLookupError:
                 continue
             pids.append((pid, d.stop_timeout))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -296,9 +297,14 @@ class Lab:
     def down(self) -> None:
         """Undo whatever `up` reached, in reverse; safe to call more than once."""
         # keepalived everywhere first (its check script would restart nginx), then nginx;
-        # each group together, so teardown does not grow with the number of servers.
+        # each group together, so teardown does not grow with the number of servers. All
+        # with SIGTERM: nginx's graceful stop (SIGQUIT, what a scenario's stop uses) waits
+        # for connections still reading a request, and after a director failover a client's
+        # packets may reach a director that does not know the connection (DR), so the
+        # request never comes: one teardown waited out the 10 s stop timeout and left an
+        # nginx worker (1 of 9 fresh stop_keepalived runs).
         for name in dict.fromkeys(d.name for d in reversed(self.started)):
-            stop_all([d for d in self.started if d.name == name])
+            stop_all([d for d in self.started if d.name == name], signal.SIGTERM)
         self.started = []
         self.faults.clear()  # their rules and qdiscs go with the namespaces
         for w in self.watchers:
