@@ -26,9 +26,7 @@ def master_down_interval(priority: int, advert_int: float, version: int = 2) -> 
 def startup_floor(spec: LabSpec) -> float:
     """keepalived starts every instance below priority 255 in BACKUP: the intended master
     takes its VIP only after its own master-down interval."""
-    instances = (*spec.director_instances, *spec.server_instances)
-    t = spec.timers
-    return max(master_down_interval(i.priority(i.master), t.advert_int, t.vrrp_version) for i in instances)
+    return tier_floor(spec, (*spec.director_instances, *spec.server_instances))
 
 
 def checker_detect(connect_timeout: float, retry: int, delay_before_retry: float) -> float:

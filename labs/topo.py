@@ -86,8 +86,9 @@ class LabLink(Link):
 
 
 class LabBridge(PosixShell, LinuxBridge):
-    """Mininet's Linux bridge (its shell `sh`: PosixShell), made and removed by netlink (pyroute2) instead of nine
-    brctl/ifconfig processes in the bridge's shell (~0.05 s each under User-mode Linux)."""
+    """Mininet's Linux bridge (its shell `sh`: PosixShell), made and removed by netlink
+    (pyroute2) instead of nine brctl/ifconfig processes in the bridge's shell (~0.05 s each
+    under User-mode Linux)."""
 
     def start(self, _controllers: object) -> None:
         with _netlink(self) as ipr:
