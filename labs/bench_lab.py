@@ -2,6 +2,7 @@
 
 - rps: requests per second from the client host with wrk, straight to one nginx (Server1's
   own address) and through an LVS VIP (IPVS DR onto the same tier), alternating, same run;
+  wrk reuses its connections (nginx keeps them alive), so this is requests, not connections;
 - spread: the HTTP probe against both VIPs for a while; requests per real server, per VIP.
 Each writes bench.json into its run folder; the lab is brought up and torn down as by labs.run.
 """
