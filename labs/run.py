@@ -59,9 +59,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    "only when a run leaves it unhealthy)")
     p.add_argument("--jobs", type=int, metavar="N",
                    help="run the scenarios on N labs side by side, each in its own User-mode Linux kernel "
-                   "(default: one per CPU, at most 4, under User-mode Linux; 1 natively; each job shares one lab "
+                   "(default: two per CPU, at most 4, each kernel on one CPU, under User-mode Linux; 1 natively; "
+                   "each job shares one lab "
                    "among its runs unless --fresh)")
     p.add_argument("--part", type=Path, help=argparse.SUPPRESS)  # set by --jobs for each job it starts
+    p.add_argument("--cpu", type=int, help=argparse.SUPPRESS)  # set by --jobs: the host CPU of the job's kernel
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each scenario N times and report min/median/p95/max of each figure")
     p.add_argument("--rate", type=float, default=50.0, help="probe requests per second per VIP (default 50)")
@@ -312,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         if not os.environ.get("HALAB_IN_UML") and not args.part and runs and (
                 jobs.count(args, len(runs) * args.repeat, ipvs) > 1 or kernel.choose(args.kernel, ipvs).backend == "uml"):
             return jobs.run(args, argv, runs)
-        where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli, ipvs=ipvs)
+        where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli, ipvs=ipvs,
+                                cpu=args.cpu)
         if isinstance(where, int):
             return where
         return run_native(args, argv, *where)

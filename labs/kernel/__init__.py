@@ -51,15 +51,18 @@ def choose(requested: str, ipvs: bool = True) -> Choice:
 
 
 def dispatch(module: str, argv: list[str], requested: str, results: Path,
-             interactive: bool = False, ipvs: bool = True) -> int | tuple[str, str]:
+             interactive: bool = False, ipvs: bool = True, cpu: int | None = None) -> int | tuple[str, str]:
     """Where a lab command runs: (backend, reason) to go on in this process, or the exit
-    status of `python -m MODULE ARGV` rerun inside User-mode Linux."""
+    status of `python -m MODULE ARGV` rerun inside User-mode Linux, on host CPU `cpu`
+    (uml.host_cpu: by default the first this process may use)."""
     if os.environ.get("HALAB_IN_UML"):
         return "uml", os.environ.get("HALAB_KERNEL_REASON", "inside User-mode Linux")
     choice = choose(requested, ipvs)
-    print(f"kernel: {choice.backend} ({choice.reason})", flush=True)
     if choice.backend == "native":
+        print(f"kernel: native ({choice.reason})", flush=True)
         return choice.backend, choice.reason
+    on = uml.host_cpu(cpu)
+    print(f"kernel: uml ({choice.reason}), on host CPU {on}", flush=True)
     problem = uml.results_problem(results)
     if problem:
         raise LabError(problem)
@@ -67,6 +70,6 @@ def dispatch(module: str, argv: list[str], requested: str, results: Path,
     before = labs_results.entries(results)
     try:
         labs_results.make_root(results)
-        return uml.run([sys.executable, "-m", module, *argv], interactive=interactive, boot_log=results / BOOT_LOG)
+        return uml.run([sys.executable, "-m", module, *argv], on, interactive=interactive, boot_log=results / BOOT_LOG)
     finally:  # an interrupted inner run could not hand its files over itself
         labs_results.hand_over(sorted(labs_results.entries(results) - before))

@@ -2,9 +2,12 @@
 fresh one, and the command says why."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lab.helpers import REPO, leftovers, load
+from labs import jobs
 from labs.pytest_plugin import run_scenarios
 from topologies import dual_master
 
@@ -44,6 +47,9 @@ def test_jobs_run_labs_side_by_side(tmp_path):
     # one run per job (which job gets which follows the model's planned lengths)
     assert p.stdout.count("=== [1/1] ") == 2 and "[job 1] === [1/1] " in p.stdout and "[job 2] === [1/1] " in p.stdout
     assert "=== [1/1] stop_keepalived" in p.stdout and "=== [1/1] link_down" in p.stdout
+    # each job's kernel on its own host CPU, taken in turn (one CPU: both on it)
+    cpus = re.findall(r"\[job (\d)\] kernel: uml \(.*\), on host CPU (\d+)", p.stdout)
+    assert sorted((int(k), int(c)) for k, c in cpus) == [(k, jobs.cpu_of(k - 1)) for k in (1, 2)], cpus
     (suite,) = tmp_path.glob("*-suite")
     report = load(suite, "suite.json")
     assert (report["jobs"], report["labs_built"], report["verdicts"]) == (2, 2, ["pass", "pass"])

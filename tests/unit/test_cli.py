@@ -100,9 +100,9 @@ def test_jobs_split_the_runs_and_keep_the_users_options():
     assert groups == [[("a", "lvs1"), ("c", "server1")], [("b", "lvs1"), ("d", "lvs2"), ("e", "lvs1")]]
     assert jobs.split(runs[:1], 4, [5]) == [[("a", "lvs1")]]
     argv = ["dual_master", "--jobs", "2", "--variant", "fast", "--scenario=a,b", "--repeat", "3", "--rate", "80"]
-    assert jobs.job_argv(argv, [("a", "lvs1"), ("a", "lvs1")], Path("/tmp/p.json")) == [
+    assert jobs.job_argv(argv, [("a", "lvs1"), ("a", "lvs1")], Path("/tmp/p.json"), 1) == [
         "dual_master", "--variant", "fast", "--rate", "80", "--scenario", "a,a", "--kernel", "uml", "--jobs", "1",
-        "--part", "/tmp/p.json"]
+        "--part", "/tmp/p.json", "--cpu", "1"]
     p = run("dual_master", "--jobs", "0")
     assert p.returncode == 2 and "--jobs 0" in p.stderr
     import argparse
@@ -110,6 +110,23 @@ def test_jobs_split_the_runs_and_keep_the_users_options():
     one_job = argparse.Namespace(jobs=None, part=Path("/tmp/p.json"), kernel="uml")
     assert jobs.count(one_job, 5) == 1  # a job never splits its runs again
     assert jobs.count(argparse.Namespace(jobs=3, part=None, kernel="uml"), 2) == 2  # no more labs than runs
+
+
+def test_jobs_share_the_cpus_this_process_may_use(monkeypatch):
+    """By default two labs per CPU (at most four), each job's kernel on one CPU, the CPUs
+    taken in turn from this process's affinity (not the machine's count: a container or
+    taskset may allow fewer)."""
+    import argparse
+
+    from labs import jobs, kernel
+
+    monkeypatch.setattr(kernel, "choose", lambda requested, ipvs=True: kernel.Choice("uml", "test"))
+    auto = argparse.Namespace(jobs=None, part=None, kernel="auto")
+    for allowed, labs, cpus in (({3}, 2, [3, 3]), ({2, 5}, 4, [2, 5, 2, 5]), (set(range(8)), 4, [0, 1, 2, 3])):
+        monkeypatch.setattr(jobs.os, "sched_getaffinity", lambda pid, allowed=allowed: allowed)
+        assert jobs.count(auto, 10) == labs
+        assert [jobs.cpu_of(k) for k in range(labs)] == cpus
+    assert jobs.count(auto, 3) == 3  # no more labs than runs
 
 
 def test_check_and_cli_plan_no_runs():

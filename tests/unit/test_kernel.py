@@ -89,6 +89,28 @@ def test_inner_env_is_minimal(monkeypatch):
     assert env["PYTHONUNBUFFERED"] == "1"
 
 
+def test_the_uml_kernel_and_what_it_starts_stay_on_one_cpu():
+    """The kernel's process is pinned before it starts (so are the host processes it forks
+    later: they inherit it); by default on the first CPU this process may use."""
+    import functools
+    import os
+
+    allowed = os.sched_getaffinity(0)
+    cpu = max(allowed)
+    assert uml.host_cpu() == min(allowed) and uml.host_cpu(cpu) == cpu
+    with pytest.raises(ValueError, match="not one this process may use"):
+        uml.host_cpu(max(allowed) + 1)
+    child = subprocess.Popen(["sh", "-c", "sleep 30 & echo $!; wait"], stdout=subprocess.PIPE, text=True,
+                             preexec_fn=functools.partial(uml._child_setup, cpu))
+    assert child.stdout is not None
+    grandchild = int(child.stdout.readline())
+    try:
+        assert os.sched_getaffinity(child.pid) == {cpu} and os.sched_getaffinity(grandchild) == {cpu}
+    finally:
+        os.kill(grandchild, 9)
+        child.wait()
+
+
 def test_native_problem_without_root(monkeypatch):
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     assert "root" in native.problem()
