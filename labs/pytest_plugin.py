@@ -95,7 +95,7 @@ class Result:
 def run_scenarios(results: Path, scenarios: Sequence[str], target: str | None = None, topology: str = "dual_master",
                   options: Sequence[str] = ()) -> list[Result]:
     """`python -m labs.run TOPOLOGY --scenario A,B,...` as a user types it (under User-mode
-    Linux on labs side by side, one per CPU, each shared by its runs; `options` may say
+    Linux on labs side by side, two per CPU, each shared by its runs; `options` may say
     --jobs 1 or --fresh); one Result per run, in order."""
     argv = [sys.executable, "-m", "labs.run", topology, "--scenario", ",".join(scenarios), "--results", str(results),
             *options]
