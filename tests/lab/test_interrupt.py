@@ -32,7 +32,7 @@ def in_kernel(run: list[str], at: str | None = None, sig: str = "SIGINT") -> dic
     argv = [sys.executable, str(DRIVER), *(["--at", at, "--signal", sig] if at else []), *run]
     if kernel.choose("auto").backend == "uml":
         out = io.StringIO()
-        assert uml.run(argv, out=out) == 0, out.getvalue()[-3000:]
+        assert uml.run(argv, uml.host_cpu(), out=out) == 0, out.getvalue()[-3000:]
         text = out.getvalue()
     else:
         text = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=600).stdout

@@ -36,7 +36,7 @@ def test_next_run_removes_a_killed_runs_leftovers(tmp_path):
         echo "after: netns=$(ls /run/netns | wc -l) record=$(test -e /run/halab/record.json && echo yes || echo no)"
     """
     out = io.StringIO()
-    status = uml.run(["sh", "-c", script], out=out)
+    status = uml.run(["sh", "-c", script], uml.host_cpu(), out=out)
     text = out.getvalue()
     print(text)
     assert status == 0
