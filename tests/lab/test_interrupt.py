@@ -54,8 +54,11 @@ def analysable(folder: Path) -> str:
 def test_ctrl_c_during_bring_up(tmp_path):
     """As a user presses it; a sudo user's results are theirs even though the run was cut short."""
     env = {**os.environ, "SUDO_UID": str(NOBODY), "SUDO_GID": str(NOBODY)} if os.geteuid() == 0 else None
+    # Ctrl-C's default action, as in a terminal: a runner started in the background by a
+    # non-interactive shell inherits SIGINT ignored, and the command would rightly keep it so
     proc = subprocess.Popen(command("dual_master", "--check", "--results", str(tmp_path)), cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     assert proc.stdout is not None
     for line in proc.stdout:
