@@ -112,9 +112,9 @@ poweroff -f > /dev/null 2>&1
 def host_cpu(requested: int | None = None) -> int:
     """The one host CPU a UML kernel runs on: `requested` (labs.jobs gives each job its
     own), else the first this process may use. A UML kernel is one CPU's worth of work
-    anyway, and every guest system call is a ptrace hand-off between its host processes:
-    left free, the host scheduler moves them between CPUs and each hand-off becomes a
-    cross-CPU wake-up. Measured on 2 vCPUs (README, "Where the time went"): a lone lab's
+    anyway, and every guest system call is a ptrace hand-off between its host processes;
+    left free, the host scheduler moves them between CPUs (our reading of why that costs:
+    cross-CPU wake-ups; not traced). Measured on 2 vCPUs (README, "Where the time went"): a lone lab's
     network build 1.1 s instead of 2.0 s; three labs side by side, the probe's worst p99
     lateness 12-14 ms pinned against 34-40 ms unpinned."""
     allowed = os.sched_getaffinity(0)
