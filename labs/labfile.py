@@ -11,27 +11,22 @@ file. The format is documented in docs/lab-files.md.
 """
 from __future__ import annotations
 
-import glob
 import re
 import shutil
-import subprocess
 import tomllib
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
-from labs import daemons, kaconf
+from labs import daemons, kaconfig
+from labs.daemons import keepalived
 from labs.errors import LabError
 from labs.spec import Host, HostFiles, LabSpec, RealServer, Timers, VirtualServer, VrrpInstance
 
 ROLES = tuple(daemons.ROLES)  # what each role runs is decided there
-HOST_KEYS = {"name", "address", "role", "keepalived", "scripts", "extra_addresses"}
+HOST_KEYS = {"name", "address", "role", "keepalived", "scripts", "extra_addresses", "config_id"}
 TOP_KEYS = {"name", "description", "subnet", "host", "arp_sysctls", "expire_nodest_conn", "config_errors_ok"}
-KEEPALIVED = "/usr/sbin/keepalived"
-# Messages of `keepalived -t` that only say the config was tested outside the lab (the
-# interface exists only in the lab's namespaces, where bring-up checks it again).
-OUTSIDE_THE_LAB = re.compile(r"interface \S+ for \S+ \S+ doesn't exist|Non-existent interface specified")
 # Settings (`--set NAME=VALUE`, the Timers field names) -> the (block, keyword) lines they change.
 SETTING_LINES: dict[str, tuple[tuple[str, str], ...]] = {
     "advert_int": (("vrrp_instance", "advert_int"),),
@@ -47,7 +42,6 @@ SETTING_LINES: dict[str, tuple[tuple[str, str], ...]] = {
     "persistence_timeout": (("virtual_server", "persistence_timeout"),),
     "garp_master_refresh": (("global_defs", "vrrp_garp_master_refresh"),),
 }
-CHECKERS = ("TCP_CHECK", "HTTP_GET", "SSL_GET")
 # Where a config says nothing: keepalived's own defaults where the lab uses the value
 # (no persistence, no GARP refresh, no script weight); the rest is never used without
 # the block that would set it.
@@ -150,23 +144,27 @@ def _check_hosts(hosts: tuple[Host, ...], where: str) -> None:
 
 
 def _files(entry: dict, host: Host, folder: Path, where: str, texts: dict[str, str]) -> list[HostFiles]:
-    """The host's config as written (includes inlined) and its scripts, all found."""
+    """The host's config as written (includes inlined, as keepalived reads them) and its
+    scripts, all found."""
     if "keepalived" not in entry:
         return []
     conf = _existing(folder, entry["keepalived"], where, host.name)
     scripts = tuple(str(_existing(folder, s, where, host.name)) for s in entry.get("scripts", ()))
-    text, inlined = inline_includes(conf)
+    config_id = entry.get("config_id")
+    if config_id is not None and not (isinstance(config_id, str) and re.fullmatch(r"\S+", config_id)):
+        raise LabError(f"{where}: host {host.name}: config_id {config_id!r}: give one word, as keepalived -i takes it")
     try:
-        root = kaconf.parse(text)
-    except ValueError as e:
-        raise LabError(f"{where}: {conf}: {e}; fix the braces (keepalived -t -f {conf} shows it too)") from None
-    if root.all("vrrp_track_process"):
+        config = kaconfig.read_checked(conf, config_id)
+    except LabError as e:
+        raise LabError(f"{where}: host {host.name}: {e}") from None
+    if config.has_track_process:
         raise LabError(f"{where}: {conf} has a vrrp_track_process, which cannot run in the lab: keepalived hears of "
                        "processes from the kernel's process-events connector, which answers only in the host's initial "
                        "network namespace, never in a lab host's; track the process with a vrrp_script instead")
+    text, inlined = kaconfig.flatten(conf, config_id)
     texts[host.name] = text
     changes = tuple(f"include {i} inlined (the lab runs one file)" for i in inlined)
-    return [HostFiles(host.name, str(conf), scripts, changes, text)]
+    return [HostFiles(host.name, str(conf), scripts, changes, text, config_id)]
 
 
 def _existing(folder: Path, name: str, where: str, host: str) -> Path:
@@ -176,31 +174,11 @@ def _existing(folder: Path, name: str, where: str, host: str) -> Path:
     return path
 
 
-def inline_includes(path: Path, depth: int = 0) -> tuple[str, list[str]]:
-    """The config's text with each `include` line replaced by the files it names (relative
-    to the including file's folder, globs sorted), and the patterns it inlined."""
-    if depth > 8:
-        raise LabError(f"{path}: include nested too deeply (a loop?)")
-    out, inlined = [], []
-    for line in path.read_text(errors="replace").splitlines():
-        w = kaconf.words(line)
-        if w[:1] == ["include"] and len(w) == 2:
-            pattern = w[1] if Path(w[1]).is_absolute() else str(path.parent / w[1])
-            inlined.append(w[1])
-            for name in sorted(glob.glob(pattern)):
-                text, deeper = inline_includes(Path(name), depth + 1)
-                out.append(text)
-                inlined += deeper
-        else:
-            out.append(line)
-    return "\n".join(out) + "\n", inlined
-
-
-def keyword_lines(root: kaconf.Block, block: str, keyword: str) -> list[int]:
+def keyword_lines(root: kaconfig.Block, block: str, keyword: str) -> list[int]:
     """Line numbers of `keyword` statements anywhere under a `block` block."""
     found: list[int] = []
 
-    def walk(b: kaconf.Block, inside: bool) -> None:
+    def walk(b: kaconfig.Block, inside: bool) -> None:
         for c in b.children:
             if inside and c.keyword == keyword:
                 found.append(c.line)
@@ -229,7 +207,7 @@ def _apply_settings(files: list[HostFiles], texts: dict[str, str], changed: dict
         for name, value in changed.items():
             written = f"{value:g}" if isinstance(value, float) else str(int(value) if isinstance(value, bool) else value)
             for block, keyword in SETTING_LINES.get(name, ()):
-                lines = keyword_lines(kaconf.parse(text), block, keyword)
+                lines = keyword_lines(kaconfig.read(Path(f.keepalived), f.config_id, text).tree, block, keyword)
                 if lines:
                     found[name] = True
                     text = set_lines(text, lines, keyword, written)
@@ -245,63 +223,53 @@ def _apply_settings(files: list[HostFiles], texts: dict[str, str], changed: dict
     return out
 
 
-def _num(block: kaconf.Block, key: str, default: float) -> float:
-    found = block.all(key)
-    try:
-        return float(found[0].args[0]) if found and found[0].args else default
-    except ValueError:
-        return default
-
-
 def derive(name: str, subnet: str, hosts: tuple[Host, ...], texts: dict[str, str], files: tuple[HostFiles, ...],
            where: str = "", **options: object) -> LabSpec:
-    """The spec the configs describe: one VrrpInstance per VIP (priorities of every host
-    that runs it), the directors' virtual servers, and timers as the configs set them."""
+    """The spec the configs describe, read as keepalived reads them (labs.kaconfig): one
+    VrrpInstance per VRRP group (the hosts' instances with the same VRID and VIP), with the
+    priority of every host that runs it, the directors' virtual servers, and timers as the
+    configs set them (keepalived's defaults where they do not)."""
     roles = {h.name: h.role for h in hosts}
-    instances: dict[str, dict] = {}
+    ids = {f.host: f.config_id for f in files}
+    paths = {f.host: Path(f.keepalived) for f in files}
+    groups: dict[tuple[int, str], dict] = {}
     virtual: dict[tuple[str, int], VirtualServer] = {}
     router_ids, interfaces = [], []
     t: dict[str, object] = {}
     for host, text in texts.items():
-        root = kaconf.parse(text)
-        gd = root.all("global_defs")
-        if gd:
-            g = gd[0]
-            if g.all("router_id") and g.one("router_id").args:
-                router_ids.append((host, g.value("router_id")))
-            t["vrrp_version"] = int(_num(g, "vrrp_version", 2))
-            t["garp_master_refresh"] = int(_num(g, "vrrp_garp_master_refresh", 0))
-            t["higher_prio_send_advert"] = bool(g.all("vrrp_higher_prio_send_advert"))
-        for inst in root.all("vrrp_instance"):
-            _instance(inst, host, instances, interfaces, t, where)
-        for script in root.all("vrrp_script"):
-            t.update(script_interval=_num(script, "interval", 1.0), script_fall=int(_num(script, "fall", 1)),
-                     script_rise=int(_num(script, "rise", 1)), script_weight=int(_num(script, "weight", 0)))
-        for vs in root.all("virtual_server"):
-            if len(vs.args) < 2:
-                continue  # virtual_server group / fwmark: not modelled
-            reals = []
-            for rs in vs.all("real_server"):
-                reals.append(RealServer(rs.args[0], int(rs.args[1]) if len(rs.args) > 1 else int(vs.args[1]),
-                                        int(_num(rs, "weight", 1))))
-                for check in (c for c in rs.children if c.keyword in CHECKERS):
-                    t.update(connect_timeout=_num(check, "connect_timeout", 5.0),
-                             retry=int(_num(check, "retry", _num(check, "nb_get_retry", 1))),
-                             delay_before_retry=_num(check, "delay_before_retry", 1.0))
-            t.update(delay_loop=_num(vs, "delay_loop", 60.0), persistence_timeout=int(_num(vs, "persistence_timeout", 0)))
-            virtual.setdefault((vs.args[0], int(vs.args[1])), VirtualServer(
-                vs.args[0], int(vs.args[1]), vs.value("lb_algo") if vs.all("lb_algo") else "wlc", tuple(reals),
-                vs.value("lb_kind") if vs.all("lb_kind") else "NAT", vs.value("protocol") if vs.all("protocol") else "TCP"))
+        config = kaconfig.read(paths[host], ids.get(host), text)
+        g = config.global_defs
+        if g.router_id:
+            router_ids.append((host, g.router_id))
+        t.update(vrrp_version=g.vrrp_version, garp_master_refresh=g.garp_master_refresh,
+                 higher_prio_send_advert=g.higher_prio_send_advert)
+        for inst in config.instances:
+            _instance(inst, host, groups, interfaces, t, where)
+        for script in config.scripts.values():
+            t.update(script_interval=script.interval, script_fall=script.fall, script_rise=script.rise,
+                     script_weight=script.weight)
+        for vs in config.virtual_servers:
+            if vs.fwmark is not None or vs.group:
+                raise LabError(f"{where}: {vs.where}: a virtual_server by {'group' if vs.group else 'fwmark'} cannot "
+                               "be probed by the lab (its client probes an address and port); give the virtual "
+                               "server its address and port")
+            for check in (c for rs in vs.real_servers for c in rs.checkers[:1]):
+                t.update(connect_timeout=check.connect_timeout, retry=check.retry,
+                         delay_before_retry=check.delay_before_retry)
+            t.update(delay_loop=vs.delay_loop, persistence_timeout=vs.persistence_timeout)
+            reals = tuple(RealServer(rs.ip, rs.port, rs.weight) for rs in vs.real_servers)
+            virtual.setdefault((vs.ip, vs.port), VirtualServer(vs.ip, vs.port, vs.lb_algo, reals, vs.lb_kind,
+                                                               vs.protocol))
     tiers: dict[str, list[VrrpInstance]] = {"director": [], "real_server": []}
-    for vip, e in instances.items():
+    for e in groups.values():
         ranked = tuple(sorted(e["priorities"].items(), key=lambda hp: -hp[1]))  # the master first
-        inst = VrrpInstance(e["name"], e["vrid"], vip, e["auth"], ranked)
+        inst = VrrpInstance(e["name"], e["vrid"], e["vip"], e["auth"], ranked)
         override = tuple((h, s) for h, s in e["states"].items() if s != inst.state(h))
         tier = {roles[h] for h in inst.hosts}
         if len(tier) != 1 or tier - set(tiers):
-            raise LabError(f"{where}: {e['name']} (VIP {vip}) runs on {', '.join(inst.hosts)}: a VRRP instance's hosts "
-                           "must all be directors or all real servers")
-        tiers[tier.pop()].append(replace(inst, state_override=override, nopreempt=tuple(e.get("nopreempt", ()))))
+            raise LabError(f"{where}: {e['name']} (VIP {e['vip']}) runs on {', '.join(inst.hosts)}: a VRRP instance's "
+                           "hosts must all be directors or all real servers")
+        tiers[tier.pop()].append(replace(inst, state_override=override, nopreempt=tuple(e["nopreempt"])))
     interface = interfaces[0] if interfaces else "eth0"
     unicast = bool(t.pop("unicast", False))
     spec = LabSpec(
@@ -314,28 +282,26 @@ def derive(name: str, subnet: str, hosts: tuple[Host, ...], texts: dict[str, str
     return spec
 
 
-def _instance(inst: kaconf.Block, host: str, instances: dict[str, dict], interfaces: list[str],
+def _instance(inst: kaconfig.Instance, host: str, groups: dict[tuple[int, str], dict], interfaces: list[str],
               t: dict[str, object], where: str) -> None:
-    name = inst.args[0] if inst.args else "?"
-    try:
-        vips = inst.one("virtual_ipaddress").children
-        vip = vips[0].keyword.split("/")[0]
-        vrid = int(inst.value("virtual_router_id"))
-    except (KeyError, IndexError, ValueError):
-        raise LabError(f"{where}: {host}'s vrrp_instance {name} needs virtual_router_id and a virtual_ipaddress "
-                       "block with an address") from None
-    auth = inst.all("authentication")
-    e = instances.setdefault(vip, {"name": name, "vrid": vrid, "priorities": {}, "states": {},
-                                   "auth": auth[0].value("auth_pass") if auth and auth[0].all("auth_pass") else ""})
-    e["priorities"][host] = int(_num(inst, "priority", 100))
-    if inst.all("nopreempt"):
-        e.setdefault("nopreempt", []).append(host)
-    if inst.all("state"):
-        e["states"][host] = inst.value("state").upper()
-    if inst.all("interface"):
-        interfaces.append(inst.value("interface"))
-    t["advert_int"] = max(float(t.get("advert_int", 0.0)), _num(inst, "advert_int", 1.0))  # type: ignore[arg-type]
-    t["unicast"] = bool(t.get("unicast")) or bool(inst.all("unicast_peer"))
+    """One host's vrrp_instance joined to its VRRP group. The same VIP under two VRIDs
+    stays two groups, as keepalived runs it (two masters; lint names it)."""
+    if not inst.vips:
+        raise LabError(f"{where}: {inst.where}: {host}'s vrrp_instance {inst.name} has no address in "
+                       "virtual_ipaddress; give it its VIP")
+    assert inst.vrid is not None  # the reader drops an instance without one, as keepalived does
+    e = groups.setdefault((inst.vrid, inst.vips[0]), {"name": inst.name, "vrid": inst.vrid, "vip": inst.vips[0],
+                                                      "priorities": {}, "states": {}, "nopreempt": [],
+                                                      "auth": inst.auth_pass})
+    e["priorities"][host] = inst.priority
+    e["states"][host] = inst.state
+    if inst.nopreempt:
+        e["nopreempt"].append(host)
+    if inst.interface:
+        interfaces.append(inst.interface)
+    t["advert_int"] = max(float(t.get("advert_int", 0.0)), inst.advert_int)  # type: ignore[arg-type]
+    t["vrrp_version"] = inst.version
+    t["unicast"] = bool(t.get("unicast")) or bool(inst.unicast_peers)
 
 
 def _check_references(spec: LabSpec, where: str) -> None:
@@ -363,12 +329,11 @@ def _check_references(spec: LabSpec, where: str) -> None:
 def _keepalived_test(spec: LabSpec, folder: Path) -> None:
     """`keepalived -t` on every config before anything is built (bring-up runs it again
     inside the lab, where the interface exists); its message is shown on failure."""
-    if not shutil.which(KEEPALIVED):
+    if not shutil.which(keepalived.BINARY):
         return  # the requirements check names the package before anything is built
     for f in spec.files:
-        p = subprocess.run([KEEPALIVED, "--config-test", "-f", f.keepalived], capture_output=True, text=True)
-        lines = [ln for ln in (p.stdout + p.stderr).splitlines() if ln.strip() and not OUTSIDE_THE_LAB.search(ln)]
-        if p.returncode != 0 and lines and not spec.config_errors_ok:
+        code, lines = keepalived.config_test(Path(f.keepalived), f.config_id)
+        if code != 0 and lines and not spec.config_errors_ok:
             raise LabError(f"keepalived -t rejects {f.keepalived} (host {f.host}): {' | '.join(lines[:3])}; fix it, or set "
                            "config_errors_ok = true in the lab file to run what keepalived accepts of it")
 
@@ -376,7 +341,6 @@ def _keepalived_test(spec: LabSpec, folder: Path) -> None:
 def dump(spec: LabSpec, folder: Path) -> Path:
     """Write `spec` as a lab file in `folder`: <name>.toml and each host's keepalived.conf
     (and check script) as an operator would keep them; returns the lab file's path."""
-    from labs.daemons.keepalived import Keepalived
     from labs.lab.paths import RunPaths
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -391,7 +355,7 @@ def dump(spec: LabSpec, folder: Path) -> Path:
             lines.append(f"extra_addresses = [{', '.join(_q(a) for a in host.extra_ips)}]")
         if host.role == "client":
             continue
-        written = Keepalived(spec, host, paths).write_as_operator(folder / host.name)
+        written = keepalived.Keepalived(spec, host, paths).write_as_operator(folder / host.name)
         lines.append(f"keepalived = {_q(written[0].relative_to(folder).as_posix())}")
         if written[1:]:
             lines.append(f"scripts = [{', '.join(_q(p.relative_to(folder).as_posix()) for p in written[1:])}]")

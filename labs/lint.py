@@ -4,30 +4,37 @@
     python -m labs.lint dual_master [--variant seed]        # a topology, rendered first
     python -m labs.lint examples/article/article.toml       # a lab file: its configs as written
 
-Each finding is one line: what is wrong, where, and the fix. Checks: a VRID used by two
-different VRRP groups on one segment, duplicate router_ids, two MASTERs or none per
-group, a track weight that can never move the VIP given the priorities, keywords
-`keepalived -t` does not know, DR real servers without arp_ignore/arp_announce (read from
-a `sysctl.conf` beside each host's config), VIPs that are also host addresses.
-Exit status: 0 clean, 1 findings, 2 bad input.
+Each config is read as keepalived reads it (labs.kaconfig). Each finding is one line:
+what is wrong, where (file and line where there is one), and the fix. Checks: a VRID used
+by two different VRRP groups on one segment, one VIP held by two VRRP groups (two
+masters), duplicate router_ids, two MASTERs or none per group, a track weight that can
+never move the VIP given the priorities, keywords keepalived does not know, what
+keepalived would report reading the config (values it rejects, tracked scripts it cannot
+find, ...) and what `keepalived -t` itself rejects, DR real servers without
+arp_ignore/arp_announce (read from a `sysctl.conf` beside each host's config), VIPs that
+are also host addresses.
+
+Exit status: 0 clean, 1 findings, 2 input that cannot be read (a missing file, a config
+keepalived could not read at all: one line naming file and line).
 """
 from __future__ import annotations
 
 import argparse
 import re
-import subprocess
+import shutil
 import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
-from labs import kaconf
+from labs import kaconfig
+from labs.daemons import keepalived
 from labs.command import entry
 from labs.errors import LabError
 from labs.spec import LabSpec
 
-KEEPALIVED = "/usr/sbin/keepalived"
 ARP = {"arp_ignore": 1, "arp_announce": 2}
 
 
@@ -46,9 +53,10 @@ class ConfigHost:
 
     name: str
     path: Path
-    conf: kaconf.Block
+    config: kaconfig.Config
     sysctl: dict[str, str] | None = None
     address: str | None = None
+    config_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,11 +64,11 @@ class Member:
     host: str
     instance: str
     interface: str
-    vrid: str
+    vrid: int
     vips: frozenset[str]
     state: str
     priority: int
-    tracks: tuple[str, ...]
+    tracks: tuple[kaconfig.Track, ...]
 
 
 @dataclass
@@ -70,61 +78,57 @@ class ConfigSet:
     hosts: dict[str, ConfigHost] = field(default_factory=dict)
 
     def members(self) -> list[Member]:
-        out = []
-        for h in self.hosts.values():
-            for inst in h.conf.all("vrrp_instance"):
-                vips = frozenset(c.keyword.split("/")[0] for b in inst.all("virtual_ipaddress") for c in b.children)
-                tracks = tuple(c.keyword for b in inst.all("track_script") for c in b.children)
-                out.append(Member(h.name, inst.args[0] if inst.args else "?", _get(inst, "interface"),
-                                  _get(inst, "virtual_router_id"), vips, _get(inst, "state", "BACKUP").upper(),
-                                  int(_get(inst, "priority", "100")), tracks))
-        return out
+        return [Member(h.name, i.name, i.interface or "?", i.vrid or 0, frozenset(i.vips), i.state, i.priority,
+                       (*i.track_scripts, *i.track_interfaces, *i.track_files))
+                for h in self.hosts.values() for i in h.config.instances]
 
 
-def _get(block: kaconf.Block, key: str, default: str = "?") -> str:
-    found = block.all(key)
-    return found[0].args[0] if found and found[0].args else default
-
-
-def load_files(paths: list[Path], addresses: dict[str, str]) -> ConfigSet:
+def load_files(paths: list[Path], addresses: dict[str, str], config_ids: dict[str, str] | None = None) -> ConfigSet:
+    """Each config read as keepalived reads it; one that cannot be read at all (no file, a
+    brace that never closes, a value missing) is one LabError naming file and line."""
     lab = ConfigSet()
     for path in paths:
-        if not path.is_file():
-            raise LabError(f"{path}: no such file; pass keepalived configs (one per host) or a topology name")
         name = path.parent.name if path.name == "keepalived.conf" else path.stem
-        try:
-            conf = kaconf.read(path)
-        except ValueError as e:
-            raise LabError(f"{path} is not a keepalived config: {e}") from None
-        if not any(c.keyword in ("vrrp_instance", "virtual_server", "global_defs") for c in conf.children):
+        config_id = (config_ids or {}).get(name)
+        config = kaconfig.read_checked(path, config_id)
+        if not any(c.keyword in ("vrrp_instance", "virtual_server", "global_defs", "vrrp_script", "vrrp_sync_group",
+                                 "virtual_server_group") for c in config.tree.children):
             raise LabError(f"{path} is not a keepalived config (no global_defs, vrrp_instance or virtual_server)")
         sysctl_file = path.with_name("sysctl.conf") if path.name == "keepalived.conf" else path.with_suffix(".sysctl")
         sysctl = None
         if sysctl_file.exists():
             sysctl = dict(re.findall(r"^\s*([\w.]+)\s*=\s*(\S+)", sysctl_file.read_text(), re.M))
-        lab.hosts[name] = ConfigHost(name, path, conf, sysctl, addresses.get(name))
+        lab.hosts[name] = ConfigHost(name, path, config, sysctl, addresses.get(name), config_id)
     return lab
 
 
 def check(lab: ConfigSet) -> list[Finding]:
     members = lab.members()
     found: list[Finding] = []
-    groups: dict[tuple[str, str, frozenset[str]], list[Member]] = defaultdict(list)
+    groups: dict[tuple[str, int, frozenset[str]], list[Member]] = defaultdict(list)
     for m in members:
         groups[(m.interface, m.vrid, m.vips)].append(m)
-    by_vrid: dict[tuple[str, str], list[tuple[frozenset[str], list[Member]]]] = defaultdict(list)
+    by_vrid: dict[tuple[str, int], list[tuple[frozenset[str], list[Member]]]] = defaultdict(list)
+    by_vip: dict[str, list[tuple[int, list[Member]]]] = defaultdict(list)
     for (iface, vrid, vips), ms in groups.items():
         by_vrid[(iface, vrid)].append((vips, ms))
+        for vip in vips:
+            by_vip[vip].append((vrid, ms))
     for (iface, vrid), gs in sorted(by_vrid.items()):
         if len(gs) > 1:
             desc = "; ".join(f"{','.join(sorted(v))} on {','.join(sorted(m.host for m in ms))}" for v, ms in gs)
             found.append(Finding("vrid-reused", f"VRID {vrid} on {iface} is used by {len(gs)} different VRRP groups ({desc}): "
                                  f"give each group its own virtual_router_id (1-255) on a shared segment"))
+    for vip, gs in sorted(by_vip.items()):
+        if len({vrid for vrid, _ in gs}) > 1:
+            desc = "; ".join(f"VRID {vrid} on {','.join(sorted(m.host for m in ms))}" for vrid, ms in gs)
+            found.append(Finding("two-masters", f"VIP {vip} is held by {len(gs)} VRRP groups ({desc}): each elects its "
+                                 "own master, so two hosts hold the VIP at once; give the hosts that share it one "
+                                 "virtual_router_id"))
     ids: dict[str, list[str]] = defaultdict(list)
     for h in lab.hosts.values():
-        gd = h.conf.all("global_defs")
-        if gd and gd[0].all("router_id"):
-            ids[gd[0].value("router_id")].append(h.name)
+        if h.config.global_defs.router_id:
+            ids[h.config.global_defs.router_id].append(h.name)
     for rid, hosts in sorted(ids.items()):
         if len(hosts) > 1:
             found.append(Finding("router-id", f"router_id {rid} is used by {', '.join(sorted(hosts))}: "
@@ -139,53 +143,86 @@ def check(lab: ConfigSet) -> list[Finding]:
         elif len(masters) > 1:
             found.append(Finding("two-masters", f"{label}: {', '.join(m.host for m in masters)} are all configured MASTER; "
                                  f"keep one MASTER and make the others BACKUP"))
-        found += _weights(lab, label, ms)
-    found += _unknown_keywords(lab)
+        found += _weights(label, ms)
+    found += _reader_findings(lab)
     found += _dr_arp(lab, members)
     found += _vip_collisions(lab, members)
     return found
 
 
-def _weights(lab: ConfigSet, label: str, ms: list[Member]) -> list[Finding]:
-    """A failing track_script on the top host must leave it below the best other host."""
+def _weights(label: str, ms: list[Member]) -> list[Finding]:
+    """A failing track on the top host must leave it below the best other host: its
+    weight as the instance applies it (the track line's own, else the script's). Weight 0
+    is no such case (a failure puts the instance in FAULT, which gives the VIP up); a
+    `reverse` track is not judged here."""
     if len(ms) < 2:
         return []
     top = max(ms, key=lambda m: m.priority)
     rest = max((m for m in ms if m is not top), key=lambda m: m.priority)
     out = []
-    for script in top.tracks:
-        blocks = [b for b in lab.hosts[top.host].conf.all("vrrp_script") if b.args and b.args[0] == script]
-        if not blocks:
+    for track in top.tracks:
+        if track.weight == 0 or track.reverse:
             continue
-        weight = int(_get(blocks[0], "weight", "0"))
-        fail_top = top.priority + min(weight, 0)
-        ok_rest = rest.priority + max(weight, 0)
+        fail_top = top.priority + min(track.weight, 0)
+        ok_rest = rest.priority + max(track.weight, 0)
         if fail_top >= ok_rest:
             need = -(top.priority - rest.priority + 1)
-            out.append(Finding("weight-cannot-move", f"{label}: track_script {script} weight {weight} on {top.host}: a failed "
-                               f"check leaves priority {fail_top} >= {ok_rest} on {rest.host}, so the VIP never moves; "
-                               f"use weight {need} or lower"))
+            out.append(Finding("weight-cannot-move", f"{label}: track {track.name} weight {track.weight} on {top.host} "
+                               f"({track.where}): a failed check leaves priority {fail_top} >= {ok_rest} on {rest.host}, "
+                               f"so the VIP never moves; use weight {need} or lower"))
     return out
 
 
-def _unknown_keywords(lab: ConfigSet) -> list[Finding]:
+def _reader_findings(lab: ConfigSet) -> list[Finding]:
+    """What keepalived says of each config, with file and line: the reader's diagnostics
+    (unknown keywords one finding per keyword and file, all its lines named), then what
+    `keepalived -t` reports that the reader did not (located by the word it quotes)."""
     out = []
     for h in lab.hosts.values():
-        p = subprocess.run([KEEPALIVED, "--config-test", "-f", str(h.path)], capture_output=True, text=True)
-        for kw in sorted(set(re.findall(r"Unknown keyword '([^']+)'", p.stdout + p.stderr))):
+        unknown: dict[str, list[kaconfig.Where]] = defaultdict(list)
+        for d in h.config.diagnostics.items:
+            m = re.match(r"unknown keyword '([^']+)'", d.message)
+            if m and d.where:
+                unknown[m.group(1)].append(d.where)
+            elif d.level != "warning":
+                out.append(Finding("config", str(d)))
+        for kw, wheres in sorted(unknown.items()):
             hint = " (keepalived 2.x calls it retry)" if kw == "nb_get_retry" else ""
-            out.append(Finding("unknown-keyword", f"{h.path}: keepalived does not know '{kw}'{hint}; it ignores the line"))
+            lines = ",".join(str(w.line) for w in wheres)
+            out.append(Finding("unknown-keyword", f"{wheres[0].file}:{lines}: keepalived does not know '{kw}'{hint}; "
+                               "it ignores the line"))
+        if not shutil.which(keepalived.BINARY):
+            continue
+        code, messages = keepalived.config_test(h.path, h.config_id)
+        if code == 0 or h.config.diagnostics.errors:
+            continue  # clean, or what keepalived -t says is already said above with its line
+        for message in messages:
+            quoted = re.search(r"'([^']+)'|\b(\d+\.\d+\.\d+\.\d+\S*)", message)
+            where = _locate(h.config.tree, quoted.group(1) or quoted.group(2)) if quoted else None
+            out.append(Finding("keepalived-t", f"{where or h.path}: keepalived -t: {message}"))
     return out
+
+
+def _locate(tree: kaconfig.Block, word: str) -> kaconfig.Where | None:
+    """The first line whose keyword or arguments hold `word` (keepalived's messages name
+    what they reject, not its line)."""
+    todo = list(reversed(tree.children))
+    while todo:
+        b = todo.pop()
+        if word == b.keyword or word in b.args:
+            return b.where
+        todo += reversed(b.children)
+    return None
 
 
 def _dr_arp(lab: ConfigSet, members: list[Member]) -> list[Finding]:
     """Hosts that hold a DR real server's address must not answer ARP for the LVS VIPs."""
     reals, vips = set(), set()
     for h in lab.hosts.values():
-        for vs in h.conf.all("virtual_server"):
-            if _get(vs, "lb_kind", "NAT").upper() == "DR":
-                vips.add(vs.args[0])
-                reals |= {rs.args[0] for rs in vs.all("real_server") if rs.args}
+        for vs in h.config.virtual_servers:
+            if vs.lb_kind == "DR":
+                vips.add(vs.ip or vs.group or f"fwmark {vs.fwmark}")
+                reals |= {rs.ip for rs in vs.real_servers}
     out = []
     for name in sorted({m.host for m in members if m.vips & reals} | {h.name for h in lab.hosts.values() if h.address in reals}):
         sysctl = lab.hosts[name].sysctl
@@ -215,10 +252,10 @@ def notes(lab: ConfigSet) -> list[str]:
     """Choices worth knowing that are not errors (the corrected lab keeps them on purpose)."""
     out = []
     for h in lab.hosts.values():
-        for vs in h.conf.all("virtual_server"):
-            timeout = _get(vs, "persistence_timeout", "0")
-            if timeout != "0":
-                out.append(f"note: {h.name} virtual_server {' '.join(vs.args)} has persistence_timeout {timeout}: each client "
+        for vs in h.config.virtual_servers:
+            timeout = vs.persistence_timeout
+            if timeout:
+                out.append(f"note: {h.name} virtual_server {vs.ip} {vs.port} has persistence_timeout {timeout}: each client "
                            f"address sticks to one real server until it pauses {timeout} s; one client sees no balancing")
     return out
 
@@ -246,10 +283,11 @@ def render_spec(spec: LabSpec, into: Path) -> tuple[list[Path], dict[str, str]]:
     return files, {h.name: h.ip for h in spec.hosts}
 
 
-def write_lab_file(path: Path, into: Path) -> tuple[list[Path], dict[str, str], dict[str, str]]:
+def write_lab_file(path: Path, into: Path) -> tuple[list[Path], dict[str, str], dict[str, str], dict[str, str]]:
     """A lab file's configs as written (includes inlined) with the sysctls the lab would
-    set, for linting: the findings name the hosts of the lab file (and, by the last
-    mapping, the user's files rather than these copies)."""
+    set, for linting: the findings name the hosts of the lab file (and, by the third
+    mapping, the user's files rather than these copies); the last maps hosts to their
+    config ids."""
     from labs import labfile
     from labs.lab.network import sysctl_record
 
@@ -261,7 +299,8 @@ def write_lab_file(path: Path, into: Path) -> tuple[list[Path], dict[str, str], 
         conf.write_text(f.text)
         (conf.parent / "sysctl.conf").write_text(sysctl_record(spec, spec.host(f.host)))
         files.append(conf)
-    return files, {h.name: h.ip for h in spec.hosts}, {str(into / f.host / "keepalived.conf"): f.keepalived for f in spec.files}
+    return (files, {h.name: h.ip for h in spec.hosts}, {str(into / f.host / "keepalived.conf"): f.keepalived for f in spec.files},
+            {f.host: f.config_id for f in spec.files if f.config_id})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,16 +308,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("inputs", nargs="+", help="keepalived config files (one per host), one topology name, or one lab file (.toml)")
     p.add_argument("--variant", default="default", help="with a topology: its variant (e.g. seed)")
     p.add_argument("--address", action="append", default=[], metavar="HOST=IP", help="a host's own address (with files)")
+    p.add_argument("--config-id", action="append", default=[], metavar="HOST=ID",
+                   help="the config id a host's keepalived runs with (keepalived -i): which `@ID` lines apply")
     args = p.parse_args(argv)
-    return entry("python -m labs.lint", lambda: lint(args.inputs, args.variant, args.address))
+    return entry("python -m labs.lint", lambda: lint(args.inputs, args.variant, args.address, args.config_id))
 
 
-def lint(inputs: list[str], variant: str, address_args: list[str]) -> int:
+def lint(inputs: list[str], variant: str, address_args: list[str], config_id_args: Sequence[str] = ()) -> int:
     """Print the findings (exit 1 if any) for config files or one topology."""
     try:
         addresses = dict(a.split("=", 1) for a in address_args)
     except ValueError:
         raise LabError("--address takes HOST=IP") from None
+    try:
+        config_ids = dict(a.split("=", 1) for a in config_id_args)
+    except ValueError:
+        raise LabError("--config-id takes HOST=ID (the host is the config file's name without .conf)") from None
     originals: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         import topologies
@@ -287,11 +332,11 @@ def lint(inputs: list[str], variant: str, address_args: list[str]) -> int:
             files, known = render_topology(inputs[0], variant, Path(tmp))
             addresses = {**known, **addresses}
         elif len(inputs) == 1 and inputs[0].endswith(".toml"):
-            files, known, originals = write_lab_file(Path(inputs[0]), Path(tmp))
-            addresses = {**known, **addresses}
+            files, known, originals, ids = write_lab_file(Path(inputs[0]), Path(tmp))
+            addresses, config_ids = {**known, **addresses}, {**ids, **config_ids}
         else:
             files = [Path(i) for i in inputs]
-        lab = load_files(files, addresses)
+        lab = load_files(files, addresses, config_ids)
         findings = check(lab)
     for f in findings:
         text = str(f)

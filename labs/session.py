@@ -72,8 +72,9 @@ def lab_spec(args: argparse.Namespace) -> tuple[dict[str, int], "LabSpec"]:
 
 
 def hosts_info(spec: "LabSpec") -> dict[str, dict[str, str]]:
-    """run.json's `hosts`: each host's address and role (the analysis reads only files)."""
-    return {h.name: {"address": h.ip, "role": h.role} for h in spec.hosts}
+    """run.json's `hosts`: each host's address, role and (a lab file's) config id: the analysis reads only files."""
+    return {h.name: {"address": h.ip, "role": h.role, **({"config_id": f.config_id} if f and f.config_id else {})}
+            for h in spec.hosts for f in (spec.files_of(h.name),)}
 
 
 def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: str, what: str,

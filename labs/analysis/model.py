@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from labs import kaconf, timing
+from labs import kaconfig, timing
 from labs.analysis.expectations import LATENCY, Checker, Clients, Connections, Expectation, Move, Stay, Window
 
 # The kernel's IPVS sync (net/netfilter/ipvs/ip_vs_sync.c, include/net/ip_vs.h): the master
@@ -313,13 +313,9 @@ class Model:
                       f"(+ connect_timeout {c['connect_timeout']:g} s)")
 
 
-def _num(block: kaconf.Block, key: str, default: float) -> float:
-    found = block.all(key)
-    return float(found[0].args[0]) if found else default
-
-
 def load(results: Path, info: dict[str, float]) -> Model:
-    """Read every host's keepalived.conf (and check script) under results/configs/."""
+    """Read every host's keepalived.conf (and check script) under results/configs/, as
+    keepalived reads it (labs.kaconfig, with the host's config id from run.json)."""
     instances: dict[str, dict] = {}
     interval, restart_wait, weight, fall, rise, stops = 0.0, 0.0, 0, 1, 1, False
     directors: list[str] = []
@@ -329,43 +325,41 @@ def load(results: Path, info: dict[str, float]) -> Model:
     refresh = 0.0
     sync: dict[str, str] = {}
     threshold = 3
+    hosts: dict = info.get("hosts", {})  # type: ignore[assignment]
     for conf in sorted((results / "configs").glob("*/keepalived.conf")):
         host = conf.parent.name
-        root = kaconf.read(conf)
-        gd = root.all("global_defs")
-        version = int(_num(gd[0], "vrrp_version", 2)) if gd else 2
-        for inst in root.all("vrrp_instance"):
-            vip = inst.one("virtual_ipaddress").children[0].keyword.split("/")[0]
-            entry = instances.setdefault(vip, {"name": inst.args[0], "priorities": {}, "unicast": False,
-                                               "advert_int": _num(inst, "advert_int", 1.0), "version": version,
-                                               "preempt_delay": {}, "nopreempt": set()})
-            entry["unicast"] = entry["unicast"] or bool(inst.all("unicast_peer"))
-            entry["priorities"][host] = int(inst.value("priority"))
-            if inst.all("preempt_delay"):
-                entry["preempt_delay"][host] = _num(inst, "preempt_delay", 0.0)
-            if inst.all("nopreempt"):
+        config = kaconfig.read(conf, hosts.get(host, {}).get("config_id"))
+        for inst in config.instances:
+            if not inst.vips:
+                continue
+            entry = instances.setdefault(inst.vips[0], {"name": inst.name, "priorities": {}, "unicast": False,
+                                                        "advert_int": inst.advert_int, "version": inst.version,
+                                                        "preempt_delay": {}, "nopreempt": set()})
+            entry["unicast"] = entry["unicast"] or bool(inst.unicast_peers)
+            entry["priorities"][host] = inst.priority
+            if inst.preempt_delay:
+                entry["preempt_delay"][host] = inst.preempt_delay
+            if inst.nopreempt:
                 entry["nopreempt"].add(host)
-        if gd:
-            refresh = max(refresh, _num(gd[0], "vrrp_garp_master_refresh", 0.0))
-            for daemon in gd[0].all("lvs_sync_daemon"):
-                words = [w for w in daemon.args[1:] if w != "inst"]
-                sync[host] = words[0] if words and words[0] not in ("id", "maxlen", "port", "ttl", "group") else ""
-        for vs in root.all("virtual_server"):
+        g = config.global_defs
+        refresh = max(refresh, float(g.garp_master_refresh))
+        if g.lvs_sync_daemon:
+            words = [w for w in g.lvs_sync_daemon[1:] if w != "inst"]
+            sync[host] = words[0] if words and words[0] not in ("id", "maxlen", "port", "ttl", "group") else ""
+        for vs in config.virtual_servers:
             if host not in directors:
                 directors.append(host)
-            persistence[vs.args[0]] = _num(vs, "persistence_timeout", 0.0)
-            real_servers[vs.args[0]] = tuple(rs.args[0] for rs in vs.all("real_server"))
-            for rs in vs.all("real_server"):
-                found = [c for c in rs.children if c.keyword in ("TCP_CHECK", "HTTP_GET", "SSL_GET")]
-                if not found:
-                    continue  # another checker (MISC_CHECK, ...): not modelled, its figures measured only
-                tcp = found[0]
-                checker = {"delay_loop": _num(vs, "delay_loop", 60.0), "connect_timeout": _num(tcp, "connect_timeout", 5.0),
-                           "retry": int(_num(tcp, "retry", 1)), "delay_before_retry": _num(tcp, "delay_before_retry", 1.0)}
-        for script in root.all("vrrp_script"):
-            interval = max(interval, _num(script, "interval", 1.0))
-            weight, fall = int(_num(script, "weight", 0)), int(_num(script, "fall", 1))
-            rise = int(_num(script, "rise", 1))
+            persistence[vs.ip] = float(vs.persistence_timeout)
+            real_servers[vs.ip] = tuple(rs.ip for rs in vs.real_servers)
+            for rs in vs.real_servers:
+                found = [c for c in rs.checkers if c.kind in ("TCP_CHECK", "HTTP_GET", "SSL_GET")]
+                if found:  # another checker (MISC_CHECK, ...): not modelled, its figures measured only
+                    c = found[0]
+                    checker = {"delay_loop": c.delay_loop, "connect_timeout": c.connect_timeout, "retry": c.retry,
+                               "delay_before_retry": c.delay_before_retry}
+        for script in config.scripts.values():
+            interval = max(interval, script.interval)
+            weight, fall, rise = script.weight, script.fall, script.rise
         record = conf.parent / "sysctl.conf"
         if record.exists():
             m = re.search(r"^net\.ipv4\.vs\.sync_threshold\s*=\s*(\d+)", record.read_text(), re.M)
@@ -383,7 +377,7 @@ def load(results: Path, info: dict[str, float]) -> Model:
         tuple(directors), checker or None, weight, fall, stops, persistence, real_servers, refresh, sync=sync or None,
         script_rise=rise,
         sync_threshold=threshold,
-        addresses={h: str(e.get("address", "")) for h, e in info.get("hosts", {}).items()},  # type: ignore[union-attr]
+        addresses={h: str(e.get("address", "")) for h, e in hosts.items()},
     )
 
 

@@ -12,6 +12,9 @@ from labs.spec import Host, HostFiles, LabSpec
 from labs.templating import render_to
 
 BINARY = "/usr/sbin/keepalived"
+# Messages of `keepalived -t` that only say the config was tested outside the lab (the
+# interface exists only in the lab's namespaces, where bring-up checks it again).
+OUTSIDE_THE_LAB = re.compile(r"interface \S+ for \S+ \S+ doesn't exist|Non-existent interface specified")
 CHECK_SCRIPT = "check_nginx.sh"
 OPERATOR_SCRIPT_DIR = Path("/etc/keepalived")  # where a dumped config calls its check script from
 
@@ -117,8 +120,13 @@ class Keepalived(Daemon):
         self.config_file.chmod(0o644)
         self.changes = tuple(changes)
 
+    @property
+    def config_id(self) -> str | None:
+        files = self.spec.files_of(self.host.name)
+        return files.config_id if files else None
+
     def check_command(self) -> list[str]:
-        return [BINARY, "--config-test", "-f", str(self.config_file)]
+        return config_test_command(self.config_file, self.config_id)
 
     def tolerated(self, code: int) -> bool:
         """keepalived -t exit 5 (errors it would run with) or 6 (scripts without
@@ -133,6 +141,7 @@ class Keepalived(Daemon):
             "--pid", str(self.pid_file),
             "--vrrp_pid", str(self.runtime / "vrrp.pid"),
             "--checkers_pid", str(self.runtime / "checkers.pid"),
+            *(("--config-id", self.config_id) if self.config_id else ()),
         ]
 
     def start(self, node: Node) -> None:
@@ -153,6 +162,19 @@ class Keepalived(Daemon):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def config_test_command(config: Path, config_id: str | None = None) -> list[str]:
+    """keepalived -t on a config, with the config id it runs with (`@ID` lines)."""
+    return [BINARY, "--config-test", "-f", str(config), *(("--config-id", config_id) if config_id else ())]
+
+
+def config_test(config: Path, config_id: str | None = None) -> tuple[int, list[str]]:
+    """keepalived -t run here, outside the lab: its exit status and its messages, less
+    those that only say an interface of the lab does not exist here."""
+    p = subprocess.run(config_test_command(config, config_id), capture_output=True, text=True)
+    lines = [ln.strip() for ln in (p.stdout + p.stderr).splitlines() if ln.strip() and not OUTSIDE_THE_LAB.search(ln)]
+    return p.returncode, lines
 
 
 def _one_interface(text: str, interface: str) -> tuple[str, list[str]]:

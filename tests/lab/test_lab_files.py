@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import REPO
-from labs import kaconf
+from labs import kaconfig
 
 pytestmark = pytest.mark.lab
 EXAMPLE = REPO / "examples" / "lvs_three_servers" / "lvs_three_servers.toml"
@@ -33,7 +33,7 @@ def test_an_lvs_pair_from_a_lab_file_runs_its_configs_as_written(halab_run):
     ran = (lab / "configs" / "lvs1" / "keepalived.conf").read_text()
     original = (EXAMPLE.parent / "lvs1.conf").read_text()
     assert [ln for ln in ran.splitlines() if "notify_fifo" not in ln] == original.splitlines()
-    (vs,) = kaconf.parse(ran).all("virtual_server")
+    (vs,) = kaconfig.read(lab / "configs" / "lvs1" / "keepalived.conf").tree.all("virtual_server")
     assert [rs.value("weight") for rs in vs.all("real_server")] == ["3", "2", "1"]
 
 

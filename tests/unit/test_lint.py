@@ -74,6 +74,6 @@ def test_a_lab_file_is_linted_as_its_configs_and_sysctls():
     codes = [line.split(":")[0] for line in p.stdout.splitlines() if not line.startswith(("note", "12 finding"))]
     assert p.returncode == 1 and "12 finding(s) in 4 config(s)" in p.stdout, p.stdout
     assert sorted(codes) == sorted([f.check for f in findings(SEED)] + ["dr-arp", "dr-arp"]), p.stdout
-    assert f"{REPO}/examples/article/lvs1.conf: keepalived does not know 'nb_get_retry'" in p.stdout
+    assert f"{REPO}/examples/article/lvs1.conf:62,73,93,103: keepalived does not know 'nb_get_retry'" in p.stdout
     clean = run("examples/lvs_three_servers/lvs_three_servers.toml")
     assert clean.returncode == 0 and "0 finding(s) in 2 config(s)" in clean.stdout, clean.stdout

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from labs import kaconf
+from labs import kaconfig
 from labs.daemons.keepalived import Keepalived
 from labs.daemons.nginx import Nginx, SERVED_BY
 from labs.lab.paths import RunPaths
@@ -29,8 +29,8 @@ def rendered(tmp_path):
     return spec, paths, daemons
 
 
-def conf(daemon) -> kaconf.Block:
-    return kaconf.parse(daemon.config_file.read_text())
+def conf(daemon) -> kaconfig.Block:
+    return kaconfig.read(daemon.config_file).tree
 
 
 def test_router_ids_are_distinct(rendered):
@@ -117,6 +117,7 @@ def test_nginx_paths_are_per_host(rendered):
         assert host.name in (paths.runtime / host.name / "html" / "index.html").read_text()
 
 
-def test_parser_rejects_unbalanced():
-    with pytest.raises(ValueError):
-        kaconf.parse("global_defs {\n router_id x\n")
+def test_reader_reports_unbalanced(tmp_path):
+    conf = tmp_path / "k.conf"
+    conf.write_text("global_defs {\n router_id x\n")
+    assert "1 '}' missing" in str(kaconfig.read(conf).diagnostics.fatal[0])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from labs import kaconf
+from labs import kaconfig
 from labs.daemons.keepalived import Keepalived
 from labs.errors import LabError
 from labs.lab.paths import RunPaths
@@ -23,7 +23,7 @@ def render(tmp_path, variant):
 
 def test_seed_variant_brings_back_every_mistake(tmp_path):
     spec, d = render(tmp_path, "seed")
-    conf = {h: kaconf.parse(x.config_file.read_text()) for h, x in d.items()}
+    conf = {h: kaconfig.read(x.config_file).tree for h, x in d.items()}
     assert conf["lvs1"].one("global_defs").value("router_id") == conf["lvs2"].one("global_defs").value("router_id") == "keep_101"
     assert {i.value("state") for i in conf["lvs2"].all("vrrp_instance")} == {"BACKUP"}
     vrids = {h: sorted(i.value("virtual_router_id") for i in c.all("vrrp_instance")) for h, c in conf.items()}
@@ -41,7 +41,7 @@ def test_weight_plus1_check_only_reports(tmp_path):
 
 def test_fast_variant_is_vrrp3_without_auth(tmp_path):
     _, d = render(tmp_path, "fast")
-    conf = kaconf.parse(d["lvs1"].config_file.read_text())
+    conf = kaconfig.read(d["lvs1"].config_file).tree
     assert conf.one("global_defs").value("vrrp_version") == "3"
     for inst in conf.all("vrrp_instance"):
         assert inst.value("advert_int") == "0.2" and not inst.all("authentication")
@@ -49,7 +49,7 @@ def test_fast_variant_is_vrrp3_without_auth(tmp_path):
 
 def test_no_persistence_drops_the_keyword(tmp_path):
     _, d = render(tmp_path, "no_persistence")
-    for vs in kaconf.parse(d["lvs1"].config_file.read_text()).all("virtual_server"):
+    for vs in kaconfig.read(d["lvs1"].config_file).tree.all("virtual_server"):
         assert not vs.all("persistence_timeout")
 
 
@@ -68,7 +68,7 @@ def test_unicast_variant_names_each_peer_and_the_model_sees_it(tmp_path):
 
     spec, d = render(tmp_path, "unicast")
     for host, daemon in d.items():
-        for inst in kaconf.parse(daemon.config_file.read_text()).all("vrrp_instance"):
+        for inst in kaconfig.read(daemon.config_file).tree.all("vrrp_instance"):
             assert inst.value("unicast_src_ip") == spec.host(host).ip
             peers = [c.keyword for c in inst.one("unicast_peer").children]
             assert peers and spec.host(host).ip not in peers
@@ -78,6 +78,6 @@ def test_unicast_variant_names_each_peer_and_the_model_sees_it(tmp_path):
 
 def test_corrected_lab_refreshes_garps_and_the_seed_does_not(tmp_path):
     _, d = render(tmp_path / "a", "default")
-    assert kaconf.parse(d["lvs1"].config_file.read_text()).one("global_defs").value("vrrp_garp_master_refresh") == "1"
+    assert kaconfig.read(d["lvs1"].config_file).tree.one("global_defs").value("vrrp_garp_master_refresh") == "1"
     _, d = render(tmp_path / "b", "seed")
-    assert not kaconf.parse(d["lvs1"].config_file.read_text()).one("global_defs").all("vrrp_garp_master_refresh")
+    assert not kaconfig.read(d["lvs1"].config_file).tree.one("global_defs").all("vrrp_garp_master_refresh")
