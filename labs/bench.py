@@ -8,6 +8,8 @@ Benchmarks, not tests: they print numbers for the README's maintainers.
   measured failover against the model's skew time, and the probe's lateness;
 - rps: wrk from the client host, straight to one nginx and through an LVS VIP;
 - scale: the `scale` topology with N real servers: bring-up and rr evenness per N;
+- reader: a 5 MB keepalived.conf (one line of braces, as a fuzzer would write, and a
+  config of 20,000 ordinary instances) read by labs.kaconfig and by `keepalived -t`;
 - suite: the default scenario set twice, a fresh lab per run one at a time (--fresh
   --jobs 1, how it ran before) and as `labs.run` runs it by default (labs side by side,
   each shared by its runs): both wall times, their ratio, whether every verdict matched.
@@ -34,7 +36,7 @@ from topologies import dual_master
 from topologies import scale as scale_topology
 
 REPO = Path(__file__).resolve().parent.parent
-PARTS = ("bring_up", "precision", "rps", "scale", "suite")
+PARTS = ("bring_up", "precision", "rps", "scale", "reader", "suite")
 DEFAULT_PARTS = PARTS[:-1]  # the suite part takes ~15 min under UML: asked for with --only or --full
 
 
@@ -159,6 +161,36 @@ def suite(scratch: Path) -> dict[str, Any]:
     return out
 
 
+def reader(runs: int, scratch: Path) -> dict[str, Any]:
+    """How long labs.kaconfig takes on a 5 MB config against keepalived -t on the same file
+    (the reader must stay linear: at most twice keepalived's time), median of `runs`."""
+    from labs import kaconfig
+    from labs.daemons import keepalived
+
+    instance = ("vrrp_instance VI_{n} {{\n    interface eth0\n    virtual_router_id {vrid}\n    priority 100\n"
+                "    advert_int 1\n    virtual_ipaddress {{\n        10.{a}.{b}.1/24\n    }}\n}}\n")
+    texts = {"braces": "{" * 5_000_000 + "\n",
+             "instances": "".join(instance.format(n=n, vrid=n % 255 + 1, a=n // 250 % 250, b=n % 250)
+                                  for n in range(30_000))[:5_000_000].rsplit("vrrp_instance", 1)[0]}
+    out: dict[str, Any] = {}
+    for name, text in texts.items():
+        conf = scratch / f"reader-{name}.conf"
+        conf.write_text(text)
+        ours, theirs = [], []
+        for _ in range(runs):
+            t = time.monotonic()
+            kaconfig.read(conf)
+            ours.append(time.monotonic() - t)
+            t = time.monotonic()
+            keepalived.config_test(conf)
+            theirs.append(time.monotonic() - t)
+        out[name] = {"bytes": len(text), "reader_s": round(statistics.median(ours), 2),
+                     "keepalived_t_s": round(statistics.median(theirs), 2),
+                     "ratio": round(statistics.median(ours) / statistics.median(theirs), 2)}
+        conf.unlink()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.bench", description=__doc__.split("\n")[0].split(": ", 1)[-1])
     p.add_argument("--runs", type=int, default=3, help="repeats per measurement (default 3)")
@@ -187,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         ("precision", lambda: precision(args.runs, folder)),
         ("rps", lambda: rps(args.seconds, folder)),
         ("scale", lambda: scale(counts, args.seconds, folder)),
+        ("reader", lambda: reader(args.runs, folder)),
         ("suite", lambda: suite(folder)),
     ]
     for name, measure in steps:
@@ -240,6 +273,10 @@ def table(report: dict[str, Any]) -> str:
         rows.append((label, f"FAILED: {sc['error']}" if "error" in sc else
                      f"{sc['converged_after_s']:.1f} / {sc['vrrp_floor_s']:.1f} / {sc['worst_min_over_max']} / "
                      f"{sc['worst_cv']} ({sc['requests']} requests)"))
+    rd = report.get("reader", {})
+    for name, r in rd.items() if "error" not in rd else ():
+        rows.append((f"reader: 5 MB config ({name}), labs.kaconfig / keepalived -t (s) / ratio",
+                     f"{r['reader_s']} / {r['keepalived_t_s']} / {r['ratio']}"))
     su = report.get("suite", {})
     if "fresh_over_shared" in su:
         for mode, how in (("fresh", "--fresh --jobs 1 (a lab per run, one at a time)"),
