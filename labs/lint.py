@@ -197,8 +197,13 @@ def _reader_findings(lab: ConfigSet) -> list[Finding]:
         if code == 0 or h.config.diagnostics.errors:
             continue  # clean, or what keepalived -t says is already said above with its line
         for message in messages:
-            quoted = re.search(r"'([^']+)'|\b(\d+\.\d+\.\d+\.\d+\S*)", message)
-            where = _locate(h.config.tree, quoted.group(1) or quoted.group(2)) if quoted else None
+            said = re.match(r"\((.+): Line (\d+)\) (.*)", message)  # keepalived names the line of most
+            if said:
+                where: object = kaconfig.Where(said.group(1), int(said.group(2)))
+                message = said.group(3)
+            else:
+                quoted = re.search(r"'([^']+)'|\b(\d+\.\d+\.\d+\.\d+\S*)", message)
+                where = _locate(h.config.tree, quoted.group(1) or quoted.group(2)) if quoted else None
             out.append(Finding("keepalived-t", f"{where or h.path}: keepalived -t: {message}"))
     return out
 

@@ -77,3 +77,55 @@ def test_a_lab_file_is_linted_as_its_configs_and_sysctls():
     assert f"{REPO}/examples/article/lvs1.conf:62,73,93,103: keepalived does not know 'nb_get_retry'" in p.stdout
     clean = run("examples/lvs_three_servers/lvs_three_servers.toml")
     assert clean.returncode == 0 and "0 finding(s) in 2 config(s)" in clean.stdout, clean.stdout
+
+
+INSTANCE = """vrrp_instance VI_1 {{
+    state {state}
+    interface eth0
+    virtual_router_id {vrid}
+    priority {priority}
+    virtual_ipaddress {{
+        {vip}/24
+    }}
+{more}}}
+"""
+
+
+def pair(tmp_path, a: dict, b: dict, scripts: str = ""):
+    base = dict(state="BACKUP", vrid=51, priority=100, vip="192.168.56.131", more="")
+    paths = []
+    for name, changes in (("lvs1", a), ("lvs2", b)):
+        path = tmp_path / f"{name}.conf"
+        path.write_text(scripts + INSTANCE.format(**{**base, **changes}))
+        paths.append(path)
+    return [str(f) for f in findings(paths, {})]
+
+
+def test_one_vip_under_two_vrids_is_two_masters(tmp_path):
+    got = pair(tmp_path, dict(state="MASTER", vrid=100), dict(vrid=80, priority=90))
+    assert any(f.startswith("two-masters: VIP 192.168.56.131 is held by 2 VRRP groups") for f in got), got
+
+
+def test_track_weights_as_the_instance_applies_them(tmp_path):
+    """The track line's weight overrides the script's; weight 0 is FAULT (the VIP moves)."""
+    script = "vrrp_script chk {\n    script /bin/true\n    weight -50\n}\n"
+    track = "    track_script {{\n        chk{}\n    }}\n"
+    top, other = dict(state="MASTER", more=track.format(" weight -5")), dict(priority=90, more=track.format(""))
+    got = pair(tmp_path, top, other, script)
+    assert any("weight-cannot-move" in f and "track chk weight -5 on lvs1" in f and "lvs1.conf:" in f for f in got), got
+    top["more"] = track.format(" weight 0")
+    assert not any("weight-cannot-move" in f for f in pair(tmp_path, top, other, script))
+
+
+def test_what_keepalived_t_rejects_is_a_finding_with_its_line(tmp_path):
+    if not shutil.which("/usr/sbin/keepalived"):
+        pytest.skip("keepalived is not installed")
+    got = pair(tmp_path, dict(state="MASTER", vip="300.1.1.1"), dict(priority=90))
+    assert any(f.startswith(f"keepalived-t: {tmp_path / 'lvs1.conf'}:7: keepalived -t: VRRP parsed invalid IP 300.1.1.1")
+               for f in got), got
+
+
+def test_a_config_that_cannot_be_read_is_exit_2_with_file_and_line(tmp_path):
+    (tmp_path / "k.conf").write_text("global_defs {\n  router_id a\n}\n}\n")
+    p = run(str(tmp_path / "k.conf"))
+    assert p.returncode == 2 and f"{tmp_path / 'k.conf'}:4: extra '}}'" in p.stderr and p.stderr.count("\n") == 1, p.stderr
