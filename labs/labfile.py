@@ -253,7 +253,7 @@ def derive(name: str, subnet: str, hosts: tuple[Host, ...], texts: dict[str, str
                 raise LabError(f"{where}: {vs.where}: a virtual_server by {'group' if vs.group else 'fwmark'} cannot "
                                "be probed by the lab (its client probes an address and port); give the virtual "
                                "server its address and port")
-            for check in (c for rs in vs.real_servers for c in rs.checkers[:1]):
+            for check in [c for rs in vs.real_servers for c in rs.checkers if c.retry is not None][:1]:
                 t.update(connect_timeout=check.connect_timeout, retry=check.retry,
                          delay_before_retry=check.delay_before_retry)
             t.update(delay_loop=vs.delay_loop, persistence_timeout=vs.persistence_timeout)

@@ -18,9 +18,11 @@ a config reads here as keepalived reads it:
   `a { b c }` is the three lines `a`, `{`, `b c` and `}`. So several keywords on one line
   are one keyword with the others as its arguments, as keepalived reads them.
 
-Not expanded: `~SEQ` and `~LST` (loops over lines): a line using them is reported and
-skipped. A file that includes itself is reported once and not read again (keepalived
-would read it until it runs out of file descriptors).
+- `~SEQ(var, start, step, end) line` and `~LST(var, v1, v2) line` / `~LST({a, b}, {1, 2},
+  {3, 4}) line` repeat the line once per value, each time with `$var` defined to it.
+
+A file that includes itself is reported once and not read again (keepalived would read it
+until it runs out of file descriptors).
 """
 from __future__ import annotations
 
@@ -76,6 +78,15 @@ class _Definition:
     multiline: bool = False
     max_params: int = 0  # only keepalived's $_RANDOM takes parameters
     dynamic: str = ""  # keepalived's own: computed at each use ($_PWD, $_INSTANCE, $_RANDOM)
+
+
+@dataclass
+class _Loop:
+    """A ~SEQ or ~LST still producing its line: the names it defines and the values left."""
+
+    names: list[str]
+    values: list[list[str]]
+    text: str
 
 
 @dataclass
@@ -191,6 +202,67 @@ def words(text: str) -> list[str]:
             i = j
 
 
+ESCAPES = {"a": "\a", "b": "\b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def quoted_words(text: str) -> list[str] | None:
+    """keepalived's alloc_strvec_quoted_escaped(), how script keywords (script, notify,
+    misc_path, ...) split their line: single or double quotes, backslash escapes (\\xNN,
+    \\cX, octal, \\n ...); None where keepalived gives up (a quote left open, a
+    backslash at the end)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i] in WHITE_SPACE:
+            i += 1
+        if i >= n:
+            return out
+        word: list[str] = []
+        quote = ""
+        while i < n:
+            c = text[i]
+            if c == "\\":
+                i += 1
+                if i >= n:
+                    return None
+                c = text[i]
+                if c == "x" and i + 1 < n and text[i + 1] in "0123456789abcdefABCDEF":
+                    j = i + 1
+                    while j < n and text[j] in "0123456789abcdefABCDEF":
+                        j += 1
+                    word.append(chr(int(text[i + 1:j], 16) & 0xFF))
+                    i = j
+                elif c == "c" and i + 1 < n:
+                    word.append(chr(ord(text[i + 1]) & 0x1F))
+                    i += 2
+                elif c in "01234567":
+                    j = i
+                    while j < n and j < i + 3 and text[j] in "01234567":
+                        j += 1
+                    word.append(chr(int(text[i:j], 8) & 0xFF))
+                    i = j
+                else:
+                    word.append(ESCAPES.get(c, c))
+                    i += 1
+            elif quote:
+                if c == quote:
+                    quote = ""
+                else:
+                    word.append(c)
+                i += 1
+            elif c in "\"'":
+                quote = c
+                i += 1
+            elif c in WHITE_SPACE:
+                break
+            else:
+                word.append(c)
+                i += 1
+        if quote:
+            return None
+        out.append("".join(word))
+
+
 def expand_braces(pattern: str) -> list[str]:
     """GLOB_BRACE's expansion of `{a,b}` (nested too; `\\{` is no brace), in order."""
     depth, start = 0, -1
@@ -252,8 +324,11 @@ class Reader:
             "_RANDOM": _Definition(max_params=2, dynamic="_RANDOM"), "_HASH": _Definition("#"), "_BANG": _Definition("!")}
         self._residue: str | None = None
         self._expansion: list[str] = []  # the rest of a multi-line definition being expanded
-        self._expansion_stack: list[list[str]] = []
+        self._expansion_stack: list[tuple[list[str], int]] = []  # expansions it interrupted, and their loop depth
+        self._loop_depth = 0  # loops started before the expansion wait for it to end (multiline_seq_depth)
         self._defining: _Definition | None = None  # a multi-line definition still being read
+        self._loops: list[_Loop] = []  # ~SEQ / ~LST, the innermost last
+        self._physical_text = ""  # the current physical line, decommented (what keepalived's config copy keeps)
         self._where = Where(str(path), 0)
         self.depth = 0  # braces open (read_line's block_depth)
         if text is not None:
@@ -262,7 +337,7 @@ class Reader:
             self._open(str(path), "a", None)
 
     # -- files -------------------------------------------------------------------------
-    def _open(self, pattern: str, kind: str, where: Where | None) -> None:
+    def _open(self, pattern: str, kind: str, where: Where | None, twice: bool = False) -> None:
         """An include (or the config itself): the glob's files are read in turn."""
         base = self._stack[-1].current.path.parent if self._stack and self._stack[-1].current else Path.cwd()
         full = pattern if os.path.isabs(pattern) else str(base / pattern)
@@ -294,6 +369,7 @@ class Reader:
                                      "keepalived skips it", counted)
                 continue
             files.append(p)
+        files = files * 2 if twice else files
         if where is not None:
             self.includes[(where.file, where.line)] = (pattern, [f for f in files if f not in self._ancestors()])
         if files:
@@ -434,11 +510,17 @@ class Reader:
             d, end, params = hit
             found = True
             value = self._value(d, params)
+            if (params and end < len(text)) or (value.startswith("@") and len(value) > end - i):
+                # replace_param moves the rest of the line by the wrong length in these two cases
+                self.diagnostics.add(self._where, "keepalived 2.2.7 garbles this line (a ${_RANDOM MIN MAX} with "
+                                     "text after it, or a definition starting with '@' longer than its reference): "
+                                     "rewrite it without the definition", "fatal")
             if d.multiline:
                 first, *rest = value.split("\n")
                 if self._expansion:
-                    self._expansion_stack.append(self._expansion)
-                self._expansion = rest
+                    self._expansion_stack.append((self._expansion, self._loop_depth))
+                if rest:
+                    self._expansion, self._loop_depth = rest, len(self._loops)
                 value = first
             new = text[:i] + value + text[end:]
             if len(new) >= MAXBUF:
@@ -465,10 +547,17 @@ class Reader:
         while True:
             if self._residue is not None:
                 text, self._residue = self._residue, None
+            elif len(self._loops) > self._loop_depth:
+                loop = self._loops[-1]
+                for name, value in zip(loop.names, loop.values.pop(0)):
+                    self._defs[name] = _Definition(value)
+                text = loop.text
+                if not loop.values:
+                    self._loops.pop()
             elif self._expansion:
                 text = self._expansion.pop(0)
-                if not self._expansion and self._expansion_stack:
-                    self._expansion = self._expansion_stack.pop()
+                if not self._expansion:
+                    self._expansion, self._loop_depth = self._expansion_stack.pop() if self._expansion_stack else ([], 0)
             else:
                 raw = self._physical()
                 if raw is None:
@@ -481,7 +570,17 @@ class Reader:
                 if open_quote:
                     self.diagnostics.add(self._where, "unterminated quote: keepalived reads the line to its end")
                 if not text:
+                    # keepalived's VRRP and checker processes read a copy without comments, where this
+                    # line is blank: it ends a multi-line definition there as a blank line does
+                    if self._defining is not None:
+                        self._defining.multiline, self._defining = bool(self._defining.value), None
                     continue
+                if text[0] in "#!" and raw.lstrip(" \t").startswith("\\"):
+                    self.diagnostics.add(self._where, f"a line starting with an escaped '{text[0]}': keepalived's "
+                                         "config copy takes it for a file marker (and '\\!' crashes keepalived 2.2.7); "
+                                         "quote the word instead", "fatal")
+                    continue
+                self._physical_text = text
             if self._defining is not None:
                 self._continue_definition(text)
                 continue
@@ -521,8 +620,11 @@ class Reader:
             if text.startswith("$") and self._define(text):
                 return ""
             if text.startswith(("~SEQ", "~LST")):
-                self.diagnostics.add(self._where, f"{text[:4]} is not expanded by this reader; write out the lines it "
-                                     "would make", True)
+                loop = self._seq(text) if text.startswith("~SEQ") else _lst(text)
+                if loop is None:
+                    self.diagnostics.add(self._where, f"invalid {text[:4]} specification '{text}': keepalived skips it")
+                else:
+                    self._loops.append(loop)
                 return ""
             if text.startswith("~") or "$" not in text:
                 return text
@@ -535,6 +637,35 @@ class Reader:
         self.diagnostics.add(self._where, "definitions expand to more definitions without end; break the cycle", "fatal")
         return ""
 
+    def _seq(self, text: str) -> _Loop | None:
+        """add_seq(): `~SEQ[x](var, end)`, `(var, start, end)` or `(var, start, step, end)`,
+        the numbers after definitions are substituted, C's strtol (base 0); x: hexadecimal."""
+        m = re.match(r"~SEQ(x?)[ \t]*\([ \t]*([^ \t,)]+)[ \t]*,[ \t]*([^)]*)\)[ \t]*(.*)$", text)
+        if not m:
+            return None
+        numbers = self._substitute(m.group(3)) or m.group(3)
+        try:
+            parts = [int(x.strip(), 0) for x in numbers.split(",")]
+        except ValueError:
+            return None
+        if len(parts) == 1:
+            end = parts[0]
+            start, step = (-1 if end < 0 else 1), (-1 if end < 1 else 1)
+        elif len(parts) == 2:
+            (start, end), step = parts, (1 if parts[0] <= parts[1] else -1)
+        elif len(parts) == 3:
+            start, step, end = parts
+            if not step or (start < end and step < 0) or (start > end and step > 0):
+                return None
+        else:
+            return None
+        if m.group(1) and (start < 0 or end < 0):
+            return None
+        values = list(range(start, end + (1 if step > 0 else -1), step))
+        if not values:
+            return None
+        return _Loop([m.group(2)], [[format(v, "x") if m.group(1) else str(v)] for v in values], m.group(4))
+
     def _include(self, text: str) -> bool:
         """check_include(): `include PATTERN` opens the files; the pattern is the rest of
         the line as written (quotes included)."""
@@ -546,7 +677,16 @@ class Reader:
             kind, pattern = text[7], text[9:]
         else:
             return False
-        self._open(pattern.lstrip(" \t"), kind, self._where)
+        # keepalived's parent writes the config copy its VRRP and checker processes read: a plain
+        # include line is left out of it and the files written in its place, but a line that only
+        # becomes an include (after `@ID`, a substitution, a brace) is copied too, so those
+        # processes read the files twice: the include again, then the parent's copy of them
+        copied = not re.match(r"include[rmwba]?[ \t\f\v]", self._physical_text)
+        if copied:
+            self.diagnostics.add(self._where, "this include is not alone on its line: keepalived 2.2.7 reads the "
+                                 "files it names twice (its config copy keeps the line and the files); write "
+                                 "`include FILE` alone on a line", "warning")
+        self._open(pattern.lstrip(" \t"), kind, self._where, twice=copied)
         return True
 
     def _split_braces(self, text: str) -> Line:
@@ -583,6 +723,47 @@ class Reader:
             else:
                 self.depth -= 1
         return Line(text, where)
+
+
+def _lst(text: str) -> _Loop | None:
+    """add_lst(): `~LST(var, v1, v2, ...) line` or `~LST({a, b}, {1, 2}, {3, 4}) line`;
+    missing values of a set are empty."""
+    m = re.match(r"~LST[ \t]*\((.*)$", text)
+    if not m:
+        return None
+    rest = m.group(1).lstrip(" \t")
+
+    def group(s: str) -> tuple[list[str], str] | None:
+        """One name or value, or a {..} list of them; the text after it."""
+        if s.startswith("{"):
+            end = s.find("}")
+            if end < 0:
+                return None
+            return [x.strip() for x in s[1:end].split(",")], s[end + 1:].lstrip(" \t")
+        cut = min((i for i in (s.find(","), s.find(")")) if i >= 0), default=-1)
+        if cut < 0:
+            return None
+        return [s[:cut].strip()], s[cut:]
+
+    first = group(rest)
+    if first is None or not first[1].startswith(","):
+        return None
+    names, rest = first[0], first[1][1:].lstrip(" \t")
+    values: list[list[str]] = []
+    while True:
+        got = group(rest)
+        if got is None or len(got[0]) > len(names):
+            return None
+        values.append(got[0] + [""] * (len(names) - len(got[0])))
+        rest = got[1]
+        if rest.startswith(")"):
+            break
+        if not rest.startswith(","):
+            return None
+        rest = rest[1:].lstrip(" \t")
+    if not names or not values:
+        return None
+    return _Loop(names, values, rest[1:].lstrip(" \t"))
 
 
 def flatten(path: Path, config_id: str | None = None) -> tuple[str, list[str]]:

@@ -7,10 +7,12 @@ decides a failover and what the lab and lint use is typed; the tree keeps the re
 """
 from __future__ import annotations
 
+import math
+from ipaddress import ip_interface
 from dataclasses import dataclass, field, replace
 
 from labs.kaconfig import numbers
-from labs.kaconfig.lines import Diagnostics, Where
+from labs.kaconfig.lines import Diagnostics, Where, quoted_words
 from labs.kaconfig.tree import Block
 
 # keepalived 2.2.7's defaults where a config says nothing, with where each is set.
@@ -27,7 +29,7 @@ DEFAULTS: dict[str, tuple[float, str]] = {
     "garp_master_refresh": (0, "vrrp_garp_master_refresh, keepalived.conf(5)"),
     "delay_loop": (60.0, "KEEPALIVED_DEFAULT_DELAY, keepalived/include/check_data.h"),
     "connect_timeout": (5.0, "alloc_vs, keepalived/check/check_data.c"),
-    "retry": (1, "default_retry, keepalived/check/check_api.c (MISC_CHECK 0: check_misc.c)"),
+    "retry": (1, "default_retry, keepalived/check/check_api.c (MISC_CHECK 0, DNS_CHECK 3: RETRY_DEFAULTS)"),
     "delay_before_retry": (1.0, "default_delay_before_retry, keepalived/check/check_api.c (HTTP_GET/SSL_GET 3 s: "
                            "check_http.c; DNS_CHECK: the delay_loop)"),
     "real_server_weight": (1, "alloc_vs, keepalived/check/check_data.c (a real server takes its virtual server's)"),
@@ -35,6 +37,10 @@ DEFAULTS: dict[str, tuple[float, str]] = {
 }
 CHECKERS = ("TCP_CHECK", "HTTP_GET", "SSL_GET", "SMTP_CHECK", "DNS_CHECK", "MISC_CHECK", "UDP_CHECK", "PING_CHECK",
             "FILE_CHECK", "BFD_CHECK")
+UNTIMED = ("FILE_CHECK", "BFD_CHECK")  # checkers keepalived does not launch: they follow a file or a BFD session
+RETRY_DEFAULTS = {"MISC_CHECK": 0, "DNS_CHECK": 3}  # check_misc.c; DNS_DEFAULT_RETRY, keepalived/include/check_dns.h
+# a checker's own connection (check_smtp.c: with any of these an SMTP_CHECK keeps its own besides its hosts')
+CONNECTION_KEYWORDS = ("connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "fwmark", "connect_timeout")
 TIMER_MAX_S = 2_000_000  # TIMER_MAX_SEC, lib/timer.h: the longest timer keepalived takes
 
 
@@ -57,7 +63,7 @@ class Track:
 @dataclass(frozen=True)
 class Script:
     name: str
-    command: str
+    command: tuple[str, ...]  # the program and its arguments, as keepalived splits the `script` line
     interval: float
     timeout: float
     weight: int
@@ -98,11 +104,13 @@ class SyncGroup:
 
 @dataclass(frozen=True)
 class Checker:
+    """One checker keepalived runs (its timers None for checkers that poll nothing)."""
+
     kind: str  # TCP_CHECK, HTTP_GET, ...
-    connect_timeout: float
-    retry: int
-    delay_before_retry: float
-    delay_loop: float
+    connect_timeout: float | None
+    retry: int | None
+    delay_before_retry: float | None
+    delay_loop: float | None
     where: Where | None = None
 
 
@@ -141,6 +149,7 @@ class GlobalDefs:
     lvs_sync_daemon: tuple[str, ...] = ()  # its words: interface, then [inst] NAME, id N, ...
     notify_fifo: str = ""
     enable_script_security: bool = False
+    default_interface: str = ""
 
 
 @dataclass
@@ -157,6 +166,16 @@ class Config:
     files: list[str] = field(default_factory=list)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     has_track_process: bool = False
+
+
+def script_command(line: Block) -> tuple[str, ...]:
+    """A script keyword's command (set_script_params_array): keepalived splits the line
+    shell-style, takes its second word only, and splits that into the program and its
+    arguments: `script "/bin/check -x" ignored` runs /bin/check -x."""
+    words = quoted_words(line.text)
+    if not words or len(words) < 2:
+        return ()
+    return tuple(quoted_words(words[1]) or ())
 
 
 class _Read:
@@ -219,6 +238,8 @@ class _Read:
             lvs_sync_daemon=tuple(sync.args) if sync else (),
             notify_fifo=(fifo.args[0] if fifo and fifo.args else ""),
             enable_script_security=self.flag(g.last("enable_script_security")),
+            default_interface=(g.last("default_interface").args[0] if g.last("default_interface") and
+                               g.last("default_interface").args else ""),
         )
 
     def script(self, b: Block) -> Script | None:
@@ -231,9 +252,10 @@ class _Read:
         reverse = bool(weight_line and len(weight_line.args) > 1 and weight_line.args[1] == "reverse")
         interval = self.integer(b.last("interval"), 0, 4294, 1, signed=False)
         timeout = self.integer(b.last("timeout"), 0, 4294, 0, signed=False)
-        if cmd is None or not cmd.args:
-            self.diag.add(b.where, f"vrrp_script {name} has no `script` line: keepalived drops it")
-        return Script(name, " ".join(cmd.args) if cmd else "", float(max(interval, 1)),
+        command = script_command(cmd) if cmd else ()
+        if not command:
+            self.diag.add((cmd or b).where, f"vrrp_script {name} has no command keepalived can read: it removes the script")
+        return Script(name, command, float(max(interval, 1)),
                       float(max(timeout, 1)) if b.last("timeout") else float(max(interval, 1)),
                       weight, reverse,
                       self.integer(b.last("rise"), 1, 2**31 - 1, 1, signed=False),
@@ -282,14 +304,34 @@ class _Read:
             return None
         vrid_line = b.last("virtual_router_id")
         vrid = self.integer(vrid_line, 1, 255, 0, False, signed=False) or None
-        if vrid is None:
-            self.diag.add(b.where, f"({name}) has no valid virtual_router_id: keepalived removes the instance")
+        if vrid is None:  # vrrp_complete_instance fails, and with it the VRRP process's whole configuration
+            self.diag.add(b.where, f"({name}) has no valid virtual_router_id: keepalived's VRRP process refuses "
+                          "the whole configuration and stops", "fatal")
+        interface = b.last("interface").args[0] if b.last("interface") and b.last("interface").args else ""
+        if not interface and not g.default_interface:  # chk_min_cfg (vrrp.c) runs before unicast is known
+            self.diag.add(b.where, f"({name}) Unknown interface!: keepalived 2.2.7 refuses the VRRP configuration "
+                          "without an interface, unicast or not: give the instance `interface`", "fatal")
         priority = self.integer(b.last("priority"), 1, 255, int(default("priority")), False, signed=False)
-        version = self.integer(b.last("version"), 2, 3, g.vrrp_version, False)
+        vips = []
+        for v in (v for block in b.all("virtual_ipaddress") for v in block.children):
+            try:  # parse_ipaddress (vrrp_ipaddress.c): an address keepalived cannot parse is skipped
+                ip_interface(v.keyword)
+            except ValueError:
+                self.diag.add(v.where, f"({name}) VRRP parsed invalid IP {v.keyword}: keepalived skips it")
+                continue
+            vips.append(v.keyword.split("/")[0])
+        ipv6 = bool(b.all("native_ipv6")) or bool(vips and ":" in vips[0])
+        # vrrp_complete_instance (vrrp.c): the instance's own version, else 3 for IPv6, else global_defs'
+        version = self.integer(b.last("version"), 2, 3, 0, False) or (3 if ipv6 else g.vrrp_version)
         advert = self.seconds(b.last("advert_int"), 0.01, 255, default("advert_int"))
-        if version == 2 and advert != int(advert):
+        # ... and the interval in the units the version sends: whole seconds (v2), centiseconds (v3)
+        unit, most = (1.0, 255.0) if version == 2 else (0.01, 40.95)
+        sent = min(most, max(unit, math.floor(advert / unit + 0.5) * unit))
+        if abs(sent - advert) > 1e-9:
             self.diag.add(b.last("advert_int").where if b.last("advert_int") else b.where,
-                          f"({name}) advert_int {advert:g} needs VRRP version 3: version 2 sends whole seconds", "warning")
+                          f"({name}) advert_int {advert:g}: VRRPv{version} sends "
+                          f"{'whole seconds' if version == 2 else 'centiseconds'}; keepalived uses {sent:g}", "warning")
+            advert = round(sent, 2)
         state = "BACKUP"
         for s in b.all("state"):
             word = self.arg(s)
@@ -299,17 +341,12 @@ class _Read:
                 self.diag.add(s.where, f"({name}) unknown state '{word}': keepalived uses BACKUP")
         if priority == 255:
             state = "MASTER"
-        vips: list[str] = []
-        for block in b.all("virtual_ipaddress"):
-            for v in block.children:
-                vips.append(v.keyword.split("/")[0])
         peers = tuple(p.keyword for block in b.all("unicast_peer") for p in block.children)
         auth = b.last("authentication")
         auth_pass = auth.last("auth_pass") if auth else None
         src = b.last("unicast_src_ip")
         return Instance(
-            name=name, vrid=vrid, interface=(b.last("interface").args[0] if b.last("interface") and
-                                             b.last("interface").args else ""),
+            name=name, vrid=vrid, interface=interface or g.default_interface,
             priority=priority, state=state, advert_int=advert, version=version, vips=tuple(vips),
             nopreempt=bool(b.all("nopreempt")),
             preempt_delay=self.seconds(b.last("preempt_delay"), 0, 1000, 0.0),
@@ -322,21 +359,36 @@ class _Read:
         )
 
     # -- LVS -------------------------------------------------------------------------------
-    def checker(self, c: Block, rs: Block, vs: Block, vs_delay: float) -> Checker:
+    def checkers(self, c: Block, rs: Block, vs: Block, vs_delay: float) -> list[Checker]:
         """A checker's timers: its own, else its real server's, else its virtual server's
         (connect_timeout, delay_loop, retry, delay_before_retry), else the checker kind's
-        default (check_data.c, check_api.c)."""
+        default (check_data.c, check_api.c). FILE_CHECK and BFD_CHECK poll nothing: no
+        timers. SMTP_CHECK makes one checker per `host` block, whose connect_timeout is its
+        own or 0 (keepalived zero-fills a host's connection: check_smtp.c), and keeps its
+        own only if it sets a connection parameter or has no host."""
+        if c.keyword in UNTIMED:
+            return [Checker(c.keyword, None, None, None, None, c.where)]
+
         def pick(key: str) -> Block | None:
             return c.last(key) or rs.last(key) or (vs.last(key) if key != "delay_before_retry" else None)
         timeout = self.seconds(pick("connect_timeout"), 0.000001, 4294, default("connect_timeout"))
         delay = self.seconds(c.last("delay_loop") or rs.last("delay_loop"), 0.000001, TIMER_MAX_S, vs_delay)
-        retry_default = 0 if c.keyword == "MISC_CHECK" else int(default("retry"))
+        retry_default = RETRY_DEFAULTS.get(c.keyword, int(default("retry")))
         retry = self.integer(pick("retry"), 0, 2**32 - 1, retry_default, signed=False)
         dbr_default = (3.0 if c.keyword in ("HTTP_GET", "SSL_GET") else delay if c.keyword == "DNS_CHECK"
                        else default("delay_before_retry"))
         dbr = self.seconds(c.last("delay_before_retry") or rs.last("delay_before_retry")
                            or vs.last("delay_before_retry"), 0, TIMER_MAX_S, dbr_default)
-        return Checker(c.keyword, timeout, retry, dbr, delay, c.where)
+        main = Checker(c.keyword, timeout, retry, dbr, delay, c.where)
+        hosts = c.all("host") if c.keyword == "SMTP_CHECK" else []
+        if not hosts:
+            return [main]
+        out = [main] if any(c.all(k) for k in CONNECTION_KEYWORDS) else []
+        for h in hosts:
+            own = h.last("connect_timeout")
+            out.append(Checker(c.keyword, self.seconds(own, 0.000001, 4294, 0.0) if own else 0.0, retry, dbr, delay,
+                               h.where))
+        return out
 
     def virtual_server(self, vs: Block) -> VirtualServer | None:
         if not vs.args:
@@ -361,7 +413,8 @@ class _Read:
             rport = self.integer(Block("port", rs.args[1:2], where=rs.where), 0, 65535, port, False, signed=False) \
                 if len(rs.args) > 1 else port
             reals.append(RealServer(rs.args[0], rport, self.integer(rs.last("weight"), -2**31, 2**31 - 1, weight),
-                                    tuple(self.checker(c, rs, vs, delay) for c in rs.children if c.keyword in CHECKERS),
+                                    tuple(x for c in rs.children if c.keyword in CHECKERS
+                                          for x in self.checkers(c, rs, vs, delay)),
                                     rs.where))
         algo = vs.last("lb_algo") or vs.last("lvs_sched")
         kind = vs.last("lb_kind") or vs.last("lvs_method")
@@ -414,6 +467,7 @@ def from_tree(root: Block, diag: Diagnostics, files: list[str] | None = None) ->
     virtual = [vs for vs in (r.virtual_server(b) for b in root.all("virtual_server")) if vs is not None]
     for vs in virtual:
         if vs.group and vs.group not in vs_groups:
-            diag.add(vs.where, f"virtual_server group {vs.group}: no virtual_server_group {vs.group}")
+            diag.add(vs.where, f"virtual_server group {vs.group}: no virtual_server_group {vs.group} (keepalived -t "
+                     "says nothing; the virtual server has no address to serve)", "warning")
     return Config(g, scripts, [i for i in instances if i.vrid is not None], groups, virtual, vs_groups, root,
                   files or [], diag, bool(root.all("vrrp_track_process")))

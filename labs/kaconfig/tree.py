@@ -35,6 +35,7 @@ class Block:
     children: list["Block"] = field(default_factory=list)
     where: Where | None = None
     kind: str = "line"  # "line", "block", "values", or "root"
+    text: str = ""  # the logical line as keepalived's handler sees it (script keywords split it their own way)
 
     @property
     def line(self) -> int:
@@ -106,15 +107,18 @@ def build(reader: Reader) -> Block:
             where_in = f" in {level.block.keyword}" if len(stack) > 1 else ""
             diag.add(line.where, f"unknown keyword '{head}'{where_in}: keepalived ignores the line")
             continue
-        block = Block(head, ws[1:], where=line.where, kind=entry["kind"])
+        block = Block(head, ws[1:], where=line.where, kind=entry["kind"], text=line.text)
         level.block.children.append(block)
         if entry["kind"] == "values":
             block.children = _values(reader, lines, block)
         elif entry["kind"] == "block":
             stack.append(_Level(entry.get("children", {}), block, True))
     if reader.depth > 0:
-        diag.add(None, f"{reader.files[0] if reader.files else 'the config'}: {reader.depth} '}}' missing "
-                 f"(the block opened last: {stack[-1].block.keyword} at {stack[-1].block.where})", "fatal")
+        opened = stack[-1].block if len(stack) > 1 else None
+        diag.add(opened.where if opened else None,
+                 f"{reader.depth} '}}' missing" + (f": the {opened.keyword} block opened here never closes "
+                                                   "(keepalived reads to the end of the file inside it)" if opened else ""),
+                 "fatal")
     return root
 
 

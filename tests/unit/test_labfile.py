@@ -83,13 +83,13 @@ def test_weights_and_plain_real_servers_come_from_the_config():
 
 
 def test_set_writes_the_value_into_every_config_and_lists_it():
-    spec = labfile.load(ARTICLE, {"advert_int": "0.5", "delay_loop": "2"})
-    assert spec.timers.advert_int == 0.5 and spec.timers.delay_loop == 2.0
+    spec = labfile.load(ARTICLE, {"advert_int": "2", "delay_loop": "2"})  # VRRPv2: whole seconds
+    assert spec.timers.advert_int == 2.0 and spec.timers.delay_loop == 2.0
     lvs1 = spec.files_of("lvs1")
     root = kaconfig.read(Path(lvs1.keepalived), text=lvs1.text).tree
-    assert {i.value("advert_int") for i in root.all("vrrp_instance")} == {"0.5"}
+    assert {i.value("advert_int") for i in root.all("vrrp_instance")} == {"2"}
     assert {vs.value("delay_loop") for vs in root.all("virtual_server")} == {"2"}
-    assert any(c.startswith("--set advert_int=0.5: advert_int in vrrp_instance") for c in lvs1.changes)
+    assert any(c.startswith("--set advert_int=2: advert_int in vrrp_instance") for c in lvs1.changes)
     # comments and everything else untouched
     assert lvs1.text.count("\n") == Path(lvs1.keepalived).read_text().count("\n")
 

@@ -121,7 +121,12 @@ def test_what_keepalived_t_rejects_is_a_finding_with_its_line(tmp_path):
     if not shutil.which("/usr/sbin/keepalived"):
         pytest.skip("keepalived is not installed")
     got = pair(tmp_path, dict(state="MASTER", vip="300.1.1.1"), dict(priority=90))
-    assert any(f.startswith(f"keepalived-t: {tmp_path / 'lvs1.conf'}:7: keepalived -t: VRRP parsed invalid IP 300.1.1.1")
+    assert any(f.startswith(f"config: {tmp_path / 'lvs1.conf'}:7: (VI_1) VRRP parsed invalid IP 300.1.1.1")
+               for f in got), got  # the reader knows this one itself
+    (tmp_path / "lvs1.conf").write_text(INSTANCE.format(state="MASTER", vrid=51, priority=100, vip="192.168.56.131",
+                                                        more="").replace("interface eth0", "interface lo"))
+    got = [str(f) for f in findings([tmp_path / "lvs1.conf"], {})]  # this one only keepalived -t knows
+    assert any(f.startswith(f"keepalived-t: {tmp_path / 'lvs1.conf'}:3: keepalived -t: (VI_1) cannot use a loopback")
                for f in got), got
 
 
