@@ -100,6 +100,7 @@ class SyncGroup:
     name: str
     members: tuple[str, ...]
     where: Where | None = None
+    tracking_weight: bool = False  # sync_group_tracking_weight: members keep their weighted tracks
 
 
 @dataclass(frozen=True)
@@ -447,7 +448,8 @@ def from_tree(root: Block, diag: Diagnostics, files: list[str] | None = None) ->
                 instances.append(inst)
         elif b.keyword == "vrrp_sync_group" and b.args:
             members = tuple(m.keyword for block in b.all("group") for m in block.children)
-            groups.append(SyncGroup(b.args[0], members, b.where))
+            groups.append(SyncGroup(b.args[0], members, b.where,
+                                    bool(b.all("sync_group_tracking_weight") or b.all("global_tracking"))))
     by_name = {i.name: i for i in instances}
     for sg in groups:
         for m in sg.members:
@@ -455,7 +457,8 @@ def from_tree(root: Block, diag: Diagnostics, files: list[str] | None = None) ->
                 diag.add(sg.where, f"vrrp_sync_group {sg.name}: no vrrp_instance {m}")
             else:
                 by_name[m] = replace(by_name[m], sync_group=sg.name)
-    instances = [by_name[i.name] for i in instances]
+    tracking = {sg.name: sg.tracking_weight for sg in groups}
+    instances = [_unweighted(by_name[i.name], tracking, diag) for i in instances]
     ids: dict[tuple[str, int | None], Instance] = {}
     for i in instances:
         if i.vrid is not None and (i.interface, i.vrid) in ids:
@@ -471,3 +474,22 @@ def from_tree(root: Block, diag: Diagnostics, files: list[str] | None = None) ->
                      "says nothing; the virtual server has no address to serve)", "warning")
     return Config(g, scripts, [i for i in instances if i.vrid is not None], groups, virtual, vs_groups, root,
                   files or [], diag, bool(root.all("vrrp_track_process")))
+
+
+def _unweighted(inst: Instance, tracking: dict[str, bool], diag: Diagnostics) -> Instance:
+    """vrrp_complete_instance (vrrp.c): a sync group's member (unless the group sets
+    sync_group_tracking_weight) and an address owner (priority 255) take no weighted
+    tracks: weighted scripts are dropped, weighted interfaces tracked with weight 0 (the
+    owner drops them), so a failure puts the instance, and its group, in FAULT."""
+    sync = bool(inst.sync_group) and not tracking.get(inst.sync_group, False)
+    if not sync and inst.priority != 255:
+        return inst
+    why = "its sync group" if sync else "address owner (priority 255)"
+    dropped = [t.name for t in (*inst.track_scripts, *inst.track_interfaces) if t.weight]
+    if dropped:
+        diag.add(inst.where, f"({inst.name}) ignoring the weights of {', '.join(dropped)} due to {why}: a failure "
+                 "puts the instance in FAULT instead", "warning")
+    interfaces = tuple(replace(t, weight=0) if t.weight and sync else t for t in inst.track_interfaces
+                       if sync or not t.weight)
+    return replace(inst, track_scripts=tuple(t for t in inst.track_scripts if not t.weight),
+                   track_interfaces=interfaces)

@@ -173,3 +173,15 @@ def test_read_checked_names_file_and_line(tmp_path):
         kaconfig.read_checked(tmp_path / "k.conf")
     with pytest.raises(LabError, match="no such file"):
         kaconfig.read_checked(tmp_path / "none.conf")
+
+
+def test_a_sync_group_member_takes_no_weighted_track(tmp_path):
+    """keepalived drops a sync group member's weighted scripts (its data dump shows them
+    gone) unless the group sets sync_group_tracking_weight."""
+    scripts = "vrrp_script w {\n script /bin/true\n weight -20\n}\nvrrp_script z {\n script /bin/true\n}\n"
+    body = "    track_script {\n        w\n        z\n    }"
+    group = "vrrp_sync_group G {\n group {\n  VI_1\n }\n%s}\n"
+    plain = read(tmp_path, scripts + INSTANCE.format(body=body) + group % "")
+    kept = read(tmp_path, scripts + INSTANCE.format(body=body) + group % " sync_group_tracking_weight\n")
+    assert [t.name for t in plain.instances[0].track_scripts] == ["z"]
+    assert [t.name for t in kept.instances[0].track_scripts] == ["w", "z"]
