@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def go() -> int:
         lab_spec(args)  # a bad topology, variant or --servers: one line, before anything runs
-        requirements.check()
+        requirements.check("labs.bench_lab")
         results.check_writable(args.results)
         if args.what == "rps" and not shutil.which("wrk"):
             raise LabError("wrk is missing (sudo apt-get install wrk, or run ./setup.sh)")

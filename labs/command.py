@@ -1,5 +1,7 @@
-"""The exits every command shares: one line for bad input (2), and for lab commands also
-Ctrl-C (130), SIGTERM (143, tearing down on the way) and a bug (1, its traceback kept)."""
+"""The exits every command shares: one line for bad input or an interpreter that lacks a library
+the command imports (2), and for lab commands also Ctrl-C (130), SIGTERM (143, tearing down on the
+way) and a bug (1, its traceback kept). A library missing from a command's module-level imports
+fails before any of this runs: labs/__init__.py turns that into the same line."""
 from __future__ import annotations
 
 import json
@@ -9,7 +11,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Callable
 
-from labs import results
+from labs import requirements, results
 from labs.jsonfile import SCHEMA_VERSION
 from labs.errors import LabError
 
@@ -24,11 +26,18 @@ def emit_json(data: dict[str, Any], out: IO[str]) -> None:
 
 
 def entry(prog: str, go: Callable[[], int]) -> int:
-    """A command that reads files: a LabError is one line on stderr and exit 2."""
+    """A command that reads files: a LabError, or a library this interpreter lacks
+    (labs.requirements.cannot_import), is one line on stderr and exit 2."""
     try:
         return go()
     except LabError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        line = requirements.cannot_import(prog, e)
+        if line is None:  # not a library this interpreter lacks: a bug, its traceback kept
+            raise
+        print(line, file=sys.stderr)
         return 2
 
 

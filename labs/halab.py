@@ -6,6 +6,8 @@ import importlib
 import sys
 from importlib import metadata
 
+from labs.command import entry
+
 # subcommand -> (module whose main() runs it, arguments put first, one line of help)
 COMMANDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "run": ("labs.run", (), "build a lab, run fault scenarios, judge them (python -m labs.run)"),
@@ -58,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         rest = [*first, *rest]
     sys.argv = [f"halab {argv[0]}", *rest]
-    return importlib.import_module(module).main(rest)
+    # importing the subcommand's module imports its libraries: one line if this interpreter lacks one
+    return entry(f"python -m {module}", lambda: importlib.import_module(module).main(rest))
 
 
 if __name__ == "__main__":
