@@ -150,8 +150,9 @@ def _files(entry: dict, host: Host, folder: Path, where: str, texts: dict[str, s
         return []
     conf = _existing(folder, entry["keepalived"], where, host.name)
     scripts = tuple(str(_existing(folder, s, where, host.name)) for s in entry.get("scripts", ()))
-    config_id = entry.get("config_id")
-    if config_id is not None and not (isinstance(config_id, str) and re.fullmatch(r"\S+", config_id)):
+    # keepalived's config id, without -i, is the node name: on the real host, its name
+    config_id = entry.get("config_id", host.name)
+    if not (isinstance(config_id, str) and re.fullmatch(r"\S+", config_id)):
         raise LabError(f"{where}: host {host.name}: config_id {config_id!r}: give one word, as keepalived -i takes it")
     try:
         config = kaconfig.read_checked(conf, config_id)

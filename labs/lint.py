@@ -89,7 +89,7 @@ def load_files(paths: list[Path], addresses: dict[str, str], config_ids: dict[st
     lab = ConfigSet()
     for path in paths:
         name = path.parent.name if path.name == "keepalived.conf" else path.stem
-        config_id = (config_ids or {}).get(name)
+        config_id = (config_ids or {}).get(name, name)  # keepalived's default: the node name, here the host's
         config = kaconfig.read_checked(path, config_id)
         if not any(c.keyword in ("vrrp_instance", "virtual_server", "global_defs", "vrrp_script", "vrrp_sync_group",
                                  "virtual_server_group") for c in config.tree.children):
@@ -305,7 +305,7 @@ def write_lab_file(path: Path, into: Path) -> tuple[list[Path], dict[str, str], 
         (conf.parent / "sysctl.conf").write_text(sysctl_record(spec, spec.host(f.host)))
         files.append(conf)
     return (files, {h.name: h.ip for h in spec.hosts}, {str(into / f.host / "keepalived.conf"): f.keepalived for f in spec.files},
-            {f.host: f.config_id for f in spec.files if f.config_id})
+            {f.host: f.config_id for f in spec.files if f.config_id is not None})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -314,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variant", default="default", help="with a topology: its variant (e.g. seed)")
     p.add_argument("--address", action="append", default=[], metavar="HOST=IP", help="a host's own address (with files)")
     p.add_argument("--config-id", action="append", default=[], metavar="HOST=ID",
-                   help="the config id a host's keepalived runs with (keepalived -i): which `@ID` lines apply")
+                   help="the config id a host's keepalived runs with (keepalived -i; default: the host's name, as "
+                        "keepalived's default is the node name): which `@ID` lines apply")
     args = p.parse_args(argv)
     return entry("python -m labs.lint", lambda: lint(args.inputs, args.variant, args.address, args.config_id))
 

@@ -87,7 +87,7 @@ class HostFiles:
     scripts: tuple[str, ...] = ()  # absolute paths
     changes: tuple[str, ...] = ()
     text: str = ""  # the config's text after those changes
-    config_id: str | None = None  # keepalived's -i: which `@ID` lines of the config apply
+    config_id: str | None = None  # keepalived's -i: which `@ID` lines of the config apply (the lab passes it)
 
 
 @dataclass(frozen=True)
