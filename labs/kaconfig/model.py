@@ -254,8 +254,9 @@ class _Read:
         interval = self.integer(b.last("interval"), 0, 4294, 1, signed=False)
         timeout = self.integer(b.last("timeout"), 0, 4294, 0, signed=False)
         command = script_command(cmd) if cmd else ()
-        if not command:
+        if not command:  # "No script set for vrrp_script X - removing": what tracks it then finds nothing
             self.diag.add((cmd or b).where, f"vrrp_script {name} has no command keepalived can read: it removes the script")
+            return None
         return Script(name, command, float(max(interval, 1)),
                       float(max(timeout, 1)) if b.last("timeout") else float(max(interval, 1)),
                       weight, reverse,
