@@ -154,6 +154,12 @@ BAD = {
     "unknown real server": (dict(edit_conf=lambda c: c.replace("real_server 10.20.0.13", "real_server 10.20.0.99")),
                             "real_server 10.20.0.99 is neither"),
     "not TOML": (dict(edit_toml=lambda t: t + "\nname = = 3\n"), "not valid TOML"),
+    "virtual server by group": (dict(edit_conf=lambda c: c.replace("virtual_server 10.20.0.100 80 {", "virtual_server_group "
+                                                                   "WEB {\n    10.20.0.100 80\n}\nvirtual_server group WEB {")),
+                                "a virtual_server by group cannot be probed by the lab"),
+    "a value missing": (dict(edit_conf=lambda c: c.replace("priority 150", "priority")), "lvs1.conf:14: 'priority' is missing"),
+    "an include loop": (dict(edit_conf=lambda c: "include lvs1.conf\n" + c), "include loop"),
+    "no VRID": (dict(edit_conf=lambda c: c.replace("virtual_router_id 10", "")), "has no valid virtual_router_id"),
 }
 
 
@@ -165,6 +171,16 @@ def test_bad_lab_files_are_one_clear_error(tmp_path, case):
     with pytest.raises(LabError) as e:
         labfile.load(broken(tmp_path, **edits))
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_deep_nesting_with_a_setting_reads_in_one_line_or_loads(tmp_path):
+    """A config nested 1000 levels deep (unknown blocks: keepalived reads them at the level
+    they stand in) given a --set: no RecursionError, the setting still written."""
+    lab = broken(tmp_path, edit_conf=lambda c: c + "foo {\n" * 1000 + "}\n" * 1000,
+                 edit_toml=lambda t: t.replace('name = "lvs_three_servers"', 'name = "lvs_three_servers"\n'
+                                               'config_errors_ok = true'))
+    spec = labfile.load(lab, {"advert_int": "2"})  # keepalived -t flags the unknown blocks: run what it accepts
+    assert spec.timers.advert_int == 2.0
 
 
 def test_a_setting_the_configs_do_not_have_is_refused():
