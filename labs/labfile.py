@@ -264,7 +264,7 @@ def derive(name: str, subnet: str, hosts: tuple[Host, ...], texts: dict[str, str
     tiers: dict[str, list[VrrpInstance]] = {"director": [], "real_server": []}
     for e in groups.values():
         ranked = tuple(sorted(e["priorities"].items(), key=lambda hp: -hp[1]))  # the master first
-        inst = VrrpInstance(e["name"], e["vrid"], e["vip"], e["auth"], ranked)
+        inst = VrrpInstance(e["name"], e["vrid"], e["vip"], e["auth"], ranked, preempt_delay=e["preempt_delay"])
         override = tuple((h, s) for h, s in e["states"].items() if s != inst.state(h))
         tier = {roles[h] for h in inst.hosts}
         if len(tier) != 1 or tier - set(tiers):
@@ -293,11 +293,12 @@ def _instance(inst: kaconfig.Instance, host: str, groups: dict[tuple[int, str], 
     assert inst.vrid is not None  # the reader drops an instance without one, as keepalived does
     e = groups.setdefault((inst.vrid, inst.vips[0]), {"name": inst.name, "vrid": inst.vrid, "vip": inst.vips[0],
                                                       "priorities": {}, "states": {}, "nopreempt": [],
-                                                      "auth": inst.auth_pass})
+                                                      "auth": inst.auth_pass, "preempt_delay": 0.0})
     e["priorities"][host] = inst.priority
     e["states"][host] = inst.state
     if inst.nopreempt:
         e["nopreempt"].append(host)
+    e["preempt_delay"] = max(e["preempt_delay"], inst.preempt_delay)
     if inst.interface:
         interfaces.append(inst.interface)
     t["advert_int"] = max(float(t.get("advert_int", 0.0)), inst.advert_int)  # type: ignore[arg-type]

@@ -69,6 +69,8 @@ class Member:
     state: str
     priority: int
     tracks: tuple[kaconfig.Track, ...]
+    preempt_delay: float = 0.0
+    where: kaconfig.Where | None = None
 
 
 @dataclass
@@ -79,7 +81,7 @@ class ConfigSet:
 
     def members(self) -> list[Member]:
         return [Member(h.name, i.name, i.interface or "?", i.vrid or 0, frozenset(i.vips), i.state, i.priority,
-                       (*i.track_scripts, *i.track_interfaces, *i.track_files))
+                       (*i.track_scripts, *i.track_interfaces, *i.track_files), i.preempt_delay, i.where)
                 for h in self.hosts.values() for i in h.config.instances]
 
 
@@ -136,7 +138,14 @@ def check(lab: ConfigSet) -> list[Finding]:
     for (iface, vrid, vips), ms in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], sorted(kv[0][2]))):
         masters = [m for m in ms if m.state == "MASTER"]
         label = f"{ms[0].instance} (VRID {vrid}, {','.join(sorted(vips))})"
-        if not masters:
+        for m in masters:
+            if m.preempt_delay:
+                found.append(Finding("preempt-delay-ignored", f"{label} on {m.host} ({m.where}): state MASTER with "
+                                     f"preempt_delay {m.preempt_delay:g}: keepalived clears preempt_delay on a MASTER; "
+                                     "give every host of the group state BACKUP (the priorities still choose)"))
+        if not masters and all(m.preempt_delay for m in ms):
+            pass  # every host BACKUP is how preempt_delay works: the priorities say who holds the VIP
+        elif not masters:
             best = max(ms, key=lambda m: m.priority)
             found.append(Finding("no-master", f"{label}: no host is configured MASTER; set state MASTER on {best.host} "
                                  f"(priority {best.priority}) so the configuration says who should hold the VIP"))
@@ -256,6 +265,18 @@ def _vip_collisions(lab: ConfigSet, members: list[Member]) -> list[Finding]:
 def notes(lab: ConfigSet) -> list[str]:
     """Choices worth knowing that are not errors (the corrected lab keeps them on purpose)."""
     out = []
+    top = {}  # (interface, VRID, VIPs) -> the highest priority: the host that preempts
+    for m in lab.members():
+        top[(m.interface, m.vrid, m.vips)] = max(top.get((m.interface, m.vrid, m.vips), 0), m.priority)
+    for h in lab.hosts.values():
+        checked = {vs.ip for vs in h.config.virtual_servers if any(rs.checkers for rs in vs.real_servers)}
+        for i in h.config.instances:
+            preempts = i.priority == top.get((i.interface or "?", i.vrid or 0, frozenset(i.vips)))
+            if preempts and set(i.vips) & checked and not i.preempt_delay and not i.nopreempt:
+                out.append(f"note: {h.name} {i.name} preempts as soon as it is back: after an outage longer than its "
+                           "checkers take to remove its real servers, it can take its VIP before they re-add them and "
+                           "send clients to an empty IPVS table (preempt_delay covers their next check; "
+                           "docs/workshop.md, 1b)")
     for h in lab.hosts.values():
         for vs in h.config.virtual_servers:
             timeout = vs.persistence_timeout

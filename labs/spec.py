@@ -39,6 +39,9 @@ class VrrpInstance:
     state_override: tuple[tuple[str, str], ...] = ()
     # Hosts configured `nopreempt` (a lab file's): once another holds the VIP they leave it there.
     nopreempt: tuple[str, ...] = ()
+    # keepalived's preempt_delay (s, every host of the instance): a backup that hears a lower priority
+    # takes over only that long after. keepalived ignores it with state MASTER: every host starts BACKUP.
+    preempt_delay: float = 0.0
 
     @property
     def master(self) -> str:
@@ -52,7 +55,7 @@ class VrrpInstance:
         forced = dict(self.state_override)
         if host in forced:
             return forced[host]
-        return "MASTER" if host == self.master else "BACKUP"
+        return "MASTER" if host == self.master and not self.preempt_delay else "BACKUP"
 
     @property
     def hosts(self) -> tuple[str, ...]:

@@ -59,6 +59,7 @@ def expect(model: Model, target: str) -> list[Expectation]:
             out.append(Release("heal", inst.name, inst.vip, to, yields))
             out += model.clients_after(inst.vip, "inject", window, f"the backup's GARPs at takeover: {window.basis}")
             out += model.clients_after(inst.vip, "heal", model.after_two_masters(inst, yields))
+            out += model.returning(inst, target, yields, refused=False)  # the only holder again once its peer yields
         else:  # the isolated backup promotes itself, unseen; it yields once it hears again
             _, window = model.silent(inst, inst.master)
             out.append(Move("inject", inst.name, inst.vip, inst.master, target, window))

@@ -2,7 +2,10 @@
 
 Breaks: the interface goes down; keepalived on that host goes to FAULT, its peers stop
 hearing its adverts and the best backup takes over after its master-down interval.
-Heals: link up; the host's keepalived leaves FAULT in BACKUP and preempts.
+Heals: link up; the host's keepalived leaves FAULT in BACKUP and preempts. A director
+whose link stayed down long enough for its checkers to remove its real servers comes back
+with an empty IPVS table: preempting before its checkers re-add them sends clients nowhere
+(the model's `Ready` expectation; docs/workshop.md, exercise 1b).
 """
 from __future__ import annotations
 
@@ -35,4 +38,6 @@ def expect(model: Model, target: str) -> list[Expectation]:
     for inst in model.instances_mastered_by(host):
         to, window = model.silent(inst, host)
         out += model.away_and_back(inst, host, to, window, restarted=False)
+        if host not in inst.nopreempt:  # a director's checkers cannot reach its real servers meanwhile
+            out += model.returning(inst, host, model.preempt(inst, host), refused=True)
     return out

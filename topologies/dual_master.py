@@ -32,6 +32,7 @@ the entry expires and the connection is scheduled anew. The `seed` variant keeps
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Callable
 
 from labs.errors import LabError
@@ -144,6 +145,15 @@ def _sync_both(s: LabSpec) -> LabSpec:
     return dataclasses.replace(s, timers=dataclasses.replace(s.timers, lvs_sync_daemon=True, lvs_sync_both=True))
 
 
+def _ready_checkers(s: LabSpec) -> LabSpec:
+    """The directors wait before preempting until their checkers have surely re-added the
+    real servers they removed during an outage: the next check within delay_loop, its
+    connect within connect_timeout, and a second to spare (docs/workshop.md, 1b)."""
+    delay = float(math.ceil(s.timers.delay_loop + s.timers.connect_timeout) + 1)
+    return dataclasses.replace(s, director_instances=tuple(dataclasses.replace(i, preempt_delay=delay)
+                                                           for i in s.director_instances))
+
+
 # name -> (what it changes, and why it is interesting; how to build it from the corrected lab)
 VARIANTS: dict[str, tuple[str, Callable[[LabSpec], LabSpec]]] = {
     "default": ("the corrected configuration", lambda s: s),
@@ -167,6 +177,9 @@ VARIANTS: dict[str, tuple[str, Callable[[LabSpec], LabSpec]]] = {
     "no_persistence": ("persistence_timeout off: every connection is scheduled on its own", _no_persistence),
     "sync": ("lvs_sync_daemon between the directors (bound to VI_1): the backup learns the master's IPVS connection "
              "table, so connections can survive a director failover (scenario director_failover)", _sync),
+    "ready_checkers": ("the directors preempt only after preempt_delay (delay_loop + connect_timeout + 1 s, every "
+                       "director state BACKUP as keepalived requires): a director back from an outage takes its VIP "
+                       "once its checkers have re-added the real servers (exercise 1b)", _ready_checkers),
     "sync_both": ("lvs_sync_daemon bound to no VRRP instance: both sync daemons on both directors, so each learns the "
                   "other's connections (lvs2's VIP too, which `sync` leaves unprotected)", _sync_both),
 }

@@ -126,6 +126,32 @@ def holders_at(run: Run, vip: str, t: float) -> set[str]:
     return held
 
 
+def down_at(run: Run, host: str, vip: str, t: float) -> tuple[set[str], set[str]]:
+    """(real servers of `vip`'s virtual server the lab has seen, those `host`'s checkers
+    had marked DOWN at time t), replaying the checkers' "ipvs" events (the lab starts
+    converged: every real server UP on every director)."""
+    known: set[str] = set()
+    down: set[str] = set()
+    for e in run.of_kind("ipvs"):
+        if not e.get("virtual_server", "").startswith(f"{vip}:"):
+            continue
+        known.add(e["real_server"])
+        if e["host"] == host and e["t"] <= t:
+            (down.add if e["state"] == "DOWN" else down.discard)(e["real_server"])
+    return known, down
+
+
+def became_sole_holder(ph: "Phase", vip: str, host: str) -> float | None:
+    """When in the phase `host` became the only host holding `vip` (clients then reach it
+    alone), or None if it never did."""
+    if ph.holders_at(vip, ph.t0) == {host}:
+        return ph.t0
+    for e in ph.run.of_kind("addr"):
+        if ph.t0 <= e["t"] < ph.t1 and _held(e, vip) and holders_at(ph.run, vip, e["t"]) == {host}:
+            return e["t"]
+    return None
+
+
 def duplicate_s(run: Run, vip: str, t0: float, t1: float) -> float:
     """Seconds within [t0, t1) during which more than one host held `vip`."""
     held = holders_at(run, vip, t0)
@@ -384,7 +410,7 @@ class Clients(Expectation):
         if self.after_restart_of:
             anchored = ph.anchored(window, self.after_restart_of, out)
             window = anchored and Window(0.0, anchored.latest, anchored.basis)  # whole again: any time up to the bound
-        cause = stale_arp(ph, self.vip, failed)
+        cause = stale_arp(ph, self.vip, failed) or empty_table(ph, self.vip, failed)
         if cause:
             out["stale_arp"] = cause
         why = f"; {cause['text']}" if cause else ""
@@ -412,6 +438,71 @@ class Clients(Expectation):
         if result["still_failing_at_end"]:
             return window, "still failing"
         return window, "no failures" if not result["failed"] else seconds(result.get("measured_s"))
+
+
+@dataclass(frozen=True)
+class Ready(Expectation):
+    """A director coming back takes its VIP only once its checkers have real servers again.
+    Cut off from them (its link down, its traffic dropped) for longer than its checkers
+    take to remove them (`removed_after` s after the fault), it comes back with an empty
+    IPVS table, which its checkers refill within `ready` after the heal: becoming the VIP's
+    only holder sooner (`takeover`, from the model) sends clients to no real server. The
+    verdict follows the configuration, not the luck of the checkers' phase: where the model
+    lets the takeover come first, the design fails whatever this run's timing did, and the
+    reason says what happened this time."""
+
+    host: str = ""
+    instance: str = ""
+    vip: str = ""
+    removed_after: float = 0.0
+    ready: Window = Window(0, 0, "")
+    takeover: Window = Window(0, 0, "")
+    kind: ClassVar[str] = "ready"
+
+    @property
+    def observe_until(self) -> float:
+        return max(self.ready.latest, self.takeover.latest)
+
+    def evaluate(self, ph: Phase) -> dict[str, Any]:
+        injected = [f["t"] for f in ph.run.of_kind("fault") if f["action"] == "inject" and f["t"] < ph.t0]
+        fault_s = ph.t0 - injected[-1] if injected else 0.0
+        out: dict[str, Any] = {"kind": self.kind, "what": f"{self.host}'s IPVS table ready when it takes {self.vip}",
+                               "fault_s": round(fault_s, 3)}
+        taken = became_sole_holder(ph, self.vip, self.host)
+        known, down = down_at(ph.run, self.host, self.vip, taken if taken is not None else ph.t1)
+        empty = bool(known) and down >= known
+        back = sorted(e["t"] - ph.t0 for e in ph.run.of_kind("ipvs") if e["host"] == self.host and e["state"] == "UP"
+                      and e.get("virtual_server", "").startswith(f"{self.vip}:") and ph.t0 <= e["t"] < ph.t1)
+        if taken is None:
+            this_time = f"; this time it did not take {self.vip} back"
+        elif empty:
+            this_time = (f"; this time it took it {taken - ph.t0:.2f} s after the heal with no real server in its table"
+                         + (f" (its checkers re-added the first {back[0]:.2f} s after the heal)" if back else ""))
+        elif known:
+            this_time = (f"; this time it took it {taken - ph.t0:.2f} s after the heal with "
+                         f"{len(known - down)} of {len(known)} real servers back")
+        else:
+            this_time = f"; this time it took it {taken - ph.t0:.2f} s after the heal, no checker change recorded"
+        fix = (f"preempt_delay of at least {self.ready.latest:.1f} s on the directors (keepalived ignores it with "
+               "state MASTER: give every director state BACKUP), as `--variant ready_checkers` does")
+        if fault_s < self.removed_after:
+            out["verdict"] = "pass"
+            out["reason"] = (f"the fault lasted {fault_s:.1f} s, less than the {self.removed_after:.1f} s {self.host}'s "
+                             f"checkers need to remove a real server{this_time}")
+        elif self.takeover.earliest < self.ready.latest:
+            out["verdict"] = "fail"
+            out["reason"] = (f"{self.host} can take {self.vip} back {self.takeover.earliest:.2f}-{self.takeover.latest:.2f} "
+                             f"s after the heal ({self.takeover.basis}), before its checkers re-add the real servers "
+                             f"they removed during the {fault_s:.0f} s fault ({self.ready.basis}): clients may be sent "
+                             f"to an empty IPVS table{this_time}; fix: {fix}")
+        elif empty:
+            out["verdict"] = "fail"
+            out["reason"] = f"{self.host} took {self.vip} with an empty IPVS table, which the model rules out{this_time}"
+        return judge(out, None, None if taken is None else taken - ph.t0, f"{self.host} taking {self.vip}", ph)
+
+    @staticmethod
+    def cells(result: dict[str, Any]) -> tuple[str, str]:
+        return "table ready", "-" if result.get("measured_s") is None else seconds(result["measured_s"])
 
 
 @dataclass(frozen=True)
@@ -487,7 +578,7 @@ class Connections(Expectation):
 
 
 KINDS: dict[str, type[Expectation]] = {
-    k.kind: k for k in (Move, Release, Stay, Moves, Checker, Share, Clients, Connections)}
+    k.kind: k for k in (Move, Release, Stay, Moves, Checker, Share, Clients, Connections, Ready)}
 FILE = "expectations.json"  # in a run folder: what the run expected, written when it ran
 
 
@@ -522,8 +613,9 @@ def from_json(rows: Sequence[dict[str, Any]]) -> list[tuple[int | None, Expectat
     for row in rows:
         cls = KINDS[row["kind"]]
         fields = {k: v for k, v in row.items() if k not in ("kind", "step")}
-        if "window" in fields:
-            fields["window"] = Window.from_dict(fields["window"])
+        for key in ("window", "ready", "takeover"):
+            if key in fields:
+                fields[key] = Window.from_dict(fields[key])
         if "directors" in fields:
             fields["directors"] = tuple(fields["directors"])
         out.append((row.get("step"), cls(**fields)))
@@ -563,3 +655,28 @@ def stale_arp(ph: Phase, vip: str, failed: Sequence[Request]) -> dict[str, Any] 
     return {"host": host, "mac": next(m for m, h in owner.items() if h == host), "failed": len(stale),
             "released_at_s": round(since - ph.t0, 4), "span_s": round(span, 4),
             "text": f"stale ARP: clients sent {vip} to {host}'s MAC for {span:.1f} s after {host} released it"}
+
+
+def empty_table(ph: Phase, vip: str, failed: Sequence[Request]) -> dict[str, Any] | None:
+    """Did `vip`'s failed requests reach a director that held it with every real server
+    marked DOWN by its own checkers (a director back from being cut off, before its
+    checkers re-added them)?"""
+    if not failed:
+        return None
+    hits: list[tuple[Request, str]] = []
+    for r in failed:
+        holders = ph.holders_at(vip, r.send_t)
+        if len(holders) == 1:
+            (host,) = holders
+            known, down = down_at(ph.run, host, vip, r.send_t)
+            if known and down >= known:
+                hits.append((r, host))
+    if len(hits) * 2 < len(failed):
+        return None
+    host = hits[-1][1]
+    span = hits[-1][0].send_t - hits[0][0].send_t
+    back = [e["t"] - ph.t0 for e in ph.run.of_kind("ipvs") if e["host"] == host and e["state"] == "UP"
+            and e.get("virtual_server", "").startswith(f"{vip}:") and e["t"] >= hits[0][0].send_t]
+    return {"host": host, "failed": len(hits), "span_s": round(span, 4),
+            "text": (f"empty IPVS table: {host} held {vip} with every real server removed by its checkers for "
+                     f"{span:.1f} s" + (f", until they re-added one {back[0]:.2f} s after the {ph.name}" if back else ""))}

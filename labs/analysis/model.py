@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 from labs import kaconfig, timing
-from labs.analysis.expectations import LATENCY, Checker, Clients, Connections, Expectation, Move, Stay, Window
+from labs.analysis.expectations import LATENCY, Checker, Clients, Connections, Expectation, Move, Ready, Stay, Window
 
 # The kernel's IPVS sync (net/netfilter/ipvs/ip_vs_sync.c, include/net/ip_vs.h): the master
 # queues a sync message for a TCP connection once it is ESTABLISHED and has received
@@ -205,6 +205,15 @@ class Model:
                 *self.clients_after(inst.vip, "inject", takeover, f"the backup's GARPs at takeover: {takeover.basis}"),
                 *self.clients_after(inst.vip, "heal", back, f"the master's GARPs when it takes over again: {back.basis}",
                                     after_restart_of=anchor)]
+
+    def returning(self, inst: Instance, host: str, takeover: Window, refused: bool) -> list[Expectation]:
+        """The director `host`, cut off from its real servers during the fault (`refused`:
+        its connects fail at once, as with its link down; else they time out), is again the
+        one clients of `inst`'s VIP reach within `takeover` after the heal; its checkers may
+        have emptied its IPVS table meanwhile (see Ready)."""
+        if host not in self.directors or not self.checker or inst.vip not in (self.real_servers or {}):
+            return []
+        return [Ready("heal", host, inst.name, inst.vip, self.checker_down(refused).earliest, self.checker_up(), takeover)]
 
     def stays_after_heal(self, inst: Instance, holder: str) -> list[Expectation]:
         """The healed master is configured nopreempt: the VIP stays on `holder`, its clients

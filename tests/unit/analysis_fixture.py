@@ -18,9 +18,9 @@ T0 = 1000.0  # the fault
 RATE = 10.0  # probe rate per VIP in these fixtures
 
 
-def folder(tmp: Path, scenario: str, target: str, **info: object) -> Path:
+def folder(tmp: Path, scenario: str, target: str, variant: str = "default", **info: object) -> Path:
     results = tmp / "run"
-    spec = dual_master.spec()
+    spec = dual_master.spec(variant)
     paths = RunPaths(results, tmp / "runtime")
     for host in (*spec.directors, *spec.real_servers):
         Keepalived(spec, host, paths).render()

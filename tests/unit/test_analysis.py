@@ -216,3 +216,69 @@ def test_a_folder_from_before_expectations_json_is_still_analysed(tmp_path):
     events(results, graceful_lvs1(0.70))
     probes(results, -3, 20, outage_until(0.7))
     assert analyze(results)["verdict"] == "pass"
+
+
+def checker(t: float, host: str, real_server: str, state: str) -> dict:
+    return {"t": T0 + t, "kind": "ipvs", "host": host, "real_server": f"{real_server}:80",
+            "virtual_server": f"{VIP1}:80", "state": state}
+
+
+def returning_lvs1(tmp_path, variant: str, fault_s: float, back: float):
+    """link_down on lvs1 held `fault_s` s; lvs1 takes .131 back `back` s after the heal.
+    Held long, lvs1's checkers removed both real servers 8-9 s in and re-add them 4.37 and
+    5.57 s after the heal (the phases of their delay_loop): clients of .131 fail from the
+    takeover until the first is back."""
+    results = folder(tmp_path, "link_down", "lvs1", variant=variant)
+    heal = fault_s
+    rows = [*converged(), fault(0, "inject"), addr(0.05, "lvs1", "del", VIP1), addr(3.5, "lvs2", "add", VIP1)]
+    if fault_s > 9:
+        rows += [checker(8, "lvs1", VIP_SERVER1, "DOWN"), checker(9, "lvs1", "192.168.56.112", "DOWN")]
+    rows += [fault(heal, "heal"), addr(heal + back, "lvs1", "add", VIP1), addr(heal + back, "lvs2", "del", VIP1)]
+    if fault_s > 9:
+        rows += [checker(heal + 4.37, "lvs1", VIP_SERVER1, "UP"), checker(heal + 5.57, "lvs1", "192.168.56.112", "UP")]
+    events(results, sorted(rows, key=lambda r: r["t"]))
+
+    def outcome(vip, source, t):
+        empty = fault_s > 9 and heal + back <= t < heal + 4.37
+        if vip == VIP1 and (0 <= t < 3.5 or empty):
+            return "", None, "timeout"
+        return healthy(vip, source, t)
+    probes(results, -3, heal + max(back, 6) + 8, outcome)
+    return analyze(results)
+
+
+def test_a_director_back_before_its_checkers_fails_naming_the_empty_table(tmp_path):
+    """Exercise 1b's trap: lvs1's link down 20 s, its checkers emptied its IPVS table; it
+    preempts 3.62 s after the heal, its checkers re-add the first real server at 4.37 s."""
+    s = returning_lvs1(tmp_path, "default", 20, 3.62)
+    heal = s["phases"][1]
+    (ready,) = [e for e in heal["expectations"] if e["kind"] == "ready"]
+    assert ready["verdict"] == "fail" and "before its checkers re-add the real servers" in ready["reason"]
+    assert "took it 3.62 s after the heal with no real server in its table" in ready["reason"]
+    assert "re-added the first 4.37 s after the heal" in ready["reason"] and "preempt_delay" in ready["reason"]
+    clients = clients_of(heal, VIP1)
+    assert clients["verdict"] == "fail" and "empty IPVS table: lvs1 held 192.168.56.131" in clients["reason"]
+    assert s["verdict"] == "fail"
+
+
+def test_the_design_fails_even_when_the_checkers_happen_to_be_quick(tmp_path):
+    """The same fault, lvs1 preempting after its checkers were back this time (the luck of
+    their phase): the verdict follows the configuration, so it fails again."""
+    s = returning_lvs1(tmp_path, "default", 20, 5.8)
+    (ready,) = [e for e in s["phases"][1]["expectations"] if e["kind"] == "ready"]
+    assert ready["verdict"] == "fail" and "with 2 of 2 real servers back" in ready["reason"]
+
+
+def test_a_short_fault_leaves_the_checkers_alone(tmp_path):
+    s = returning_lvs1(tmp_path, "default", 5, 3.62)
+    (ready,) = [e for e in s["phases"][1]["expectations"] if e["kind"] == "ready"]
+    assert ready["verdict"] == "pass" and "less than the 6.0 s" in ready["reason"], ready["reason"]
+
+
+def test_preempt_delay_waits_for_the_checkers(tmp_path):
+    """--variant ready_checkers: preempt_delay 9 s, past the checkers' 8.25 s bound."""
+    s = returning_lvs1(tmp_path, "ready_checkers", 60, 9.5)
+    heal = s["phases"][1]
+    (ready,) = [e for e in heal["expectations"] if e["kind"] == "ready"]
+    assert ready["verdict"] == "pass", ready["reason"]
+    assert clients_of(heal, VIP1)["verdict"] == "pass" and s["verdict"] == "pass", s["reason"]

@@ -28,7 +28,10 @@ def test_finds_every_config_mistake_of_the_article():
     assert sum(c == "unknown-keyword" and "nb_get_retry" in m for c, m in got) == 2  # lvs1, lvs2
     assert checks.count("dr-arp") == 2  # server1, server2: nothing sets arp_ignore/arp_announce
     notes = lint.notes(lint.load_files(SEED, ADDRESSES))
-    assert len(notes) == 4 and all("persistence_timeout 5" in n for n in notes)  # one client, one server
+    persistence = [n for n in notes if "persistence_timeout 5" in n]
+    assert len(persistence) == 4  # one client, one server
+    preempting = [n for n in notes if "empty IPVS table" in n]  # each VIP's preempting director (exercise 1b)
+    assert [n.split()[1:3] for n in preempting] == [["lvs1", "VI_1"], ["lvs2", "VI_2"]], notes
 
 
 def test_the_texts_vips_collide_with_the_lvs_addresses(tmp_path):
