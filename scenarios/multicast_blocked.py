@@ -56,8 +56,9 @@ def expect(model: Model, target: str) -> list[Expectation]:
         on_directors = set(inst.priorities) <= directors
         if (target == "lvs" and not on_directors) or (target == "servers" and on_directors):
             continue  # its adverts never cross a host with the rule
-        if inst.unicast:  # unicast adverts pass: nothing moves
-            out += [Stay("inject", inst.name, inst.vip, inst.master), Stay("heal", inst.name, inst.vip, inst.master)]
+        if inst.unicast:  # unicast adverts pass: nothing moves (observed past when multicast's takeover would come)
+            _, would = model.silent(inst, inst.master)
+            out += [Stay("inject", inst.name, inst.vip, inst.master, would), Stay("heal", inst.name, inst.vip, inst.master)]
             continue
         backup = inst.best_other(inst.master)
         _, window = model.silent(inst, inst.master)

@@ -53,25 +53,28 @@ def expect(model: Model, target: str) -> list[Expectation]:
         # and waits restart_wait before its verdict.
         wait = model.restart_wait
         checks = model.script_interval * model.script_fall
+        _, silent = model.silent(inst, target)
+        weighted = Window(wait + silent.earliest, checks + wait + silent.latest + model.tolerance(SCRIPT_SPAWNS),
+                          f"check fails within {checks:g} s + {wait:g} s, priority {inst.priorities[target]}"
+                          f"{model.script_weight:+d} < {inst.priorities[to]}: {silent.basis}")
         if model.script_stops_keepalived:
             _, graceful = model.graceful(inst, target)
             earliest = wait + graceful.earliest
             window = Window(earliest, model.script_interval + earliest + model.tolerance(SCRIPT_SPAWNS),
                             f"next check within {model.script_interval:g} s + restart wait {wait:g} s + {graceful.basis}")
         elif inst.priorities[target] + model.script_weight < inst.priorities[to]:
-            _, silent = model.silent(inst, target)
-            window = Window(wait + silent.earliest, checks + wait + silent.latest + model.tolerance(SCRIPT_SPAWNS),
-                            f"check fails within {checks:g} s + {wait:g} s, priority {inst.priorities[target]}"
-                            f"{model.script_weight:+d} < {inst.priorities[to]}: {silent.basis}")
-        else:
-            out.append(Stay("inject", inst.name, inst.vip, target))
+            window = weighted
+        else:  # observed past the time a sufficient weight would have moved it
+            would = Window(weighted.earliest, weighted.latest, f"where a failed check moves the VIP: within {checks:g} s + "
+                           f"{wait:g} s, then {silent.basis}")
+            out.append(Stay("inject", inst.name, inst.vip, target, would))
             out += model.clients_after(inst.vip, "inject", model.unaffected(),
                                        f"nothing moves {inst.vip} away from the dead nginx: its clients fail until the heal")
             continue
         out.append(Move("inject", inst.name, inst.vip, target, to, window))
         out += model.clients_after(inst.vip, "inject", window, f"clients sent to {inst.vip} fail until it moves: {window.basis}")
         if target in inst.nopreempt:
-            out += model.stays_after_heal(inst, to)
+            out += model.stays_after_heal(inst, to, target)
             continue
         anchor = target if model.script_stops_keepalived else ""
         back = model.preempt(inst, target) if model.script_stops_keepalived else model.check_passes_again(inst, target)

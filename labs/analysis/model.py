@@ -197,7 +197,7 @@ class Model:
         if host in inst.nopreempt:
             return [Move("inject", inst.name, inst.vip, host, to, takeover),
                     *self.clients_after(inst.vip, "inject", takeover, f"the backup's GARPs at takeover: {takeover.basis}"),
-                    *self.stays_after_heal(inst, to)]
+                    *self.stays_after_heal(inst, to, host)]
         back = self.preempt(inst, host)
         anchor = host if restarted else ""
         return [Move("inject", inst.name, inst.vip, host, to, takeover),
@@ -215,10 +215,10 @@ class Model:
             return []
         return [Ready("heal", host, inst.name, inst.vip, self.checker_down(refused).earliest, self.checker_up(), takeover)]
 
-    def stays_after_heal(self, inst: Instance, holder: str) -> list[Expectation]:
+    def stays_after_heal(self, inst: Instance, holder: str, healed: str) -> list[Expectation]:
         """The healed master is configured nopreempt: the VIP stays on `holder`, its clients
-        untouched by the heal."""
-        return [Stay("heal", inst.name, inst.vip, holder),
+        untouched by the heal (observed past when it would have preempted)."""
+        return [Stay("heal", inst.name, inst.vip, holder, self.preempt(inst, healed)),
                 *self.clients_after(inst.vip, "heal", self.unaffected(),
                                     f"nopreempt: the healed host stays backup, {inst.vip} stays on {holder}")]
 

@@ -255,3 +255,26 @@ def test_a_failure_at_the_end_of_an_unbounded_phase_is_judged_by_the_next(tmp_pa
     assert inject[VIP1]["still_failing_at_end"] and inject[VIP1]["verdict"] == "pass"
     heal = {e["vip"]: e for e in s["phases"][1]["expectations"] if e["kind"] == "clients"}
     assert heal[VIP1]["verdict"] == "pass" and not heal[VIP1]["still_failing_at_end"]
+
+
+@pytest.mark.parametrize("scenario, target, variant", [("multicast_blocked", "lvs", "unicast"),
+                                                       ("nginx_down", "server1", "weight_plus1")])
+def test_nothing_moves_is_observed_past_the_latest_takeover(tmp_path, scenario, target, variant):
+    """A "stays" verdict must be able to see the move it rules out: the phase is observed
+    past the latest time the takeover would have come (multicast's silent loss; a check
+    weight that could move the VIP), not just SETTLE seconds."""
+    import json
+
+    import scenarios
+    from labs import plan
+    from labs.analysis import model
+    from unit.analysis_fixture import folder
+
+    results = folder(tmp_path, scenario, target, variant=variant)
+    m = model.load(results, json.loads((results / "run.json").read_text()))
+    module = scenarios.load(scenario)
+    expected = model.for_scenario(module, m, target)
+    stays = [e for e in expected if e.kind == "stay" and e.phase == "inject"]
+    inject_s, _ = plan.phase_seconds(module, expected)
+    _, takeover = m.silent(m.instances[stays[0].vip], stays[0].host)
+    assert stays and all(s.until is not None for s in stays) and inject_s > takeover.latest
