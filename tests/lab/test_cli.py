@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import time
 
 import pexpect
 import pytest
@@ -31,7 +32,10 @@ class Tee:
 
 
 def test_cli_session(tmp_path):
-    child = pexpect.spawn(sys.executable, ["-m", "labs.run", "dual_master", "--cli", "--results", str(tmp_path)],
+    """Exercise 1b with the directors waiting for their checkers (--variant ready_checkers):
+    fail, look, heal, plot; both steps pass."""
+    child = pexpect.spawn(sys.executable, ["-m", "labs.run", "dual_master", "--cli", "--variant", "ready_checkers",
+                                           "--results", str(tmp_path)],
                           cwd=str(REPO), encoding="utf-8", timeout=240, dimensions=(50, 200))
     seen = io.StringIO()
     child.logfile_read = Tee(sys.stdout, seen)
@@ -78,3 +82,31 @@ def test_cli_session(tmp_path):
     assert "None on None" not in svg
     assert (folder / "report.html").exists()
     assert leftovers([h.name for h in dual_master.spec().hosts]) == []
+
+
+def test_a_director_back_too_soon_fails_the_heal_naming_the_trap(tmp_path):
+    """Exercise 1b on the default lab, the participant looking around for 20 s before
+    `heal`: lvs1's link was down for longer than its checkers take to remove its real
+    servers (6 s), so it may preempt before they are back: the heal fails, whatever their
+    phase did this time, and says why and what fixes it."""
+    child = pexpect.spawn(sys.executable, ["-m", "labs.run", "dual_master", "--cli", "--results", str(tmp_path)],
+                          cwd=str(REPO), encoding="utf-8", timeout=240, dimensions=(50, 400))
+    child.logfile_read = sys.stdout
+    try:
+        child.expect_exact(PROMPT)
+        child.sendline("fail link_down lvs1")
+        child.expect(r"inject: PASS", timeout=60)
+        child.expect_exact(PROMPT)
+        child.sendline("status")
+        child.expect_exact(PROMPT, timeout=60)
+        time.sleep(12)  # with the inject's judging (5.9 s) and the status: ~20 s of fault
+        child.sendline("heal")
+        child.expect(r"heal: FAIL — lvs1 can take 192\.168\.56\.131 back .* before its checkers re-add the real servers",
+                     timeout=60)
+        child.expect(r"empty IPVS table.*fix: preempt_delay of at least .*ready_checkers", timeout=10)
+        child.expect_exact(PROMPT)
+        child.sendline("exit")
+        child.expect(pexpect.EOF, timeout=120)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
