@@ -311,10 +311,9 @@ def _glob(pattern: str) -> tuple[list[str], bool]:
 class Reader:
     """The logical lines of a config, read as keepalived's read_line() gives them."""
 
-    def __init__(self, path: Path, config_id: str | None = None, diagnostics: Diagnostics | None = None,
-                 text: str | None = None) -> None:
+    def __init__(self, path: Path, config_id: str | None = None, text: str | None = None) -> None:
         self.config_id = config_id
-        self.diagnostics = diagnostics or Diagnostics()
+        self.diagnostics = Diagnostics()
         self.files: list[Path] = []  # every file read, in order
         # each include statement (its file and line) -> its pattern and the files it read
         self.includes: dict[tuple[str, int], tuple[str, list[Path]]] = {}

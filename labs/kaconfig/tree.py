@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from labs.kaconfig.lines import Diagnostics, Line, Reader, Where, words
+from labs.kaconfig.lines import Diagnostics, Reader, Where, words
 
 KEYWORDS = Path(__file__).with_name("keywords.json")
 
@@ -44,13 +44,8 @@ class Block:
     def all(self, keyword: str) -> list["Block"]:
         return [c for c in self.children if c.keyword == keyword]
 
-    def first(self, keyword: str) -> "Block | None":
-        """keepalived reads most keywords with the last one winning; a few with the first:
-        callers choose (see `last`)."""
-        found = self.all(keyword)
-        return found[0] if found else None
-
     def last(self, keyword: str) -> "Block | None":
+        """The keyword's last line: keepalived's handlers overwrite, so the last one wins."""
         found = self.all(keyword)
         return found[-1] if found else None
 
@@ -148,8 +143,3 @@ def parse(path: Path, config_id: str | None = None, text: str | None = None) -> 
     (its diagnostics, the files it read)."""
     reader = Reader(path, config_id, text=text)
     return build(reader), reader
-
-
-def lines_of(text: str) -> list[Line]:
-    """A text's logical lines (for tests and tools)."""
-    return list(Reader(Path("<text>"), text=text))
