@@ -85,23 +85,30 @@ class ConfigSet:
                 for h in self.hosts.values() for i in h.config.instances]
 
 
-def load_files(paths: list[Path], addresses: dict[str, str], config_ids: dict[str, str] | None = None) -> ConfigSet:
-    """Each config read as keepalived reads it; one that cannot be read at all (no file, a
-    brace that never closes, a value missing) is one LabError naming file and line."""
+def load_files(paths: list[Path], addresses: dict[str, str], config_ids: dict[str, str] | None = None,
+               names: list[str] | None = None, sysctls: dict[str, dict[str, str]] | None = None) -> ConfigSet:
+    """Each config read as keepalived reads it (its includes followed, so a finding names
+    the file and line it is in); one that cannot be read at all (no file, a brace that
+    never closes, a value missing) is one LabError naming file and line. A host is named
+    by `names` or after its file; its sysctls are `sysctls`' or read from a file beside it."""
     lab = ConfigSet()
-    for path in paths:
-        name = path.parent.name if path.name == "keepalived.conf" else path.stem
+    for n, path in enumerate(paths):
+        name = names[n] if names else path.parent.name if path.name == "keepalived.conf" else path.stem
         config_id = (config_ids or {}).get(name, name)  # keepalived's default: the node name, here the host's
         config = kaconfig.read_checked(path, config_id)
         if not any(c.keyword in ("vrrp_instance", "virtual_server", "global_defs", "vrrp_script", "vrrp_sync_group",
                                  "virtual_server_group") for c in config.tree.children):
             raise LabError(f"{path} is not a keepalived config (no global_defs, vrrp_instance or virtual_server)")
         sysctl_file = path.with_name("sysctl.conf") if path.name == "keepalived.conf" else path.with_suffix(".sysctl")
-        sysctl = None
-        if sysctl_file.exists():
-            sysctl = dict(re.findall(r"^\s*([\w.]+)\s*=\s*(\S+)", sysctl_file.read_text(), re.M))
+        sysctl = (sysctls or {}).get(name)
+        if sysctl is None and sysctls is None and sysctl_file.exists():
+            sysctl = _sysctls(sysctl_file.read_text())
         lab.hosts[name] = ConfigHost(name, path, config, sysctl, addresses.get(name), config_id)
     return lab
+
+
+def _sysctls(text: str) -> dict[str, str]:
+    return dict(re.findall(r"^\s*([\w.]+)\s*=\s*(\S+)", text, re.M))
 
 
 def check(lab: ConfigSet) -> list[Finding]:
@@ -309,24 +316,17 @@ def render_spec(spec: LabSpec, into: Path) -> tuple[list[Path], dict[str, str]]:
     return files, {h.name: h.ip for h in spec.hosts}
 
 
-def write_lab_file(path: Path, into: Path) -> tuple[list[Path], dict[str, str], dict[str, str], dict[str, str]]:
-    """A lab file's configs as written (includes inlined) with the sysctls the lab would
-    set, for linting: the findings name the hosts of the lab file (and, by the third
-    mapping, the user's files rather than these copies); the last maps hosts to their
-    config ids."""
+def lab_file_configs(path: Path) -> ConfigSet:
+    """A lab file's configs as written (read where they are, includes and all, so findings
+    name the user's files and lines), with its hosts' names, addresses, config ids and the
+    sysctls the lab would set."""
     from labs import labfile
     from labs.lab.network import sysctl_record
 
-    spec = labfile.load(path)
-    files = []
-    for f in spec.files:
-        conf = into / f.host / "keepalived.conf"
-        conf.parent.mkdir(parents=True)
-        conf.write_text(f.text)
-        (conf.parent / "sysctl.conf").write_text(sysctl_record(spec, spec.host(f.host)))
-        files.append(conf)
-    return (files, {h.name: h.ip for h in spec.hosts}, {str(into / f.host / "keepalived.conf"): f.keepalived for f in spec.files},
-            {f.host: f.config_id for f in spec.files if f.config_id is not None})
+    spec = labfile.load(path, config_test=False)  # what keepalived -t says is a finding here
+    return load_files([Path(f.keepalived) for f in spec.files], {h.name: h.ip for h in spec.hosts},
+                      {f.host: f.config_id for f in spec.files if f.config_id is not None}, [f.host for f in spec.files],
+                      {f.host: _sysctls(sysctl_record(spec, spec.host(f.host))) for f in spec.files})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -351,28 +351,22 @@ def lint(inputs: list[str], variant: str, address_args: list[str], config_id_arg
         config_ids = dict(a.split("=", 1) for a in config_id_args)
     except ValueError:
         raise LabError("--config-id takes HOST=ID (the host is the config file's name without .conf)") from None
-    originals: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         import topologies
 
         if len(inputs) == 1 and inputs[0] in topologies.names():
             files, known = render_topology(inputs[0], variant, Path(tmp))
-            addresses = {**known, **addresses}
+            lab = load_files(files, {**known, **addresses}, config_ids)
         elif len(inputs) == 1 and inputs[0].endswith(".toml"):
-            files, known, originals, ids = write_lab_file(Path(inputs[0]), Path(tmp))
-            addresses, config_ids = {**known, **addresses}, {**ids, **config_ids}
+            lab = lab_file_configs(Path(inputs[0]))
         else:
-            files = [Path(i) for i in inputs]
-        lab = load_files(files, addresses, config_ids)
+            lab = load_files([Path(i) for i in inputs], addresses, config_ids)
         findings = check(lab)
     for f in findings:
-        text = str(f)
-        for written, original in originals.items():  # a lab file's findings name the user's files
-            text = text.replace(written, original)
-        print(text)
+        print(f)
     for n in notes(lab):
         print(n)
-    print(f"{len(findings)} finding(s) in {len(files)} config(s)")
+    print(f"{len(findings)} finding(s) in {len(lab.hosts)} config(s)")
     return 1 if findings else 0
 
 

@@ -137,3 +137,14 @@ def test_a_config_that_cannot_be_read_is_exit_2_with_file_and_line(tmp_path):
     (tmp_path / "k.conf").write_text("global_defs {\n  router_id a\n}\n}\n")
     p = run(str(tmp_path / "k.conf"))
     assert p.returncode == 2 and f"{tmp_path / 'k.conf'}:4: extra '}}'" in p.stderr and p.stderr.count("\n") == 1, p.stderr
+
+
+def test_a_lab_file_s_finding_names_the_included_file_and_its_line(tmp_path):
+    """lint reads a lab file's configs where they are, includes and all: a keyword keepalived
+    does not know in an included file is named with that file and its line."""
+    shutil.copytree(REPO / "examples" / "lvs_three_servers", tmp_path / "lab")
+    conf = tmp_path / "lab" / "lvs1.conf"
+    (tmp_path / "lab" / "extra.conf").write_text("global_defs {\n    no_such_keyword 1\n}\n")
+    conf.write_text("include extra.conf\n" + conf.read_text())
+    p = run(str(tmp_path / "lab" / "lvs_three_servers.toml"))
+    assert f"{tmp_path / 'lab' / 'extra.conf'}:2: keepalived does not know 'no_such_keyword'" in p.stdout, p.stdout
