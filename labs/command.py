@@ -43,8 +43,11 @@ def entry(prog: str, go: Callable[[], int]) -> int:
 
 def guarded(prog: str, go: Callable[[], int], results_root: Path) -> int:
     """Every lab command's exits: one line for a LabError (2), Ctrl-C (130), SIGTERM
-    (143, tearing down on the way), a bug (1, its traceback kept under `results_root`)."""
+    (143) or a closed terminal's SIGHUP (129), tearing down on the way, a bug (1, its
+    traceback kept under `results_root`). SIGHUP's default would end the process on the
+    spot, leaving its lab (or its User-mode Linux work folder) behind."""
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     try:
         return entry(prog, go)
     except KeyboardInterrupt:

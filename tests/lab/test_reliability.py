@@ -48,7 +48,9 @@ def test_host_untouched_even_with_its_own_192_168_56_interface(tmp_path):
         subprocess.run(["ip", "link", "del", "halabt0"], check=False)
 
 
-def test_sigterm_during_a_scenario_keeps_what_was_recorded(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_during_a_scenario_keeps_what_was_recorded(tmp_path, stop):
+    """SIGTERM, or the SIGHUP of a closed terminal: the run tears down and keeps its files."""
     proc = subprocess.Popen(command("dual_master", "--scenario", "stop_keepalived", "--results", str(tmp_path)),
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
@@ -56,10 +58,10 @@ def test_sigterm_during_a_scenario_keeps_what_was_recorded(tmp_path):
     for line in proc.stdout:
         seen.append(line)
         if "heal;" in line:  # the fault was recorded seconds ago
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(stop)
             break
     rest, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGTERM, "".join(seen) + rest
+    assert proc.returncode == 128 + stop, "".join(seen) + rest
     folder = run_folder(tmp_path)
     assert load(folder, "run.json")["scenario"] == "stop_keepalived"
     assert (folder / "probes.csv").read_text().count("\n") > 10, "the probes recorded before the stop are kept"
