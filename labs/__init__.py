@@ -14,6 +14,25 @@ commands for want of Mininet, which they never import. This module imports nothi
 for every `import labs`.
 """
 import sys
+from pathlib import Path
+
+
+def version() -> str:
+    """halab's version, from its one source: pyproject.toml in a checkout, the installed
+    package's metadata (made from that file) otherwise."""
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if pyproject.exists():
+        import tomllib
+
+        project = tomllib.loads(pyproject.read_text()).get("project", {})
+        if project.get("name") == "halab":
+            return str(project["version"])
+    from importlib import metadata
+
+    try:
+        return metadata.version("halab")
+    except metadata.PackageNotFoundError:  # neither: a copy of labs/ on its own
+        return "unknown"
 
 
 def _excepthook(kind: type[BaseException], error: BaseException, tb: object) -> None:

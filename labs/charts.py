@@ -9,13 +9,16 @@ shaded and labelled with its failed requests, the model's window drawn beside it
 """
 from __future__ import annotations
 
+import json
 import statistics
+import time
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from labs import version
 from labs.analysis.data import Run
 
 SERVER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f"]
@@ -220,7 +223,27 @@ def _grouped(ax: Any, groups: list[tuple[str, dict[str, int]]], servers: list[st
         ax.legend()
 
 
+def drawn_on(folder: Path) -> str:
+    """The UTC day the run in `folder` was made: run.json's `started`, else the time
+    stamp a results folder's name begins with (a suite's, a sweep's), else today."""
+    info = folder / "run.json"
+    started = json.loads(info.read_text()).get("started") if info.exists() else None
+    if started is not None:
+        return time.strftime("%Y-%m-%d", time.gmtime(started))
+    try:
+        return time.strftime("%Y-%m-%d", time.strptime(folder.name[:16], "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        return time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def stamp(folder: Path) -> str:
+    return f"halab {version()}, {drawn_on(folder)}"
+
+
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:
+    """The figure as PNG and SVG, stamped with what drew it and the day of its run: a
+    chart copied into a guide or a bug report still says when and by what it was made."""
+    fig.text(0.998, 0.002, stamp(folder), ha="right", va="bottom", fontsize=7, color="grey")
     paths = [folder / f"{name}.png", folder / f"{name}.svg"]
     fig.savefig(paths[0], dpi=110)
     fig.savefig(paths[1])
@@ -318,7 +341,7 @@ def sweep(doc: dict[str, Any]) -> Figure:
     top.legend(loc="best")
     top.grid(axis="y", alpha=0.3)
     bottom.set_ylabel("requests failed\n(inject phase)")
-    bottom.set_ylim(bottom=0)
+    bottom.set_ylim(bottom=0, top=max(1.0, bottom.get_ylim()[1]))  # no failure at all: 0 and 1, not 0.006 steps
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True))  # requests are counted
     bottom.grid(axis="y", alpha=0.3)
     bottom.set_xticks(list(xs))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-from importlib import metadata
 
+from labs import version
 from labs.command import entry
 
 # subcommand -> (module whose main() runs it, arguments put first, one line of help)
@@ -24,13 +24,6 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "status": ("labs.housekeeping", ("status",), "is a lab running here: whose, since when, which namespaces and results"),
     "clean": ("labs.housekeeping", ("clean",), "remove what a killed lab left (only what it recorded as its own)"),
 }
-
-
-def version() -> str:
-    try:
-        return metadata.version("halab")
-    except metadata.PackageNotFoundError:  # a checkout that was not installed
-        return "0.2.0 (checkout)"
 
 
 def usage() -> str:

@@ -6,9 +6,11 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
+import labs
 from conftest import REPO
 from labs import charts
 from labs.analysis import data
@@ -66,6 +68,30 @@ def test_plot_command_writes_a_self_contained_report(run_folder):
     assert "<td>192.168.56.131 lvs1-&gt;lvs2</td>" in page and '<td class="pass">pass</td>' in page
     assert "virtual_server 192.168.56.131 80" in page  # the configs are in it
     assert "graceful stop: skew time of lvs2" in page
+
+
+def test_every_chart_is_stamped_with_the_version_and_the_day_of_its_run(tmp_path):
+    """A chart copied out of its folder still says what drew it and when its run was made:
+    run.json's `started` (2026-12-04 here, whatever today is), else the folder name's time."""
+    results = folder(tmp_path, "stop_keepalived", "lvs1", started=1796342400.0)  # 2026-12-04T00:00:00Z
+    events(results, [*graceful_lvs1(0.70), {"t": T0 + 20, "kind": "end"}])
+    probes(results, -3, 20, outage_until(0.7))
+    s = analyze(results)
+    charts.save(charts.distribution(s), results, "distribution")
+    assert f"halab {labs.version()}, 2026-12-04" in (results / "distribution.svg").read_text()
+    sweep = tmp_path / "20261126T101500Z-dual_master-sweep-crash_keepalived-advert_int"
+    sweep.mkdir()
+    assert charts.stamp(sweep) == f"halab {labs.version()}, 2026-11-26"
+    assert charts.drawn_on(tmp_path) == time.strftime("%Y-%m-%d", time.gmtime())  # no record: today
+
+
+def test_the_version_has_one_source():
+    """pyproject.toml's: `halab --version` and the charts' stamp say the same."""
+    import tomllib
+
+    assert labs.version() == tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    p = subprocess.run([sys.executable, "-m", "labs.halab", "--version"], cwd=REPO, capture_output=True, text=True)
+    assert p.stdout.strip() == f"halab {labs.version()}"
 
 
 def test_plot_bad_input(tmp_path):
@@ -256,6 +282,15 @@ def test_sweep_folder_gives_its_table_chart_and_page(tmp_path):
     assert (root / "sweep.png").stat().st_size > 10_000 and (root / "sweep.svg").exists()
     page = (root / "report.html").read_text()
     assert "sweep of advert_int" in page and "data:image/png;base64," in page
+
+
+def test_a_sweep_without_failures_counts_its_requests_in_whole_numbers():
+    """Every run lost nothing: the failures axis reads 0 and 1, not 0.006 steps."""
+    runs = [{"measured_s": 0.3, "model_earliest_s": 0.27, "model_latest_s": 0.62, "failed": 0, "what": "x"}]
+    doc = {"setting": "advert_int", "scenario_name": "crash_keepalived", "target": "lvs1", "topology": "dual_master",
+           "values": [{"value": "0.1", "runs": runs}, {"value": "0.2", "runs": runs}]}
+    bottom = charts.sweep(doc).axes[1]
+    assert [t for t in bottom.get_yticks() if 0 <= t <= bottom.get_ylim()[1]] == [0.0, 1.0]
 
 
 def test_report_lists_what_the_lab_changed_in_configs_as_written(run_folder):
