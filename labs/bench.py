@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -40,14 +41,35 @@ PARTS = ("bring_up", "precision", "rps", "scale", "reader", "suite")
 DEFAULT_PARTS = PARTS[:-1]  # the suite part takes ~15 min under UML: asked for with --only or --full
 
 
+# The lines of a lab command's output that say where it is: its timestamped progress and
+# each run's start (labs.session.Progress, labs.run), with or without a job's prefix.
+PROGRESS = re.compile(r"^(\[job \d+\] )?(\[\s*\d+\.\d+s\]|=== )")
+
+
+def _command(cmd: list[str]) -> tuple[int, str]:
+    """Run a lab command, showing its progress lines as they come (a bench step is minutes
+    of labs: its user sees where it is); its exit status and its whole output."""
+    print(f"  {' '.join(cmd[1:])}", flush=True)
+    t = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert p.stdout is not None
+    out = []
+    for line in p.stdout:
+        out.append(line)
+        if PROGRESS.match(line):
+            print(f"    {line.rstrip()}", flush=True)
+    code = p.wait()
+    print(f"  exit {code} after {time.monotonic() - t:.0f} s", flush=True)
+    return code, "".join(out)
+
+
 def _run(args: list[str], folder: Path, module: str = "labs.run") -> tuple[float, Path]:
     t = time.monotonic()
     cmd = [sys.executable, "-m", module, *args, "--results", str(folder)]
-    print(f"  {' '.join(cmd[1:])}", flush=True)
-    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    if p.returncode != 0:
-        print(p.stdout[-2000:] + p.stderr[-500:], flush=True)
-        raise LabError(f"`{' '.join(cmd[2:])}` failed (exit {p.returncode}); its run folder is under {folder}")
+    code, out = _command(cmd)
+    if code != 0:
+        print(out[-2500:], flush=True)
+        raise LabError(f"`{' '.join(cmd[2:])}` failed (exit {code}); its run folder is under {folder}")
     return time.monotonic() - t, folder
 
 
@@ -117,11 +139,13 @@ def rps(seconds: float, scratch: Path) -> dict[str, Any]:
 
 def scale(counts: list[int], seconds: float, scratch: Path) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for n in counts:
+    for k, n in enumerate(counts, 1):
+        print(f" scale [{k}/{len(counts)}]: {n} real servers", flush=True)
         try:
             out.append(_scale_one(n, seconds, scratch))
         except LabError as e:
             out.append({"servers": n, "error": str(e)})
+        print(f" scale N={n}: {scale_row(out[-1])}", flush=True)
     return out
 
 
@@ -144,10 +168,9 @@ def suite(scratch: Path) -> dict[str, Any]:
     for mode, extra in (("fresh", ["--fresh", "--jobs", "1"]), ("shared", [])):
         t = time.monotonic()
         cmd = [sys.executable, "-m", "labs.run", "dual_master", *extra, "--results", str(scratch / f"suite-{mode}")]
-        print(f"  {' '.join(cmd[1:])}", flush=True)
-        p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+        code, _ = _command(cmd)
         (report,) = [json.loads(f.read_text()) for f in (scratch / f"suite-{mode}").glob("*-suite/suite.json")]
-        out[mode] = {"wall_s": round(time.monotonic() - t, 1), "exit": p.returncode, "labs_built": report["labs_built"],
+        out[mode] = {"wall_s": round(time.monotonic() - t, 1), "exit": code, "labs_built": report["labs_built"],
                      "jobs": report["jobs"],
                      "verdicts": dict(zip([r.split("-dual_master-")[-1] for r in report["runs"]], report["verdicts"]))}
         summaries = {r.split("-dual_master-")[-1]: json.loads((scratch / f"suite-{mode}" / r / "summary.json").read_text())
@@ -222,15 +245,16 @@ def main(argv: list[str] | None = None) -> int:
         ("reader", lambda: reader(args.runs, folder)),
         ("suite", lambda: suite(folder)),
     ]
-    for name, measure in steps:
-        if name in parts or (name == "suite" and args.full):
-            print(f"{name}:", flush=True)
-            try:
-                report[name] = measure()
-            except LabError as e:  # keep what the other parts measured
-                report[name] = {"error": str(e)}
-            jsonfile.write(path, report)  # after each part: nothing measured is lost
-            results.finish(folder, latest=False)
+    chosen = [(name, measure) for name, measure in steps if name in parts or (name == "suite" and args.full)]
+    started = time.monotonic()
+    for k, (name, measure) in enumerate(chosen, 1):
+        print(f"[{k}/{len(chosen)}] {name} ({time.monotonic() - started:.0f} s so far):", flush=True)
+        try:
+            report[name] = measure()
+        except LabError as e:  # keep what the other parts measured
+            report[name] = {"error": str(e)}
+        jsonfile.write(path, report)  # after each part: nothing measured is lost
+        results.finish(folder, latest=False)
     print(table(report))
     print(f"written: {path}")
     return 0
@@ -240,6 +264,14 @@ def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.machine())
     return f"{os.cpu_count()} CPU ({cpu}), Linux {platform.release()}"
+
+
+def scale_row(sc: dict[str, Any]) -> str:
+    """One N of the scale part, as the table and its progress line show it."""
+    if "error" in sc:
+        return f"FAILED: {sc['error']}"
+    return (f"{sc['converged_after_s']:.1f} / {sc['vrrp_floor_s']:.1f} / {sc['worst_min_over_max']} / "
+            f"{sc['worst_cv']} ({sc['requests']} requests)")
 
 
 def table(report: dict[str, Any]) -> str:
@@ -269,10 +301,7 @@ def table(report: dict[str, Any]) -> str:
                  ("VIP / direct", r["vip_over_direct"])]
     scaled = report.get("scale")
     for sc in scaled if isinstance(scaled, list) else []:
-        label = f"scale N={sc['servers']}: converged (s) / floor / rr min/max share / cv"
-        rows.append((label, f"FAILED: {sc['error']}" if "error" in sc else
-                     f"{sc['converged_after_s']:.1f} / {sc['vrrp_floor_s']:.1f} / {sc['worst_min_over_max']} / "
-                     f"{sc['worst_cv']} ({sc['requests']} requests)"))
+        rows.append((f"scale N={sc['servers']}: converged (s) / floor / rr min/max share / cv", scale_row(sc)))
     rd = report.get("reader", {})
     for name, r in rd.items() if "error" not in rd else ():
         rows.append((f"reader: 5 MB config ({name}), labs.kaconfig / keepalived -t (s) / ratio",

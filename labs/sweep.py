@@ -12,6 +12,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import scenarios
@@ -76,8 +77,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
            "command": ["python", "-m", "labs.sweep", *argv], "values": [{"value": v} for v in found]}
     jsonfile.write(folder / "sweep.json", doc)
     print(f"sweep of {setting} over {', '.join(found)}: {folder}", flush=True)
+    started = time.monotonic()
     for n, value in enumerate(found, 1):
-        print(f"=== [{n}/{len(found)}] {setting}={value}", flush=True)
+        print(f"=== [{n}/{len(found)}] {setting}={value} ({time.monotonic() - started:.0f} s so far)", flush=True)
         cmd = [sys.executable, "-m", "labs.run", args.topology, "--scenario", args.scenario, "--target", target,
                "--variant", args.variant, "--repeat", str(args.repeat), "--kernel", args.kernel,
                "--set", f"{setting}={value}", "--results", str(sweep.value_folder(folder, setting, value))]

@@ -1,6 +1,7 @@
 """The scale topology (N real servers) and the benchmark's parsing of what it measured."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,17 @@ def test_distribution_counts_answers_per_vip_and_server(tmp_path: Path):
 def test_evenness_counts_a_server_that_got_nothing():
     assert evenness({"server1": 10, "server2": 10}, ["server1", "server2"]) == {"min_over_max": 1.0, "cv": 0.0}
     assert evenness({"server1": 10}, ["server1", "server2"]) == {"min_over_max": 0.0, "cv": 1.0}
+
+
+def test_the_bench_shows_a_lab_command_s_progress_as_it_comes(capsys):
+    """A bench step is minutes of labs: its progress lines (a job's too) are shown as the
+    command prints them, its tables are not; the whole output comes back for errors."""
+    from labs import bench
+
+    script = ("print('[   1.2s] lab up', flush=True); print('| a table row |'); "
+              "print('[job 2] === [1/3] stop_keepalived on lvs1'); import sys; sys.exit(3)")
+    code, out = bench._command([sys.executable, "-c", script])
+    shown = capsys.readouterr().out.splitlines()
+    assert code == 3 and "| a table row |" in out
+    assert shown[1:] == ["    [   1.2s] lab up", "    [job 2] === [1/3] stop_keepalived on lvs1", shown[-1]]
+    assert shown[-1].startswith("  exit 3 after ")
