@@ -222,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--servers", default="2,4,8,16,32", help="scale: real-server counts (default 2,4,8,16,32)")
     p.add_argument("--seconds", type=float, default=10.0, help="rps and scale: length of each measurement (default 10)")
     p.add_argument("--full", action="store_true", help="also the suite part (the default set twice, ~15 min under UML)")
+    p.add_argument("--results", type=Path, default=REPO / "results", metavar="DIR",
+                   help="its folder goes under DIR/bench/ (default: the checkout's results/)")
     args = p.parse_args(argv)
     parts = [x.strip() for x in args.only.split(",")]
     if args.runs < 1 or args.seconds <= 0:
@@ -234,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--servers {args.servers}: give even numbers like 2,4,8")
     usable, missing = backends()
     report: dict[str, Any] = {"machine": machine(), "backends_missing": missing}
-    folder = REPO / "results" / "bench" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    folder = args.results.absolute() / "bench" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     folder.mkdir(parents=True)
     path = folder / "bench.json"
     steps: list[tuple[str, Callable[[], Any]]] = [

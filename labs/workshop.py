@@ -38,7 +38,6 @@ REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "docs" / "workshop.md"
 TOML = REPO / "docs" / "workshop.toml"
 FIGURES = REPO / "docs" / "figures"
-BENCH = REPO / "results" / "bench"  # where labs.bench writes, whatever the working folder
 PROMPT = r"halab( \(probing\))?> "
 
 Say = Callable[[str], None]
@@ -138,7 +137,7 @@ class Exercise:
     sessions: tuple[tuple[Command, tuple[Step, ...]], ...]
     claims: tuple[Claim, ...]
     figures: tuple[Figure, ...]
-    files: dict[str, str]  # name in the working folder -> the repository file copied there first
+    files: dict[str, str]  # a file the exercise has you make -> the repository file the runner copies for it
     not_run: dict[str, str]  # a command of the guide the runner does not run -> why
     covered_by: str | None  # a lab test that already runs the exercise (the workshop test skips it)
 
@@ -260,16 +259,17 @@ def _agrees(e: Exercise, text: str, where: str) -> None:
         for st in steps:
             if st.send and not ({f"halab (probing)> {st.send}", f"halab> {st.send}"} & lines):
                 raise LabError(f"{where}: the session line `{st.send}` is not in the guide's section {e.id}")
+    prose = " ".join(text.split())  # a quote may wrap across lines
     for c in e.claims:
         for quoted in (c.window, c.measured):
-            if quoted and quoted not in text:
+            if quoted and " ".join(quoted.split()) not in prose:
                 raise LabError(f"{where}: the guide's section {e.id} does not say {quoted!r} ({c.says!r})")
         if c.window:
             parse_window(c.window)
     for f in e.figures:
         if f"figures/{f.name}" not in text:
             raise LabError(f"{where}: the guide's section {e.id} does not show figures/{f.name}")
-    if not re.search(rf"\bAbout {e.minutes:g} minutes?\b", text):
+    if not re.search(rf"\bAbout {e.minutes:g} minutes?\b", prose):
         raise LabError(f"{where}: the guide's section {e.id} does not say it takes \"About {e.minutes:g} minutes\"")
     known = {c.text for c in (*e.commands, *(s for s, _ in e.sessions))} | set(e.not_run)
     for line in guided_commands(text):
@@ -297,7 +297,7 @@ def load(toml_path: Path = TOML, guide_path: Path = GUIDE) -> Guide:
             raise LabError(f"{toml_path.name} [{key}]: the guide has no section {key}")
         exercises[key] = _exercise(key, table, guide[key])
     total = sum(e.minutes for e in exercises.values())
-    if not re.search(rf"\babout {total:g} minutes\b", guide[""]):
+    if not re.search(rf"\babout {total:g} minutes\b", " ".join(guide[""].split())):
         raise LabError(f"{guide_path.name}: its opening does not say the exercises take \"about {total:g} minutes\" "
                        f"(the sum of {toml_path.name}'s)")
     return Guide(exercises)
@@ -332,7 +332,6 @@ class Outcome:
     seconds: float
     results: Path
     session_failures: list[str] = field(default_factory=list)
-    bench: Path | None = None
 
 
 def _split_scenarios(argv: tuple[str, ...]) -> tuple[list[str], list[str], str | None]:
@@ -430,17 +429,15 @@ def run_job(job: Job, folder: Path, say: Say) -> Outcome:
     for name, source in job.files.items():
         shutil.copy(REPO / source, folder / name)
     argv = _expand(job.full_argv(), {name: folder / name for name in job.files})
-    if job.module in ("labs.run", "labs.sweep"):
+    if job.module in ("labs.run", "labs.sweep", "labs.bench"):
         argv += ["--results", str(folder / "results")]
     cmd = [sys.executable, "-m", job.module, *argv]
-    before = set(BENCH.iterdir()) if job.module == "labs.bench" and BENCH.is_dir() else set()
     t = time.monotonic()
     if job.steps is not None:
         code, out, failures = _session(cmd, job.steps)
     else:
         (code, out), failures = _stream(cmd, say), []
-    made = sorted(set(BENCH.iterdir()) - before) if job.module == "labs.bench" and BENCH.is_dir() else []
-    return Outcome(code, out, time.monotonic() - t, folder / "results", failures, made[-1] if made else None)
+    return Outcome(code, out, time.monotonic() - t, folder / "results", failures)
 
 
 def _session(cmd: list[str], steps: tuple[Step, ...]) -> tuple[int, str, list[str]]:
@@ -558,9 +555,10 @@ def _objects(c: Claim, out: Outcome) -> tuple[list[Any], str | None]:
             objs.append({**r, **({"_base": _with_base(move, summary, ph)["_base"]} if move else {})})
         return objs, None if objs else f"no run of {c.sweep_value}"
     if c.bench is not None:
-        if out.bench is None:
+        (bench,) = sorted(out.results.glob("bench/*/bench.json"))[-1:] or [None]
+        if bench is None:
             return [], "no bench.json"
-        part = json.loads((out.bench / "bench.json").read_text()).get(c.bench)
+        part = json.loads(bench.read_text()).get(c.bench)
         return (part if isinstance(part, list) else [part]) if part else [], None
     runs = [s for s in summaries(out.results) if c.scenario is None or _stem(s.get("scenario")) == _stem(c.scenario)]
     if not runs:

@@ -30,7 +30,9 @@ def why_not(e: workshop.Exercise) -> str | None:
 def report(tmp_path_factory: pytest.TempPathFactory) -> workshop.Report:
     """Every exercise this run covers, checked at once: shared labs, one report."""
     ids = [i for i, e in GUIDE.exercises.items() if why_not(e) is None]
-    return workshop.check(GUIDE, ids, tmp_path_factory.mktemp("workshop"))
+    report = workshop.check(GUIDE, ids, tmp_path_factory.mktemp("workshop"))
+    workshop.print_report(report, GUIDE)  # today's measured figures beside the guide's
+    return report
 
 
 @pytest.mark.parametrize("exercise", [pytest.param(i, marks=pytest.mark.skip(reason=why_not(e))) if why_not(e) else i

@@ -257,3 +257,17 @@ def test_figures_copies_each_png_its_command_drew_and_judges_that_run(tmp_path, 
     assert report.failures == [] and report.held == 2  # exercise 2's claims; exercise 3 draws no figure
     with pytest.raises(LabError, match="no figure nope.png in w.toml|no figure nope.png in workshop.toml"):
         workshop.figures(guide, ["nope.png"], tmp_path / "root", dest)
+
+
+def test_a_bench_claim_reads_the_bench_json_its_command_wrote(tmp_path):
+    """Exercise 10's claim: every count of servers converged; a count that failed has no
+    `converged_after_s`, only its error, and the claim names it."""
+    folder = tmp_path / "results" / "bench" / "20261205T000000Z"
+    folder.mkdir(parents=True)
+    rows = [{"servers": 2, "converged_after_s": 6.8}, {"servers": 64, "error": "did not converge"}]
+    (folder / "bench.json").write_text(json.dumps({"scale": rows}))
+    claim = workshop.Claim(says="every count converges", command=1, bench="scale", at_least={"converged_after_s": 0.0})
+    out = workshop.Outcome(0, "", 1.0, tmp_path / "results")
+    assert workshop.claim_problems(claim, out) == ["no `converged_after_s`"]
+    assert workshop.measured_values(workshop.Claim(says="x", command=1, bench="scale", field="converged_after_s"), out) \
+        == [6.8]
