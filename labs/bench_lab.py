@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from labs import jsonfile, kernel, requirements, results
 from labs.command import guarded
-from labs.session import Progress, lab_spec, with_lab
+from labs.runplan import ProbeSettings, RunPlan, choose_lab
+from labs.session import Progress, with_lab
 from labs.errors import LabError
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def evenness(counts: dict[str, int], servers: list[str]) -> dict[str, float]:
 
 
 def spread_body(seconds: float, rate: float, lab: "Lab", folder: Path, say: Progress) -> bool:
-    from labs.experiment import ProbeProcess, ProbeSettings
+    from labs.experiment import ProbeProcess
 
     probe = ProbeProcess(lab, ProbeSettings(rate=rate), folder)
     say(f"probing both VIPs at {rate:g}/s for {seconds:g} s")
@@ -101,7 +102,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--servers", type=int, metavar="N", help="for topologies that take it (scale)")
     p.add_argument("--variant", default="default")
     p.add_argument("--seconds", type=float, default=5.0, help="length of each measurement (default 5)")
-    p.add_argument("--rate", type=float, default=50.0, help="spread: probe requests per second per VIP")
+    p.add_argument("--rate", type=float, default=ProbeSettings.rate, help="spread: probe requests per second per VIP")
     p.add_argument("--kernel", choices=kernel.CHOICES, default="auto")
     p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT)
     args = p.parse_args(argv)
@@ -116,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
 
     def go() -> int:
-        lab_spec(args)  # a bad topology, variant or --servers: one line, before anything runs
+        # a bad topology, variant or --servers: one line, before anything runs
+        plan = RunPlan(choose_lab(args.topology, args.variant, args.servers), args.results, kernel=args.kernel,
+                       argv=tuple(argv))
         requirements.check("labs.bench_lab")
         results.check_writable(args.results)
         if args.what == "rps" and not shutil.which("wrk"):
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             return where
         body = (functools.partial(rps_body, args.seconds) if args.what == "rps"
                 else functools.partial(spread_body, args.seconds, args.rate))
-        ok, folder = with_lab(args, argv, *where, f"bench-{args.what}", body)
+        ok, folder = with_lab(plan, *where, f"bench-{args.what}", body)
         print(f"bench: {folder / 'bench.json'}", flush=True)
         return 0 if ok else 1
 

@@ -19,10 +19,11 @@ import scenarios
 from labs import status, targets
 from labs.analysis import expectations, model
 from labs.errors import LabError
-from labs.experiment import ProbeProcess, ProbeSettings, act
+from labs.experiment import ProbeProcess, act
 from labs.plan import SETTLE
 from labs.lab import converge
 from labs.lab.lab import Lab
+from labs.runplan import ProbeSettings
 from labs.spec import LabSpec
 
 PROBE_MAX_S = 3600.0  # a probe left running stops by itself after an hour

@@ -54,6 +54,6 @@ def guarded(prog: str, go: Callable[[], int], results_root: Path) -> int:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # a bug: one line for the user, the traceback kept for the report
-        where = results.save_traceback(results_root, time.strftime("error-%Y%m%dT%H%M%SZ.txt", time.gmtime()))
+        where = results.save_traceback(results_root, name=time.strftime("error-%Y%m%dT%H%M%SZ.txt", time.gmtime()))
         print(f"{prog}: error: {type(e).__name__}: {e} (a bug; traceback: {where})", file=sys.stderr)
         return 1

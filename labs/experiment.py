@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -21,15 +20,10 @@ from labs.errors import LabError
 from labs.lab import converge
 from labs.lab.lab import Lab
 from labs.plan import AFTER, baseline_seconds, phase_seconds
+from labs.runplan import ProbeSettings
 from labs.timing import convergence_bound
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@dataclass(frozen=True)
-class ProbeSettings:
-    rate: float = 50.0  # requests per second per VIP
-    timeout: float = 1.0  # seconds per request
 
 
 class ProbeProcess:

@@ -11,11 +11,8 @@ import subprocess
 import time
 from typing import TYPE_CHECKING, Callable
 
-from pyroute2 import IPRoute
-
 from labs.daemons.base import children, pid_alive, wait_gone
 from labs.errors import LabError
-from labs.lab import netns
 
 if TYPE_CHECKING:
     from labs.daemons.base import Node
@@ -43,6 +40,12 @@ def link_end(lab: "Lab", target: str) -> tuple["Node", str]:
 
 
 def set_link(lab: "Lab", target: str, up: bool) -> str:
+    # pyroute2 only when a link changes: scenarios import this module, and --list and the
+    # analysis read scenarios without the lab's runtime installed
+    from pyroute2 import IPRoute
+
+    from labs.lab import netns
+
     node, ifname = link_end(lab, target)
     with netns.entered(f"/proc/{node.pid}/ns/net"):
         ipr = IPRoute()

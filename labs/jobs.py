@@ -4,7 +4,6 @@ them. Natively the labs would share one kernel's namespace names and the lab's l
 jobs need User-mode Linux."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -14,10 +13,14 @@ import tempfile
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from labs import kernel
+from labs import kernel, suite
 from labs.errors import LabError
+from labs.runplan import RunPlan
+
+if TYPE_CHECKING:
+    from labs.spec import LabSpec
 
 OPTIONS_WITH_VALUES = ("--scenario", "--target", "--repeat", "--jobs", "--part", "--cpu", "--kernel", "--junit-xml")
 
@@ -42,15 +45,16 @@ def cpu_of(job: int) -> int:
     return cpus[job % len(cpus)]
 
 
-def count(args: argparse.Namespace, runs: int, ipvs: bool = True) -> int:
-    """How many labs side by side: --jobs as given; by default LABS_PER_CPU per CPU (at
-    most AUTO_MAX) when the runs go to User-mode Linux, 1 natively (one kernel, one lab).
-    `ipvs`: whether the lab needs IPVS (labs.kernel.choose)."""
-    if args.part:  # one of the jobs: its runs go one after the other on its own lab
+def count(plan: RunPlan) -> int:
+    """How many labs side by side for the plan's runs: --jobs as given; by default
+    LABS_PER_CPU per CPU (at most AUTO_MAX) when the runs go to User-mode Linux, 1 natively
+    (one kernel, one lab)."""
+    runs = len(plan.expanded)
+    if plan.part:  # one of the jobs: its runs go one after the other on its own lab
         return 1
-    if args.jobs is not None:
-        return min(args.jobs, runs) if runs else 1
-    if runs < 2 or kernel.choose(args.kernel, ipvs).backend != "uml":
+    if plan.jobs is not None:
+        return min(plan.jobs, runs) if runs else 1
+    if runs < 2 or kernel.choose(plan.kernel, plan.spec.needs_ipvs).backend != "uml":
         return 1
     return max(1, min(LABS_PER_CPU * len(host_cpus()), AUTO_MAX, runs))
 
@@ -74,7 +78,7 @@ def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float],
     return [[runs[n] for n in sorted(group, key=lambda n: (repins[n], n))] for group in groups]
 
 
-def plan(args: argparse.Namespace, runs: list[tuple[str, str]]) -> tuple[list[float], list[bool]]:
+def timings(spec: "LabSpec", runs: list[tuple[str, str]]) -> tuple[list[float], list[bool]]:
     """Each run's length and whether it may leave clients pinned, from the model of the
     configs the lab will render."""
     import scenarios
@@ -82,9 +86,7 @@ def plan(args: argparse.Namespace, runs: list[tuple[str, str]]) -> tuple[list[fl
     from labs import render
     from labs.analysis import model
     from labs.lab.paths import RunPaths
-    from labs.session import lab_spec
 
-    _, spec = lab_spec(args)
     with tempfile.TemporaryDirectory(prefix="halab-plan-") as tmp:
         paths = RunPaths(Path(tmp) / "run", Path(tmp) / "runtime")
         render.render(spec, paths, [h.name for h in spec.hosts])
@@ -110,11 +112,6 @@ def job_argv(argv: list[str], group: list[tuple[str, str]], part: Path, cpu: int
     out += ["--scenario", ",".join(name for name, _ in group), "--kernel", "uml", "--jobs", "1", "--part", str(part),
             "--cpu", str(cpu)]
     return out
-
-
-# A job prints this before a run folder it has finished (analysed, logs kept); the line is
-# not shown: it tells the command that started the job to draw that run's plots.
-FINISHED = "@@halab-run-finished@@ "
 
 
 def _idle() -> None:
@@ -161,46 +158,40 @@ class Drawings:
 
 def _relay(stream: IO[str], prefix: str, drawings: Drawings) -> None:
     for line in stream:
-        if line.startswith(FINISHED):
-            drawings.submit(Path(line[len(FINISHED):].strip()))
+        if line.startswith(suite.FINISHED):
+            drawings.submit(Path(line[len(suite.FINISHED):].strip()))
         else:
             print(f"{prefix}{line}", end="", flush=True)
 
 
-def run(args: argparse.Namespace, argv: list[str], runs: list[tuple[str, str]]) -> int:
+def run(plan: RunPlan) -> int:
     """Start the jobs, relay their output line by line (each prefixed with its job), then
     report the whole suite from their run folders; each run's plots are drawn as it ends."""
-    from labs.session import lab_spec
-
-    ipvs = lab_spec(args)[1].needs_ipvs
-    choice = kernel.choose(args.kernel, ipvs)
-    if choice.backend != "uml":
+    if kernel.choose(plan.kernel, plan.spec.needs_ipvs).backend != "uml":
         raise LabError("--jobs needs User-mode Linux (each job its own kernel; natively the labs would share one "
                        "kernel's namespace names): add --kernel uml, or drop --jobs")
-    expanded = [run for run in runs for _ in range(args.repeat)]
-    n = count(args, len(expanded), ipvs)
+    n = count(plan)
     if n > 1:
         print(f"{n} jobs, each in its own User-mode Linux kernel (--jobs 1: one after the other)", flush=True)
     drawings = Drawings()
     try:
-        return _run_jobs(args, argv, expanded, n, drawings)
+        return _run_jobs(plan, n, drawings)
     finally:
         drawings.close()
 
 
-def _run_jobs(args: argparse.Namespace, argv: list[str], expanded: list[tuple[str, str]], n: int,
-              drawings: Drawings) -> int:
+def _run_jobs(plan: RunPlan, n: int, drawings: Drawings) -> int:
     from labs.analyze import analyze
-    from labs.run import report_suite
 
+    expanded = plan.expanded
     with tempfile.TemporaryDirectory(prefix="halab-jobs-") as tmp:
         parts = [Path(tmp) / f"job{k}.json" for k in range(n)]
         procs, relays = [], []
-        for k, (group, part) in enumerate(zip(split(expanded, n, *plan(args, expanded)), parts), 1):
+        for k, (group, part) in enumerate(zip(split(expanded, n, *timings(plan.spec, expanded)), parts), 1):
             # a run scheduled with --target keeps it; the scenarios' own defaults need none
-            cmd = [sys.executable, "-m", "labs.run", *job_argv(argv, group, part, cpu_of(k - 1))]
-            if args.target:
-                cmd += ["--target", args.target]
+            cmd = [sys.executable, "-m", "labs.run", *job_argv(list(plan.argv), group, part, cpu_of(k - 1))]
+            if plan.target:
+                cmd += ["--target", plan.target]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             prefix = f"[job {k}] " if n > 1 else ""
             relay = threading.Thread(target=_relay, args=(proc.stdout, prefix, drawings), daemon=True)
@@ -223,9 +214,9 @@ def _run_jobs(args: argparse.Namespace, argv: list[str], expanded: list[tuple[st
         done = [json.loads(p.read_text()) for p in parts if p.exists()]
     if len(done) < len(procs):
         raise LabError(f"{len(procs) - len(done)} of {len(procs)} jobs ended without a report; see their output above")
-    folders = [args.results / name for part in done for name in part["runs"]]
+    folders = [plan.results / name for part in done for name in part["runs"]]
     summaries = [json.loads((f / "summary.json").read_text()) if (f / "summary.json").exists() else analyze(f)
                  for f in folders]
     drawings.finish([f for f in folders if (f / "summary.json").exists()])
     usage = [u for part in done for u in part["usage"]]
-    return report_suite(args, folders, summaries, usage, sum(p["labs_built"] for p in done), n_jobs=len(procs))
+    return suite.report(plan, folders, summaries, usage, sum(p["labs_built"] for p in done), n_jobs=len(procs))

@@ -21,9 +21,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import pytest
+
+from labs import api
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 900
@@ -56,40 +58,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.skip(reason=f"the lab cannot run here: {problem}"))
 
 
-@dataclass
-class Result:
-    folder: Path
-    summary: dict[str, Any]
-    output: str
-    returncode: int
+@dataclass(frozen=True)
+class Result(api.Result):
+    """A run's judged result (labs.api.Result: verdict, failover, clients, ...) with the
+    command's output and exit status."""
 
-    @property
-    def verdict(self) -> str:
-        return self.summary["verdict"]
-
-    @property
-    def reason(self) -> str:
-        return self.summary["reason"]
-
-    def phase(self, name: str = "inject") -> dict[str, Any]:
-        return next(p for p in self.summary["phases"] if p["phase"] == name)
-
-    def expectation(self, vip: str, phase: str = "inject") -> dict[str, Any]:
-        """The control-plane expectation about `vip` (its move, release, ...)."""
-        return next(e for e in self.phase(phase)["expectations"] if e.get("vip") == vip and e["kind"] != "clients")
-
-    def client_expectation(self, vip: str, phase: str = "inject") -> dict[str, Any]:
-        """The clients of LVS VIP `vip` whole again within the model's bound: `verdict`,
-        `measured_s` (the last failure), `failed`, `still_failing_at_end`, `stale_arp`."""
-        return next(e for e in self.phase(phase)["expectations"] if e.get("vip") == vip and e["kind"] == "clients")
-
-    def failover(self, vip: str, phase: str = "inject") -> float | None:
-        """Fault -> the VIP up on its new holder, in seconds (None if it never moved)."""
-        return self.expectation(vip, phase)["measured_s"]
-
-    def clients(self, vip: str, phase: str = "inject") -> dict[str, Any]:
-        """What clients of an LVS VIP saw: failed, error_window, whole_after_s, ongoing, longest_gap_s, ..."""
-        return self.phase(phase)["clients"][vip]
+    output: str = ""
+    returncode: int = 0
 
 
 def run_scenarios(results: Path, scenarios: Sequence[str], target: str | None = None, topology: str = "dual_master",

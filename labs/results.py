@@ -150,12 +150,13 @@ def _tree(top: Path) -> list[Path]:
     return [top, *(top.rglob("*") if top.is_dir() and not top.is_symlink() else ())]
 
 
-def save_traceback(folder: Path, name: str = "error.txt") -> Path:
-    """The current exception's traceback, kept for a bug report while the user sees one line."""
+def save_traceback(folder: Path, error: BaseException | None = None, name: str = "error.txt") -> Path:
+    """`error`'s traceback (default: the exception being handled), kept for a bug report
+    while the user sees one line."""
     path = folder / name
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(traceback.format_exc())
+        path.write_text("".join(traceback.format_exception(error)) if error is not None else traceback.format_exc())
     except OSError:
         traceback.print_exc()
         return Path("(printed above: cannot write it)")

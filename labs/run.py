@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 import scenarios
 import topologies
-from labs import jobs, jsonfile, junit, kernel, requirements, results, targets
+from labs import jobs, jsonfile, kernel, requirements, results, suite, targets
 from labs.command import emit_json, entry, guarded
-from labs.session import Progress, SharedLab, lab_spec, with_lab
-from labs.lab import resources
 from labs.errors import LabError
+from labs.runplan import LabChoice, ProbeSettings, RunPlan, choose_lab, parse_settings
+from labs.session import Progress, with_lab
+from labs.suite import DEFAULT_SCENARIOS
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -66,8 +67,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--cpu", type=int, help=argparse.SUPPRESS)  # set by --jobs: the host CPU of the job's kernel
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each scenario N times and report min/median/p95/max of each figure")
-    p.add_argument("--rate", type=float, default=50.0, help="probe requests per second per VIP (default 50)")
-    p.add_argument("--timeout", type=float, default=1.0, help="probe timeout per request in seconds (default 1)")
+    p.add_argument("--rate", type=float, default=ProbeSettings.rate,
+                   help=f"probe requests per second per VIP (default {ProbeSettings.rate:g})")
+    p.add_argument("--timeout", type=float, default=ProbeSettings.timeout,
+                   help=f"probe timeout per request in seconds (default {ProbeSettings.timeout:g})")
     p.add_argument("--json", action="store_true",
                    help="print a JSON document on stdout (with --list: the catalogue; with --check: the status; "
                    "else every run's summary), progress on stderr")
@@ -86,7 +89,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def listed_lab(args: argparse.Namespace) -> "LabSpec":
     """The lab whose hosts --list names as targets: the topology given, else dual_master."""
-    return lab_spec(args)[1] if args.topology else topologies.load("dual_master").spec()
+    return lab_of(args).spec if args.topology else topologies.load("dual_master").spec()
 
 
 def catalogue(spec: "LabSpec") -> dict[str, object]:
@@ -120,53 +123,28 @@ def list_all(spec: "LabSpec") -> str:
     return "\n".join(lines)
 
 
-DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepalived", "link_down", "blackhole",
-                     "link_flap", "split_brain", "real_server_down", "persistence")
-# Beyond the article's design: run by name (`--scenario multicast_blocked --variant unicast`).
-EXTRA_SCENARIOS = ("multicast_blocked", "lossy_link", "director_failover")
+def lab_of(args: argparse.Namespace) -> LabChoice:
+    """The lab the arguments name, its spec built (a bad topology, variant, --servers or
+    --set: one line, before anything runs)."""
+    return choose_lab(args.topology, args.variant, args.servers, parse_settings(args.set or []))
 
 
-# DEFAULT_TARGET too when TARGETS is a fixed list of names (a ByRole computes the default)
-SCENARIO_API = ("TARGETS", "inject", "heal", "expect")
-
-
-def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """(scenario, target) pairs to run, validated before anything is built."""
-    if args.rate <= 0 or args.timeout <= 0:
-        raise LabError("--rate and --timeout must be positive numbers")
-    if args.repeat < 1:
-        raise LabError(f"--repeat {args.repeat}: give a count of 1 or more")
-    if args.jobs is not None and args.jobs < 1:
-        raise LabError(f"--jobs {args.jobs}: give a count of 1 or more")
+def plan_of(args: argparse.Namespace, argv: list[str]) -> RunPlan:
+    """The command's plan, checked before anything is built: its lab and (unless --check
+    or --cli) its scenario runs."""
     for mode, flag in (("check", "--check"), ("cli", "--cli")):
         clash = [o for o, given in (("--scenario", args.scenario), ("--target", args.target), ("--repeat", args.repeat > 1),
                                     ("--fresh", args.fresh), ("--check", mode == "cli" and args.check)) if given]
         if getattr(args, mode) and clash:
             what = "brings the lab up, prints its status and tears it down" if mode == "check" else "opens the interactive lab"
             raise LabError(f"{flag} {what}: it runs no scenario, drop {', '.join(clash)} (or drop {flag} to run scenarios)")
-    if args.check or args.cli:  # the lab alone: nothing to deal to jobs
-        return []
-    names = args.scenario.split(",") if args.scenario else list(DEFAULT_SCENARIOS)
-    _, spec = lab_spec(args)
-    out = []
-    for name in (n.strip() for n in names):
-        if name.endswith(".py"):  # the user's own scenario file; absolute, so analysis finds it again
-            name = str(Path(name).resolve())
-        module = scenarios.load(name)
-        missing = [a for a in SCENARIO_API if not hasattr(module, a)]
-        if hasattr(module, "TARGETS") and not targets.by_role(module) and not hasattr(module, "DEFAULT_TARGET"):
-            missing.insert(1, "DEFAULT_TARGET")
-        if missing:
-            raise LabError(f"scenario {name} lacks {', '.join(missing)}; see scenarios/stop_keepalived.py for the shape")
-        choices = targets.of(module, spec)
-        if not choices and not args.scenario:  # a default scenario this lab has nothing for
-            print(f"{name}: skipped, lab {spec.name} has no host it can target", file=sys.stderr, flush=True)
-            continue
-        target = args.target or targets.default(module, spec)
-        if target not in choices:
-            raise LabError(f"scenario {name} cannot target {target!r}; choose one of {', '.join(choices)} (--target)")
-        out.append((name, target))
-    return out
+    probe = ProbeSettings(args.rate, args.timeout)
+    lab = lab_of(args)
+    runs = () if args.check or args.cli else suite.choose_runs(
+        lab.spec, args.scenario.split(",") if args.scenario else None, args.target)
+    return RunPlan(lab, args.results, runs, repeat=args.repeat, probe=probe, kernel=args.kernel, jobs=args.jobs,
+                   fresh=args.fresh, target=args.target, argv=tuple(argv), part=args.part, cpu=args.cpu,
+                   junit_xml=args.junit_xml)
 
 
 def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
@@ -185,105 +163,24 @@ def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
     return ok
 
 
-def cli_body(rate: float, timeout: float, probe: bool, lab: "Lab", folder: Path, say: Progress) -> bool:
-    from labs.cli import LabCLI
-    from labs.experiment import ProbeSettings
+def cli_body(settings: ProbeSettings, probe: bool, lab: "Lab", folder: Path, say: Progress) -> bool:
+    from labs.cli import LabCLI  # Mininet's CLI: only for --cli
 
     say("lab up; type `help` for Mininet's and the lab's commands, `exit` to tear down")
-    LabCLI(lab, ProbeSettings(rate=rate, timeout=timeout), probe=probe)  # returns when the user leaves
+    LabCLI(lab, settings, probe=probe)  # returns when the user leaves
     return True
 
 
-def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: str) -> int:
-    """Bring the lab up on this kernel: a status check, or each planned scenario."""
+def run_native(args: argparse.Namespace, plan: RunPlan, backend: str, reason: str) -> int:
+    """Bring the lab up on this kernel: an interactive session, a status check, or the plan's runs."""
     if args.cli:
-        body = functools.partial(cli_body, args.rate, args.timeout, not args.no_probe)
-        ok, _ = with_lab(args, argv, backend, reason, "cli", body, probe={"rate": args.rate, "timeout": args.timeout})
+        body = functools.partial(cli_body, plan.probe, not args.no_probe)
+        ok, _ = with_lab(plan, backend, reason, "cli", body, probe={"rate": plan.probe.rate, "timeout": plan.probe.timeout})
         return 0 if ok else 1
-    runs = plan(args)
-    if not runs:
-        ok, _ = with_lab(args, argv, backend, reason, "check", check_body)
+    if not plan.runs:
+        ok, _ = with_lab(plan, backend, reason, "check", check_body)
         return 0 if ok else 1
-    from labs import analyze, experiment, plot
-    from labs.analysis.summary import table
-
-    settings = experiment.ProbeSettings(rate=args.rate, timeout=args.timeout)
-    accounting = resources.Accounting()
-    summaries, folders, usage = [], [], []
-    total = len(runs) * args.repeat
-    # One converged lab for every run (a run that leaves it unhealthy gets the next a fresh
-    # one), or with --fresh a lab per run, as isolated as runs can be.
-    shared = None if args.fresh else SharedLab(args, argv, backend, reason)
-    on_a_lab = shared.run if shared else functools.partial(with_lab, args, argv, backend, reason)
-    try:
-        for n, (name, target) in enumerate((r for r in runs for _ in range(args.repeat)), 1):
-            module = scenarios.load(name)
-            print(f"=== [{n}/{total}] {name} on {target}", flush=True)
-
-            def body(lab: "Lab", folder: Path, say: Progress) -> bool:
-                experiment.run(lab, module, target, settings, say)
-                return True
-
-            ran, folder = on_a_lab(Path(name).stem, body, scenario=name, target=target,
-                                   probe={"rate": settings.rate, "timeout": settings.timeout})
-            folders.append(folder)
-            if ran:
-                summary = analyze.analyze(folder)
-                print(table(summary), flush=True)
-                if args.part:  # a job's plots are drawn by the command that started it, now (labs.jobs)
-                    print(f"{jobs.FINISHED}{folder}", flush=True)
-                else:
-                    print(f"report: {plot.draw(folder)[-1]}", flush=True)
-            else:
-                why = "the scenario raised (error.txt)" if (folder / "error.txt").exists() else "bring-up failed"
-                summary = {"scenario": name, "target": target, "verdict": "fail", "reason": why, "phases": []}
-            summaries.append(summary)
-            usage.append(accounting.usage().to_json())  # after analysis and plots: they are part of a run
-    finally:
-        if shared:
-            shared.close(Progress())
-    labs_built = shared.labs_built if shared else total
-    if shared:
-        print(f"{labs_built} lab(s) built for {total} run(s)", flush=True)
-    if args.part:  # one of --jobs N: the command that started it reports the suite
-        args.part.write_text(json.dumps({"runs": [f.name for f in folders], "usage": usage, "labs_built": labs_built}))
-        return 0 if all(s["verdict"] == "pass" for s in summaries) else 1
-    return report_suite(args, folders, summaries, usage, labs_built)
-
-
-def report_suite(args: argparse.Namespace, folders: list[Path], summaries: list[dict], usage: list[dict],
-                 labs_built: int, n_jobs: int = 1) -> int:
-    """The summary of several runs (table, suite.json, spread over repeats); the exit status."""
-    from labs import plot
-    from labs.analysis import suite
-    from labs.analysis import summary as flat_summary
-
-    total = len(summaries)
-    passed = sum(s["verdict"] == "pass" for s in summaries)
-    if total > 1:
-        print(f"\n=== summary of {total} runs", flush=True)
-        print(suite.table(summaries), flush=True)
-        report = {"runs": [f.name for f in folders], "verdicts": [s["verdict"] for s in summaries],
-                  "repeat": args.repeat, "labs": "fresh" if args.fresh else "shared", "jobs": n_jobs,
-                  "labs_built": labs_built, "resources_after_each_run": usage}
-        print(resources.table(usage), flush=True)
-        if args.repeat > 1:
-            report["spread"] = suite.repeat_stats(summaries)
-            print(f"\n=== spread over {args.repeat} repeats", flush=True)
-            print(suite.repeat_table(report["spread"]), flush=True)
-        suite_folder = results.new_folder(args.results, lab_spec(args)[1].name, "suite")
-        jsonfile.write(suite_folder / "suite.json", report)
-        flat_summary.write_csv(suite_folder / "expectations.csv",
-                               [row for f, s in zip(folders, summaries) for row in flat_summary.flat(s, f.name)])
-        if args.repeat > 1:
-            plot.draw_suite(suite_folder)
-        results.finish(suite_folder, latest=False)
-        print(f"suite: {suite_folder}", flush=True)
-    if args.junit_xml:
-        junit.write(args.junit_xml, lab_spec(args)[1].name, folders, summaries)
-        print(f"JUnit XML: {args.junit_xml}", flush=True)
-    print(f"{passed} of {total} scenario run(s) passed", flush=True)
-    return 0 if passed == total else 1
+    return suite.run_here(plan, backend, reason)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,20 +202,19 @@ def main(argv: list[str] | None = None) -> int:
         return main_json(args, argv)
 
     def go() -> int:
-        ipvs = lab_spec(args)[1].needs_ipvs  # a bad topology, variant, --servers or --set: one line, before anything runs
-        runs = plan(args)
-        results.check_writable(args.results)  # the user's input first, then this machine's programs
+        plan = plan_of(args, argv)  # the user's input first, then this machine's programs
+        results.check_writable(plan.results)
         requirements.check()
+        ipvs = plan.spec.needs_ipvs
         # Runs under User-mode Linux go as jobs (one or more kernels) even one at a time:
         # each run's plots are then drawn on the host while the next run goes on.
-        if not os.environ.get("HALAB_IN_UML") and not args.part and runs and (
-                jobs.count(args, len(runs) * args.repeat, ipvs) > 1 or kernel.choose(args.kernel, ipvs).backend == "uml"):
-            return jobs.run(args, argv, runs)
-        where = kernel.dispatch("labs.run", argv, args.kernel, args.results, interactive=args.cli, ipvs=ipvs,
-                                cpu=args.cpu)
+        if not os.environ.get("HALAB_IN_UML") and not plan.part and plan.runs and (
+                jobs.count(plan) > 1 or kernel.choose(plan.kernel, ipvs).backend == "uml"):
+            return jobs.run(plan)
+        where = kernel.dispatch("labs.run", argv, plan.kernel, plan.results, interactive=args.cli, ipvs=ipvs, cpu=plan.cpu)
         if isinstance(where, int):
             return where
-        return run_native(args, argv, *where)
+        return run_native(args, plan, *where)
 
     return guarded(PROG, go, args.results)
 
@@ -329,7 +225,7 @@ def dump(args: argparse.Namespace) -> int:
 
     if labfile.is_lab_file(args.topology):
         raise LabError(f"--dump writes a Python topology as a lab file; {args.topology} already is one")
-    written = labfile.dump(lab_spec(args)[1], args.dump)
+    written = labfile.dump(lab_of(args).spec, args.dump)
     print(f"lab file: {written} (run it: python -m labs.run {written})")
     return 0
 

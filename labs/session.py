@@ -2,17 +2,14 @@
 down, its folder finished — what `labs.run` and `labs.bench_lab` do around their work."""
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import signal
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Callable
 
-import topologies
 from labs import jsonfile, results
 from labs.errors import LabError
+from labs.runplan import RunPlan
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -29,68 +26,29 @@ class Progress:
         print(f"[{time.monotonic() - self.t0:6.1f}s] {message}", flush=True)
 
 
-def topology_params(module: ModuleType, args: argparse.Namespace) -> dict[str, int]:
-    """Parameters the command line gives the topology (only those it declares)."""
-    if args.servers is None:
-        return {}
-    if "servers" not in getattr(module, "PARAMETERS", ()):
-        takes = [n for n in topologies.names() if "servers" in getattr(topologies.load(n), "PARAMETERS", ())]
-        raise LabError(f"topology {args.topology} has a fixed set of servers; --servers works with: {', '.join(takes)}")
-    return {"servers": args.servers}
-
-
-def settings(args: argparse.Namespace) -> dict[str, str]:
-    """--set NAME=VALUE options as a dict (the last one given for a name wins)."""
-    out: dict[str, str] = {}
-    for item in getattr(args, "set", None) or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name or not value:
-            raise LabError(f"--set {item}: write it as NAME=VALUE, e.g. --set advert_int=0.5")
-        out[name.strip()] = value.strip()
-    return out
-
-
-def lab_spec(args: argparse.Namespace) -> tuple[dict[str, int], "LabSpec"]:
-    """The lab the command line asks for: a Python topology's parameters and spec (variant,
-    --set timers applied), or a lab file's spec (--set written into its configs)."""
-    from labs import labfile
-
-    if labfile.is_lab_file(args.topology):
-        given = {"--variant": args.variant != "default", "--servers": getattr(args, "servers", None) is not None}
-        clash = [flag for flag, on in given.items() if on]
-        if clash:
-            raise LabError(f"{' and '.join(clash)} change a Python topology; a lab file is changed by editing its configs "
-                           "(or by --set NAME=VALUE)")
-        return {}, labfile.load(Path(args.topology), settings(args))
-    module = topologies.load(args.topology)
-    params = topology_params(module, args)
-    spec = module.spec(args.variant, **params)
-    changed = settings(args)
-    if changed:
-        spec = dataclasses.replace(spec, timers=spec.timers.with_settings(changed))
-    return params, spec
-
-
 def hosts_info(spec: "LabSpec") -> dict[str, dict[str, str]]:
     """run.json's `hosts`: each host's address, role and (a lab file's) config id: the analysis reads only files."""
     return {h.name: {"address": h.ip, "role": h.role, **({"config_id": f.config_id} if f and f.config_id else {})}
             for h in spec.hosts for f in (spec.files_of(h.name),)}
 
 
-def with_lab(args: argparse.Namespace, argv: list[str], backend: str, reason: str, what: str,
-             body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:
-    """Bring a lab up in a new results folder, run `body`, always tear down."""
-    from labs.lab.lab import Lab
+def _write_run_info(plan: RunPlan, folder: Path, backend: str, reason: str, **info: object) -> None:
+    results.write_run_info(folder, list(plan.argv), backend, reason, variant=plan.lab.variant,
+                           topology_params=dict(plan.lab.params), hosts=hosts_info(plan.spec),
+                           settings=dict(plan.lab.settings), **info)
 
-    params, spec = lab_spec(args)
-    if args.variant != "default":
-        what = f"{what}-{args.variant}"
-    folder = results.new_folder(args.results, spec.name, what)
+
+def with_lab(plan: RunPlan, backend: str, reason: str, what: str,
+             body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:
+    """Bring the plan's lab up in a new results folder, run `body`, always tear down."""
+    from labs.lab.lab import Lab  # Mininet and pyroute2: only once a lab is built
+
+    what = plan.folder_name(what)
+    folder = results.new_folder(plan.results, plan.spec.name, what)
     say = Progress()
     say(f"results: {folder}")
-    results.write_run_info(folder, argv, backend, reason, variant=args.variant, topology_params=params, hosts=hosts_info(spec),
-                           settings=settings(args), **info)
-    lab = Lab(spec, folder, say)
+    _write_run_info(plan, folder, backend, reason, **info)
+    lab = Lab(plan.spec, folder, say)
     try:
         try:
             took = lab.up(idle=lambda: results.update_run_info(folder, versions=results.tool_versions()))
@@ -142,9 +100,9 @@ class SharedLab:
     run gets a fresh one. The lab's own folder (`…-lab`) keeps its bring-up, configs and
     full logs."""
 
-    def __init__(self, args: argparse.Namespace, argv: list[str], backend: str, reason: str) -> None:
-        self.args, self.argv, self.backend, self.reason = args, argv, backend, reason
-        self.params, self.spec = lab_spec(args)
+    def __init__(self, plan: RunPlan, backend: str, reason: str) -> None:
+        self.plan, self.backend, self.reason = plan, backend, reason
+        self.spec = plan.spec
         self.lab: "Lab | None" = None
         self.lab_folder: Path | None = None
         self.lab_info: dict[str, object] = {}
@@ -154,11 +112,9 @@ class SharedLab:
     def _up(self, say: Progress) -> None:
         from labs.lab.lab import Lab
 
-        folder = results.new_folder(self.args.results, self.spec.name, "lab")
+        folder = results.new_folder(self.plan.results, self.spec.name, "lab")
         say(f"bringing up a lab for the runs that follow: {folder}")
-        results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
-                               hosts=hosts_info(self.spec),
-                               settings=settings(self.args), topology_params=self.params, shared_lab=True)
+        _write_run_info(self.plan, folder, self.backend, self.reason, shared_lab=True)
         lab = Lab(self.spec, folder, say)
         self.lab, self.lab_folder = lab, folder
         self.labs_built += 1
@@ -175,15 +131,28 @@ class SharedLab:
         results.update_run_info(folder, **self.lab_info)
 
     def run(self, what: str, body: Callable[["Lab", Path, Progress], bool], **info: object) -> tuple[bool, Path]:
-        """One run on the shared lab (brought up first if there is none)."""
-        if self.args.variant != "default":
-            what = f"{what}-{self.args.variant}"
-        folder = results.new_folder(self.args.results, self.spec.name, what)
+        """One run on the shared lab (brought up first if there is none): `body` on it, in
+        a results folder of its own."""
+        lab, folder, say = self.begin(what, **info)
+        if lab is None:
+            return False, folder
+        try:
+            ok = body(lab, folder, say)
+        except Exception as e:  # a scenario's (or our) bug: keep the run's files, say it in one line
+            self.end(lab, folder, e)
+            return False, folder
+        self.end(lab, folder)
+        return ok, folder
+
+    def begin(self, what: str, **info: object) -> tuple["Lab | None", Path, Progress]:
+        """A new results folder the lab records into from now on, the lab brought up (or
+        rebuilt, if the last run left it unhealthy) first; no lab if bring-up failed (the
+        folder then says why and is finished). `end` closes the folder."""
+        what = self.plan.folder_name(what)
+        folder = results.new_folder(self.plan.results, self.spec.name, what)
         say = Progress()
         say(f"results: {folder}")
-        results.write_run_info(folder, self.argv, self.backend, self.reason, variant=self.args.variant,
-                               hosts=hosts_info(self.spec),
-                               settings=settings(self.args), topology_params=self.params, **info)
+        _write_run_info(self.plan, folder, self.backend, self.reason, **info)
         if self.lab is not None and self.last_run:  # judged now, after the last run's analysis
             problems = self.gate(self.lab)
             if problems:
@@ -199,25 +168,29 @@ class SharedLab:
                 jsonfile.write(folder / "status.json", {"converged": False, "error": str(e)})
                 self.close(say)
                 results.finish(folder)
-                return False, folder
+                return None, folder, say
         lab = self.lab
         assert lab is not None
         results.update_run_info(folder, **self.lab_info)
         lab.say = say
         lab.follow(folder)
         self.last_run = ""
+        return lab, folder, say
+
+    def end(self, lab: "Lab", folder: Path, failed: Exception | None = None) -> None:
+        """The run in `folder` is over: its logs kept, its files handed over; after a
+        failure (its traceback kept) the lab is torn down, else judged before the next run."""
         try:
-            ok = body(lab, folder, say)
-        except Exception as e:  # a scenario's (or our) bug: keep the run's files, say it in one line
-            where = results.save_traceback(folder)
-            say(f"{what} failed: {type(e).__name__}: {e} (traceback: {where}); the next run gets a fresh lab")
-            self.close(say)
-            return False, folder
+            if failed is not None:
+                where = results.save_traceback(folder, failed)
+                lab.say(f"{folder.name} failed: {type(failed).__name__}: {failed} (traceback: {where}); "
+                        "the next run gets a fresh lab")
+                self.close(lab.say)
         finally:
             lab.keep_logs()
             results.finish(folder)
-        self.last_run = what
-        return ok, folder
+        if failed is None:
+            self.last_run = folder.name
 
     def gate(self, lab: "Lab") -> list[str]:
         """Why the lab may not serve another run (empty: healthy): debris of the fault, a

@@ -20,7 +20,7 @@ from labs import charts, jsonfile, report, results, targets
 from labs.analysis import sweep
 from labs.command import guarded
 from labs.errors import LabError
-from labs.session import lab_spec
+from labs.runplan import LabChoice, choose_lab
 
 PROG = "python -m labs.sweep"
 
@@ -38,17 +38,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT, metavar="DIR")
     args = p.parse_args(argv)
     args.results = args.results.absolute()
-    args.servers = None
     return args
 
 
-def _with_set(args: argparse.Namespace, sets: list[str]) -> argparse.Namespace:
-    """The sweep's arguments as labs.run reads them, with these --set options."""
-    return argparse.Namespace(**{**vars(args), "set": sets})
-
-
-def values(args: argparse.Namespace) -> tuple[str, list[str]]:
-    """The setting and its values, each checked against the topology before anything runs."""
+def values(args: argparse.Namespace) -> tuple[str, list[str], LabChoice]:
+    """The setting and its values, each checked against the topology before anything runs,
+    and the lab the sweep starts from."""
     setting, sep, listed = args.set.partition("=")
     found = [v.strip() for v in listed.split(",") if v.strip()]
     if not sep or not setting.strip() or not found:
@@ -57,19 +52,19 @@ def values(args: argparse.Namespace) -> tuple[str, list[str]]:
         raise LabError(f"--set {args.set}: a value is listed twice")
     if args.repeat < 1:
         raise LabError(f"--repeat {args.repeat}: give a count of 1 or more")
-    for value in found:
-        lab_spec(_with_set(args, [f"{setting.strip()}={value}"]))
-    _, spec = lab_spec(_with_set(args, []))
-    choices = targets.of(scenarios.load(args.scenario), spec)
+    for value in found:  # each value's lab, built as its run will build it
+        choose_lab(args.topology, args.variant, settings={setting.strip(): value})
+    lab = choose_lab(args.topology, args.variant)
+    choices = targets.of(scenarios.load(args.scenario), lab.spec)
     if args.target and args.target not in choices:
         raise LabError(f"{args.scenario} cannot target {args.target!r}; it targets: {', '.join(choices)}")
-    return setting.strip(), found
+    return setting.strip(), found, lab
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    setting, found = values(args)
+    setting, found, lab = values(args)
     results.check_writable(args.results)
-    _, spec = lab_spec(_with_set(args, []))
+    spec = lab.spec
     target = args.target or targets.default(scenarios.load(args.scenario), spec)
     folder = results.new_folder(args.results, spec.name, f"sweep-{Path(args.scenario).stem}-{setting}")
     doc = {"setting": setting, "scenario": args.scenario, "scenario_name": Path(args.scenario).stem, "target": target,

@@ -363,13 +363,12 @@ def _defaults_only(rest: list[str], names: list[str], target: str | None) -> str
     import scenarios
     from labs import run as run_command
     from labs import targets
-    from labs.session import lab_spec
 
     try:
         args = run_command.parse(rest)
     except SystemExit:
         raise LabError(f"`python -m labs.run {shlex.join(rest)}` is not a command labs.run takes") from None
-    _, spec = lab_spec(args)
+    spec = run_command.lab_of(args).spec
     return None if all(targets.default(scenarios.load(n), spec) == target for n in names) else target
 
 

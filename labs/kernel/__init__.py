@@ -50,11 +50,25 @@ def choose(requested: str, ipvs: bool = True) -> Choice:
     )
 
 
+def dispatch_here(requested: str, ipvs: bool = True) -> tuple[str, str]:
+    """(backend, reason) for a lab run in this very process (the Python API), which
+    cannot move itself into User-mode Linux: natively, or when already inside it."""
+    if os.environ.get("HALAB_IN_UML"):
+        return "uml", os.environ.get("HALAB_KERNEL_REASON", "inside User-mode Linux")
+    choice = choose(requested, ipvs)
+    if choice.backend != "native":
+        raise LabError(f"this process cannot run the lab ({choice.reason}): in a script, call labs.api.here() first "
+                       "(it re-runs the script inside User-mode Linux); in a notebook, run it as root on a kernel "
+                       "with IPVS")
+    return choice.backend, choice.reason
+
+
 def dispatch(module: str, argv: list[str], requested: str, results: Path,
              interactive: bool = False, ipvs: bool = True, cpu: int | None = None) -> int | tuple[str, str]:
     """Where a lab command runs: (backend, reason) to go on in this process, or the exit
     status of `python -m MODULE ARGV` rerun inside User-mode Linux, on host CPU `cpu`
-    (uml.host_cpu: by default the first this process may use)."""
+    (uml.host_cpu: by default the first this process may use). MODULE may be a script's
+    path ending in .py (a Python API user's: labs.api.here)."""
     if os.environ.get("HALAB_IN_UML"):
         return "uml", os.environ.get("HALAB_KERNEL_REASON", "inside User-mode Linux")
     choice = choose(requested, ipvs)
@@ -70,6 +84,7 @@ def dispatch(module: str, argv: list[str], requested: str, results: Path,
     before = labs_results.entries(results)
     try:
         labs_results.make_root(results)
-        return uml.run([sys.executable, "-m", module, *argv], on, interactive=interactive, boot_log=results / BOOT_LOG)
+        program = [module] if module.endswith(".py") else ["-m", module]
+        return uml.run([sys.executable, *program, *argv], on, interactive=interactive, boot_log=results / BOOT_LOG)
     finally:  # an interrupted inner run could not hand its files over itself
         labs_results.hand_over(sorted(labs_results.entries(results) - before))

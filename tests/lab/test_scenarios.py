@@ -7,7 +7,7 @@ import pytest
 import scenarios
 from lab.helpers import leftovers
 from labs.pytest_plugin import run_scenarios
-from labs.run import DEFAULT_SCENARIOS, EXTRA_SCENARIOS
+from labs.suite import DEFAULT_SCENARIOS, EXTRA_SCENARIOS
 from topologies import dual_master
 
 pytestmark = pytest.mark.lab

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPO
+from topologies import dual_master
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -105,28 +106,28 @@ def test_jobs_split_the_runs_and_keep_the_users_options():
         "--part", "/tmp/p.json", "--cpu", "1"]
     p = run("dual_master", "--jobs", "0")
     assert p.returncode == 2 and "--jobs 0" in p.stderr
-    import argparse
+    from labs.runplan import RunPlan, choose_lab
 
-    one_job = argparse.Namespace(jobs=None, part=Path("/tmp/p.json"), kernel="uml")
-    assert jobs.count(one_job, 5) == 1  # a job never splits its runs again
-    assert jobs.count(argparse.Namespace(jobs=3, part=None, kernel="uml"), 2) == 2  # no more labs than runs
+    lab, five = choose_lab("dual_master"), (("kill_nginx", "server1"),) * 5
+    assert jobs.count(RunPlan(lab, Path("/tmp/r"), five, part=Path("/tmp/p.json"), kernel="uml")) == 1  # never split again
+    assert jobs.count(RunPlan(lab, Path("/tmp/r"), five[:2], jobs=3, kernel="uml")) == 2  # no more labs than runs
 
 
 def test_jobs_share_the_cpus_this_process_may_use(monkeypatch):
     """By default two labs per CPU (at most four), each job's kernel on one CPU, the CPUs
     taken in turn from this process's affinity (not the machine's count: a container or
     taskset may allow fewer)."""
-    import argparse
-
     from labs import jobs, kernel
+    from labs.runplan import RunPlan, choose_lab
 
     monkeypatch.setattr(kernel, "choose", lambda requested, ipvs=True: kernel.Choice("uml", "test"))
-    auto = argparse.Namespace(jobs=None, part=None, kernel="auto")
+    lab = choose_lab("dual_master")
+    ten, three = (RunPlan(lab, Path("/tmp/r"), (("kill_nginx", "server1"),) * n) for n in (10, 3))
     for allowed, labs, cpus in (({3}, 2, [3, 3]), ({2, 5}, 4, [2, 5, 2, 5]), (set(range(8)), 4, [0, 1, 2, 3])):
         monkeypatch.setattr(jobs.os, "sched_getaffinity", lambda pid, allowed=allowed: allowed)
-        assert jobs.count(auto, 10) == labs
+        assert jobs.count(ten) == labs
         assert [jobs.cpu_of(k) for k in range(labs)] == cpus
-    assert jobs.count(auto, 3) == 3  # no more labs than runs
+    assert jobs.count(three) == 3  # no more labs than runs
 
 
 def test_check_and_cli_plan_no_runs():
@@ -134,7 +135,8 @@ def test_check_and_cli_plan_no_runs():
     from labs import run as run_command
 
     for mode in ("--check", "--cli"):
-        assert run_command.plan(run_command.parse(["dual_master", mode])) == []
+        argv = ["dual_master", mode]
+        assert run_command.plan_of(run_command.parse(argv), argv).runs == ()
 
 
 def test_jobs_plan_from_the_model():
@@ -143,22 +145,19 @@ def test_jobs_plan_from_the_model():
     With persistence on, nginx_down (server1's address moves) and real_server_down (a
     checker removes a real server) may leave the clients on one server; link_down on lvs1
     moves a director's VIP only, and without persistence nothing pins."""
-    import argparse
-
     from labs import jobs, plan
 
-    args = argparse.Namespace(topology="dual_master", variant="default", servers=None, set=None)
+    spec = dual_master.spec()
     runs = [("link_flap", "lvs1"), ("kill_nginx", "server1"), ("stop_keepalived", "lvs1"), ("nginx_down", "server1"),
             ("real_server_down", "server1"), ("link_down", "server1")]
-    seconds, repins = jobs.plan(args, runs)
+    seconds, repins = jobs.timings(spec, runs)
     seconds = dict(zip((name for name, _ in runs), seconds))
     fixed = plan.BASELINE + plan.AFTER + plan.SETTLE
     assert 30 + fixed < seconds["link_flap"] < 30 + 5 + fixed  # preemption: 3 adverts + skew (< 4 s)
     assert seconds["kill_nginx"] < seconds["stop_keepalived"] < seconds["link_flap"]
     assert repins == [False, False, False, True, True, True]
-    assert jobs.plan(args, [("link_down", "lvs1")])[1] == [False]
-    unpinned = argparse.Namespace(**{**vars(args), "variant": "no_persistence"})
-    assert jobs.plan(unpinned, runs)[1] == [False] * len(runs)
+    assert jobs.timings(spec, [("link_down", "lvs1")])[1] == [False]
+    assert jobs.timings(dual_master.spec("no_persistence"), runs)[1] == [False] * len(runs)
     # the pinning runs go one per job, each last in its job
     groups = jobs.split(runs, 2, list(seconds.values()), repins)
     assert sorted(sum(1 for r in g if r in runs[3:]) for g in groups) == [1, 2]

@@ -220,7 +220,7 @@ def test_the_article_file_gets_the_seed_variants_expectations(tmp_path):
     import scenarios
     from labs import targets
     from labs.analysis import model
-    from labs.run import DEFAULT_SCENARIOS
+    from labs.suite import DEFAULT_SCENARIOS
 
     article, seed = labfile.load(ARTICLE), dual_master.spec("seed")
     info = {"process_start_s": 0.09, "hosts": {h.name: {"address": h.ip, "role": h.role} for h in seed.hosts}}

@@ -10,6 +10,7 @@ import pytest
 import scenarios
 from labs import run, targets
 from labs.errors import LabError
+from labs.runplan import LabChoice
 from labs.spec import Host
 from labs.targets import ByRole
 from topologies import dual_master
@@ -111,12 +112,12 @@ def test_a_lab_without_the_role_is_one_line():
 def test_plan_checks_the_target_against_the_labs_hosts(monkeypatch):
     args = run.parse(["dual_master", "--scenario", "nginx_down", "--target", "lvs1"])
     with pytest.raises(LabError, match=r"^scenario nginx_down cannot target 'lvs1'; choose one of server1, server2 "):
-        run.plan(args)
-    monkeypatch.setattr(run, "lab_spec", lambda args: ({}, renamed_lab()))
+        run.plan_of(args, [])
+    monkeypatch.setattr(run, "lab_of", lambda args: LabChoice("dual_master", "default", {}, {}, renamed_lab()))
     with pytest.raises(LabError, match="choose one of web1, web2 "):
-        run.plan(run.parse(["dual_master", "--scenario", "nginx_down", "--target", "server1"]))
-    planned = run.plan(run.parse(["dual_master", "--scenario", "link_down,nginx_down"]))
-    assert planned == [("link_down", "dir-a"), ("nginx_down", "web1")]
+        run.plan_of(run.parse(["dual_master", "--scenario", "nginx_down", "--target", "server1"]), []).runs
+    planned = run.plan_of(run.parse(["dual_master", "--scenario", "link_down,nginx_down"]), []).runs
+    assert planned == (("link_down", "dir-a"), ("nginx_down", "web1"))
 
 
 def test_plan_asks_a_fixed_list_for_its_default(tmp_path):
@@ -124,9 +125,9 @@ def test_plan_asks_a_fixed_list_for_its_default(tmp_path):
     mine.write_text('TARGETS = ("lvs1",)\nheal = None\n\n\ndef inject(lab, target):\n    pass\n\n\n'
                     'def expect(model, target):\n    return []\n')
     with pytest.raises(LabError, match="lacks DEFAULT_TARGET;"):
-        run.plan(run.parse(["dual_master", "--scenario", str(mine)]))
+        run.plan_of(run.parse(["dual_master", "--scenario", str(mine)]), []).runs
     mine.write_text(mine.read_text() + 'DEFAULT_TARGET = "lvs1"\n')
-    assert run.plan(run.parse(["dual_master", "--scenario", str(mine)])) == [(str(mine), "lvs1")]
+    assert run.plan_of(run.parse(["dual_master", "--scenario", str(mine)]), []).runs == ((str(mine), "lvs1"),)
 
 
 def test_list_names_the_lab_its_targets_are_for():
