@@ -77,9 +77,8 @@ def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float],
 def plan(args: argparse.Namespace, runs: list[tuple[str, str]]) -> tuple[list[float], list[bool]]:
     """Each run's length and whether it may leave clients pinned, from the model of the
     configs the lab will render."""
-    import scenarios
     from labs import plan as planned
-    from labs import render
+    from labs import render, scenario
     from labs.analysis import model
     from labs.lab.paths import RunPaths
     from labs.session import lab_spec
@@ -89,7 +88,7 @@ def plan(args: argparse.Namespace, runs: list[tuple[str, str]]) -> tuple[list[fl
         paths = RunPaths(Path(tmp) / "run", Path(tmp) / "runtime")
         render.render(spec, paths, [h.name for h in spec.hosts])
         m = model.load(paths.results, {})
-        loaded = [(scenarios.load(name), target) for name, target in runs]
+        loaded = [(scenario.load(name), target) for name, target in runs]
         return ([planned.planned_seconds(s, m, t) for s, t in loaded],
                 [planned.may_repin_clients(s, m, t) for s, t in loaded])
 

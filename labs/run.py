@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import scenarios
 import topologies
-from labs import jobs, jsonfile, junit, kernel, requirements, results, targets
+from labs import jobs, jsonfile, junit, kernel, requirements, results, scenario
 from labs.command import emit_json, entry, guarded
 from labs.session import Progress, SharedLab, lab_spec, with_lab
 from labs.lab import resources
@@ -96,11 +95,8 @@ def catalogue(spec: "LabSpec") -> dict[str, object]:
         module = topologies.load(name)
         tops[name] = {"description": module.spec().description,
                       "variants": {v: what for v, (what, _) in getattr(module, "VARIANTS", {}).items()}}
-    scens = {}
-    for name in scenarios.names():
-        module = scenarios.load(name)
-        scens[name] = {"summary": (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1],
-                       "targets": list(targets.of(module, spec)), "default_target": targets.default(module, spec)}
+    scens = {e.name: {"summary": e.summary, "targets": list(e.targets), "default_target": e.default}
+             for e in scenario.catalogue(spec)}
     return {"topologies": tops, "targets_on": spec.name, "scenarios": scens}
 
 
@@ -112,11 +108,9 @@ def list_all(spec: "LabSpec") -> str:
         for variant, (what, _) in getattr(module, "VARIANTS", {}).items():
             lines.append(f"    --variant {variant:16} {what}")
     lines.append(f"scenarios: (targets on {spec.name}'s hosts; --list TOPOLOGY for another's)")
-    for name in scenarios.names():
-        module = scenarios.load(name)
-        summary = (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1]
-        on = ", ".join(targets.of(module, spec)) or f"none on {spec.name}"
-        lines.append(f"  {name:16} {summary} (targets: {on})")
+    for e in scenario.catalogue(spec):
+        on = ", ".join(e.targets) or f"none on {spec.name}"
+        lines.append(f"  {e.name:16} {e.summary} (targets: {on})")
     return "\n".join(lines)
 
 
@@ -124,10 +118,6 @@ DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepa
                      "link_flap", "split_brain", "real_server_down", "persistence")
 # Beyond the article's design: run by name (`--scenario multicast_blocked --variant unicast`).
 EXTRA_SCENARIOS = ("multicast_blocked", "lossy_link", "director_failover")
-
-
-# DEFAULT_TARGET too when TARGETS is a fixed list of names (a ByRole computes the default)
-SCENARIO_API = ("TARGETS", "inject", "heal", "expect")
 
 
 def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -149,23 +139,15 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str]]:
     names = args.scenario.split(",") if args.scenario else list(DEFAULT_SCENARIOS)
     _, spec = lab_spec(args)
     out = []
-    for name in (n.strip() for n in names):
-        if name.endswith(".py"):  # the user's own scenario file; absolute, so analysis finds it again
-            name = str(Path(name).resolve())
-        module = scenarios.load(name)
-        missing = [a for a in SCENARIO_API if not hasattr(module, a)]
-        if hasattr(module, "TARGETS") and not targets.by_role(module) and not hasattr(module, "DEFAULT_TARGET"):
-            missing.insert(1, "DEFAULT_TARGET")
-        if missing:
-            raise LabError(f"scenario {name} lacks {', '.join(missing)}; see scenarios/stop_keepalived.py for the shape")
-        choices = targets.of(module, spec)
+    for found in (scenario.load(n.strip()) for n in names):  # checked: one line for what a file lacks
+        choices = found.targets(spec)
         if not choices and not args.scenario:  # a default scenario this lab has nothing for
-            print(f"{name}: skipped, lab {spec.name} has no host it can target", file=sys.stderr, flush=True)
+            print(f"{found.source}: skipped, lab {spec.name} has no host it can target", file=sys.stderr, flush=True)
             continue
-        target = args.target or targets.default(module, spec)
+        target = args.target or found.default_target(spec)
         if target not in choices:
-            raise LabError(f"scenario {name} cannot target {target!r}; choose one of {', '.join(choices)} (--target)")
-        out.append((name, target))
+            raise LabError(f"scenario {found.source} cannot target {target!r}; choose one of {', '.join(choices)} (--target)")
+        out.append((found.source, target))  # a file's absolute path, so the analysis finds it again
     return out
 
 
@@ -217,11 +199,11 @@ def run_native(args: argparse.Namespace, argv: list[str], backend: str, reason: 
     on_a_lab = shared.run if shared else functools.partial(with_lab, args, argv, backend, reason)
     try:
         for n, (name, target) in enumerate((r for r in runs for _ in range(args.repeat)), 1):
-            module = scenarios.load(name)
+            loaded = scenario.load(name)
             print(f"=== [{n}/{total}] {name} on {target}", flush=True)
 
             def body(lab: "Lab", folder: Path, say: Progress) -> bool:
-                experiment.run(lab, module, target, settings, say)
+                experiment.run(lab, loaded, target, settings, say)
                 return True
 
             ran, folder = on_a_lab(Path(name).stem, body, scenario=name, target=target,

@@ -15,8 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-import scenarios
-from labs import charts, jsonfile, report, results, targets
+from labs import charts, jsonfile, report, results, scenario
 from labs.analysis import sweep
 from labs.command import guarded
 from labs.errors import LabError
@@ -60,7 +59,7 @@ def values(args: argparse.Namespace) -> tuple[str, list[str]]:
     for value in found:
         lab_spec(_with_set(args, [f"{setting.strip()}={value}"]))
     _, spec = lab_spec(_with_set(args, []))
-    choices = targets.of(scenarios.load(args.scenario), spec)
+    choices = scenario.load(args.scenario).targets(spec)
     if args.target and args.target not in choices:
         raise LabError(f"{args.scenario} cannot target {args.target!r}; it targets: {', '.join(choices)}")
     return setting.strip(), found
@@ -70,7 +69,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     setting, found = values(args)
     results.check_writable(args.results)
     _, spec = lab_spec(_with_set(args, []))
-    target = args.target or targets.default(scenarios.load(args.scenario), spec)
+    target = args.target or scenario.load(args.scenario).default_target(spec)
     folder = results.new_folder(args.results, spec.name, f"sweep-{Path(args.scenario).stem}-{setting}")
     doc = {"setting": setting, "scenario": args.scenario, "scenario_name": Path(args.scenario).stem, "target": target,
            "topology": args.topology, "variant": args.variant, "repeat": args.repeat,
