@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-import scenarios
 from labs import kernel, requirements, results, suite
 from labs.errors import LabError
 from labs.runplan import ProbeSettings, RunPlan, choose_lab
+from labs.scenario import load as load_scenario
 from labs.session import Progress, SharedLab
 
 if TYPE_CHECKING:
@@ -125,9 +125,9 @@ class OpenLab:
         from labs import analyze, experiment
 
         ((name, chosen),) = suite.choose_runs(self.plan.spec, [scenario], target)
-        module = scenarios.load(name)
+        loaded = load_scenario(name)
         ok, folder = self.shared.run(Path(name).stem, lambda lab, folder, say: (
-            experiment.run(lab, module, chosen, self.plan.probe, say), True)[1],
+            experiment.run(lab, loaded, chosen, self.plan.probe, say), True)[1],
             scenario=name, target=chosen, probe={"rate": self.plan.probe.rate, "timeout": self.plan.probe.timeout})
         if not ok:
             raise LabError(f"{name} on {chosen} did not run: {_why(folder)}")

@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from types import ModuleType
 
 from mininet.cli import CLI
 from mininet.log import setLogLevel
 
-import scenarios
-from labs import status, targets
+from labs import scenario, status
 from labs.analysis import expectations, model
 from labs.errors import LabError
 from labs.experiment import ProbeProcess, act
 from labs.plan import SETTLE
+from labs.scenario import Scenario
 from labs.lab import converge
 from labs.lab.lab import Lab
 from labs.runplan import ProbeSettings
@@ -40,11 +39,10 @@ HELP = """lab commands (Mininet's own, e.g. `lvs1 ipvsadm -Ln`, work too):
 def catalogue(spec: LabSpec) -> str:
     """Every scenario with the targets it takes on `spec`'s lab (its default first)."""
     lines = []
-    for name in scenarios.names():
-        module = scenarios.load(name)
-        default = targets.default(module, spec)
-        others = [t for t in targets.of(module, spec) if t != default]
-        lines.append(f"  {name:17} {default} (default){', ' if others else ''}{', '.join(others)}")
+    for e in scenario.catalogue(spec):
+        others = [t for t in e.targets if t != e.default]
+        first = f"{e.default} (default){', ' if others else ''}" if e.default else f"none on {spec.name}"
+        lines.append(f"  {e.name:17} {first}{', '.join(others)}")
     return "scenarios and their targets:\n" + "\n".join(lines)
 
 
@@ -54,7 +52,7 @@ class LabCLI(CLI):
     def __init__(self, lab: Lab, settings: ProbeSettings, probe: bool = True, **kwargs: object) -> None:
         self.lab = lab
         self.settings = settings
-        self.active: tuple[ModuleType, str, int] | None = None
+        self.active: tuple[Scenario, str, int] | None = None
         self.steps = 0
         self.probe: ProbeProcess | None = None
         setLogLevel("output")  # Mininet's CLI prints node output at this level
@@ -93,15 +91,15 @@ class LabCLI(CLI):
         "fail SCENARIO [TARGET]: inject a scenario's fault; `heal` undoes it. Both are judged."
         words = line.split()
         try:
-            module = scenarios.load(words[0]) if words else None
+            chosen = scenario.load(words[0]) if words else None
         except LabError:
-            module = None
-        if module is None:
+            chosen = None
+        if chosen is None:
             print(f"usage: fail SCENARIO [TARGET], e.g. fail link_down lvs1; {catalogue(self.lab.spec)}", flush=True)
             return
         try:
-            choices = targets.of(module, self.lab.spec)
-            target = words[1] if len(words) > 1 else targets.default(module, self.lab.spec)
+            choices = chosen.targets(self.lab.spec)
+            target = words[1] if len(words) > 1 else chosen.default_target(self.lab.spec)
         except LabError as e:
             print(e, flush=True)
             return
@@ -109,20 +107,20 @@ class LabCLI(CLI):
             print(f"{words[0]} cannot target {target!r}; choose one of {', '.join(choices)}", flush=True)
             return
         if self.active:
-            print(f"{self.active[0].__name__.split('.')[-1]} is still injected; `heal` first", flush=True)
+            print(f"{self.active[0].name} is still injected; `heal` first", flush=True)
             return
-        if getattr(module, "NEEDS_PROBE", False) and self.probe is None:
+        if chosen.needs_probe and self.probe is None:
             print("this scenario changes the probe: `probe start` first", flush=True)
             return
         folder = self.lab.recording
         m = model.load(folder, json.loads((folder / "run.json").read_text()))
-        expected = model.for_scenario(module, m, target)
+        expected = model.for_scenario(chosen, m, target)
         self.steps += 1
         assert self.lab.events is not None
         self.lab.events.record("step", n=self.steps, scenario=words[0], target=target)
         expectations.write(folder, expected, step=self.steps)
-        act(module, "inject", self.lab, target, self.probe)
-        self.active = (module, target, self.steps)
+        act(chosen, "inject", self.lab, target, self.probe)
+        self.active = (chosen, target, self.steps)
         print(f"injected {words[0]} on {target}; `status` to look, `heal` to undo", flush=True)
         self.judge(expected, "inject")
 
@@ -131,14 +129,14 @@ class LabCLI(CLI):
         if not self.active:
             print("nothing to heal", flush=True)
             return
-        module, target, _ = self.active
-        if module.heal is not None:
-            act(module, "heal", self.lab, target, self.probe)
+        injected, target, _ = self.active
+        if injected.heal is not None:
+            act(injected, "heal", self.lab, target, self.probe)
         self.active = None
-        print(f"healed {module.__name__.split('.')[-1]} on {target}", flush=True)
-        if module.heal is not None:
+        print(f"healed {injected.name} on {target}", flush=True)
+        if injected.heal is not None:
             folder = self.lab.recording
-            expected = model.for_scenario(module, model.load(folder, json.loads((folder / "run.json").read_text())), target)
+            expected = model.for_scenario(injected, model.load(folder, json.loads((folder / "run.json").read_text())), target)
             self.judge(expected, "heal")
 
     def judge(self, expected: list[expectations.Expectation], phase: str) -> None:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
+from typing import Literal
 
 from labs.analysis import model
 from labs.analysis import expectations as expected
@@ -21,6 +21,7 @@ from labs.lab import converge
 from labs.lab.lab import Lab
 from labs.plan import AFTER, baseline_seconds, phase_seconds
 from labs.runplan import ProbeSettings
+from labs.scenario import Scenario
 from labs.timing import convergence_bound
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,11 +84,11 @@ class ConnectionProbeProcess:
     that declares CONNECTIONS (per LVS VIP); its settings are the scenario's
     CONNECTION_INTERVAL and OPEN_OVER_S. Rows go to connections.csv."""
 
-    def __init__(self, lab: Lab, scenario: ModuleType, folder: Path) -> None:
+    def __init__(self, lab: Lab, scenario: Scenario, folder: Path) -> None:
         self.lab, self.folder = lab, folder
-        self.count = int(getattr(scenario, "CONNECTIONS", 0))
-        self.interval = float(getattr(scenario, "CONNECTION_INTERVAL", 0.1))
-        self.open_over = float(getattr(scenario, "OPEN_OVER_S", 0.0))
+        self.count = scenario.connections
+        self.interval = scenario.connection_interval
+        self.open_over = scenario.open_over_s
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, max_seconds: float) -> None:
@@ -125,13 +126,14 @@ class ConnectionProbeProcess:
                 self.proc.wait()
 
 
-def act(scenario: ModuleType, action: str, lab: Lab, target: str, probe: ProbeProcess | None) -> None:
+def act(scenario: Scenario, action: Literal["inject", "heal"], lab: Lab, target: str, probe: ProbeProcess | None) -> None:
     """Carry out a scenario's `inject` or `heal`; one that declares NEEDS_PROBE (it changes
     the probe, e.g. its client addresses) is handed the running probe."""
-    function = getattr(scenario, action)
-    if getattr(scenario, "NEEDS_PROBE", False):
+    function = scenario.inject if action == "inject" else scenario.heal
+    assert function is not None  # the callers heal only what has a heal
+    if scenario.needs_probe:
         if probe is None:
-            raise LabError(f"{scenario.__name__.split('.')[-1]} changes the probe: start the probe first")
+            raise LabError(f"{scenario.name} changes the probe: start the probe first")
         function(lab, target, probe)
     else:
         function(lab, target)
@@ -141,7 +143,7 @@ def _sleep_until(deadline: float) -> None:
     time.sleep(max(0.0, deadline - time.monotonic()))
 
 
-def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, say) -> None:
+def run(lab: Lab, scenario: Scenario, target: str, settings: ProbeSettings, say) -> None:
     """Drive one scenario; everything it measures lands in the folder the lab records
     into now (its own, or the current scenario's on a shared lab: Lab.follow)."""
     folder = lab.recording
@@ -153,7 +155,7 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
     probe = ProbeProcess(lab, settings, folder)
     baseline = baseline_seconds(scenario)
     probe.start(baseline + inject_s + heal_s + bound + AFTER + 60)
-    connections = ConnectionProbeProcess(lab, scenario, folder) if getattr(scenario, "CONNECTIONS", 0) else None
+    connections = ConnectionProbeProcess(lab, scenario, folder) if scenario.connections else None
     try:
         if connections is not None:
             connections.start(baseline + inject_s + heal_s + bound + AFTER + 60)
@@ -161,7 +163,7 @@ def run(lab: Lab, scenario: ModuleType, target: str, settings: ProbeSettings, sa
                 f"a request on each every {connections.interval:g} s")
         say(f"probes running ({settings.rate:g}/s per VIP); baseline {baseline:g} s")
         time.sleep(baseline)
-        say(f"inject: {scenario.__name__.split('.')[-1]} on {target}; observing {inject_s:.1f} s")
+        say(f"inject: {scenario.name} on {target}; observing {inject_s:.1f} s")
         t = time.monotonic()
         act(scenario, "inject", lab, target, probe)
         _sleep_until(t + inject_s)

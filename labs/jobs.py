@@ -81,9 +81,8 @@ def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float],
 def timings(spec: "LabSpec", runs: list[tuple[str, str]]) -> tuple[list[float], list[bool]]:
     """Each run's length and whether it may leave clients pinned, from the model of the
     configs the lab will render."""
-    import scenarios
     from labs import plan as planned
-    from labs import render
+    from labs import render, scenario
     from labs.analysis import model
     from labs.lab.paths import RunPaths
 
@@ -91,7 +90,7 @@ def timings(spec: "LabSpec", runs: list[tuple[str, str]]) -> tuple[list[float], 
         paths = RunPaths(Path(tmp) / "run", Path(tmp) / "runtime")
         render.render(spec, paths, [h.name for h in spec.hosts])
         m = model.load(paths.results, {})
-        loaded = [(scenarios.load(name), target) for name, target in runs]
+        loaded = [(scenario.load(name), target) for name, target in runs]
         return ([planned.planned_seconds(s, m, t) for s, t in loaded],
                 [planned.may_repin_clients(s, m, t) for s, t in loaded])
 

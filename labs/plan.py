@@ -4,20 +4,23 @@ server. labs.experiment follows it; labs.jobs deals runs to labs side by side wi
 """
 from __future__ import annotations
 
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from labs.analysis import model
 from labs.analysis.expectations import Checker, Clients, Expectation, Stay
+
+if TYPE_CHECKING:
+    from labs.scenario import Scenario
 
 BASELINE = 3.0  # s of traffic before the fault: the "before" distribution
 SETTLE = 2.0  # s observed past the model's latest time, so late moves are seen
 AFTER = 3.0  # s of traffic after the lab re-converged: the "after" distribution
 
 
-def baseline_seconds(scenario: ModuleType) -> float:
+def baseline_seconds(scenario: "Scenario") -> float:
     """Traffic before the fault: BASELINE, or longer for a scenario that needs it (one
     whose long-lived connections must reach a spread of ages first: BASELINE_S)."""
-    return max(BASELINE, getattr(scenario, "BASELINE_S", 0.0))
+    return max(BASELINE, scenario.baseline_s)
 
 
 def observe_for(expectations: list[Expectation], phase: str, at_least: float = 0.0) -> float:
@@ -26,21 +29,20 @@ def observe_for(expectations: list[Expectation], phase: str, at_least: float = 0
     return max(max(latest, default=0.0) + SETTLE, at_least)
 
 
-def phase_seconds(scenario: ModuleType, expectations: list[Expectation]) -> tuple[float, float]:
+def phase_seconds(scenario: "Scenario", expectations: list[Expectation]) -> tuple[float, float]:
     """How long each phase is observed, counted from its fault event (an inject that takes
     time itself, like link_flap's flaps, is inside it: the model's windows count from there)."""
-    at_least = getattr(scenario, "OBSERVE_S", 0.0)
-    heal_s = observe_for(expectations, "heal", at_least) if getattr(scenario, "heal", None) is not None else 0.0
-    return observe_for(expectations, "inject", at_least), heal_s
+    heal_s = observe_for(expectations, "heal", scenario.observe_s) if scenario.heal is not None else 0.0
+    return observe_for(expectations, "inject", scenario.observe_s), heal_s
 
 
-def planned_seconds(scenario: ModuleType, m: model.Model, target: str) -> float:
+def planned_seconds(scenario: "Scenario", m: model.Model, target: str) -> float:
     """A run's length on a converged lab, from the model (labs.jobs balances jobs with it)."""
     inject_s, heal_s = phase_seconds(scenario, model.for_scenario(scenario, m, target))
     return baseline_seconds(scenario) + inject_s + heal_s + AFTER
 
 
-def may_repin_clients(scenario: ModuleType, m: model.Model, target: str) -> bool:
+def may_repin_clients(scenario: "Scenario", m: model.Model, target: str) -> bool:
     """Can the run leave the clients' addresses on one real server? With persistence, when
     the fault takes a real server out of IPVS (a checker's removal) or moves a real
     server's address: IPVS gives the addresses to the others and keeps them there for as

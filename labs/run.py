@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import scenarios
 import topologies
-from labs import jobs, jsonfile, kernel, requirements, results, suite, targets
+from labs import jobs, jsonfile, kernel, requirements, results, scenario, suite
 from labs.command import emit_json, entry, guarded
 from labs.errors import LabError
 from labs.runplan import LabChoice, ProbeSettings, RunPlan, choose_lab, parse_settings
@@ -99,11 +98,8 @@ def catalogue(spec: "LabSpec") -> dict[str, object]:
         module = topologies.load(name)
         tops[name] = {"description": module.spec().description,
                       "variants": {v: what for v, (what, _) in getattr(module, "VARIANTS", {}).items()}}
-    scens = {}
-    for name in scenarios.names():
-        module = scenarios.load(name)
-        scens[name] = {"summary": (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1],
-                       "targets": list(targets.of(module, spec)), "default_target": targets.default(module, spec)}
+    scens = {e.name: {"summary": e.summary, "targets": list(e.targets), "default_target": e.default}
+             for e in scenario.catalogue(spec)}
     return {"topologies": tops, "targets_on": spec.name, "scenarios": scens}
 
 
@@ -115,11 +111,9 @@ def list_all(spec: "LabSpec") -> str:
         for variant, (what, _) in getattr(module, "VARIANTS", {}).items():
             lines.append(f"    --variant {variant:16} {what}")
     lines.append(f"scenarios: (targets on {spec.name}'s hosts; --list TOPOLOGY for another's)")
-    for name in scenarios.names():
-        module = scenarios.load(name)
-        summary = (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1]
-        on = ", ".join(targets.of(module, spec)) or f"none on {spec.name}"
-        lines.append(f"  {name:16} {summary} (targets: {on})")
+    for e in scenario.catalogue(spec):
+        on = ", ".join(e.targets) or f"none on {spec.name}"
+        lines.append(f"  {e.name:16} {e.summary} (targets: {on})")
     return "\n".join(lines)
 
 

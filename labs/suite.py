@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-import scenarios
-from labs import jsonfile, junit, results, targets
+from labs import jsonfile, junit, results, scenario
 from labs.errors import LabError
 from labs.runplan import RunPlan
 from labs.session import Progress, SharedLab, with_lab
@@ -24,9 +23,6 @@ DEFAULT_SCENARIOS = ("kill_nginx", "nginx_down", "stop_keepalived", "crash_keepa
 # Beyond the article's design: run by name (`--scenario multicast_blocked --variant unicast`).
 EXTRA_SCENARIOS = ("multicast_blocked", "lossy_link", "director_failover")
 
-# DEFAULT_TARGET too when TARGETS is a fixed list of names (a ByRole computes the default)
-SCENARIO_API = ("TARGETS", "inject", "heal", "expect")
-
 # A job prints this before a run folder it has finished (analysed, logs kept); the line is
 # not shown: it tells the command that started the job to draw that run's plots.
 FINISHED = "@@halab-run-finished@@ "
@@ -37,23 +33,15 @@ def choose_runs(spec: "LabSpec", names: Sequence[str] | None, target: str | None
     the scenarios named (default: DEFAULT_SCENARIOS, skipping those this lab has no target
     for), each on `target` or its own default."""
     out = []
-    for name in (n.strip() for n in (names or DEFAULT_SCENARIOS)):
-        if name.endswith(".py"):  # the user's own scenario file; absolute, so analysis finds it again
-            name = str(Path(name).resolve())
-        module = scenarios.load(name)
-        missing = [a for a in SCENARIO_API if not hasattr(module, a)]
-        if hasattr(module, "TARGETS") and not targets.by_role(module) and not hasattr(module, "DEFAULT_TARGET"):
-            missing.insert(1, "DEFAULT_TARGET")
-        if missing:
-            raise LabError(f"scenario {name} lacks {', '.join(missing)}; see scenarios/stop_keepalived.py for the shape")
-        choices = targets.of(module, spec)
+    for found in (scenario.load(n.strip()) for n in (names or DEFAULT_SCENARIOS)):  # one line for what a file lacks
+        choices = found.targets(spec)
         if not choices and not names:  # a default scenario this lab has nothing for
-            print(f"{name}: skipped, lab {spec.name} has no host it can target", file=sys.stderr, flush=True)
+            print(f"{found.source}: skipped, lab {spec.name} has no host it can target", file=sys.stderr, flush=True)
             continue
-        chosen = target or targets.default(module, spec)
+        chosen = target or found.default_target(spec)
         if chosen not in choices:
-            raise LabError(f"scenario {name} cannot target {chosen!r}; choose one of {', '.join(choices)} (--target)")
-        out.append((name, chosen))
+            raise LabError(f"scenario {found.source} cannot target {chosen!r}; choose one of {', '.join(choices)} (--target)")
+        out.append((found.source, chosen))  # a file's absolute path, so the analysis finds it again
     return tuple(out)
 
 
@@ -72,11 +60,11 @@ def run_here(plan: RunPlan, backend: str, reason: str) -> int:
     on_a_lab = shared.run if shared else functools.partial(with_lab, plan, backend, reason)
     try:
         for n, (name, target) in enumerate(runs, 1):
-            module = scenarios.load(name)
+            loaded = scenario.load(name)
             print(f"=== [{n}/{len(runs)}] {name} on {target}", flush=True)
 
             def body(lab: "Lab", folder: Path, say: Progress) -> bool:
-                experiment.run(lab, module, target, plan.probe, say)
+                experiment.run(lab, loaded, target, plan.probe, say)
                 return True
 
             ran, folder = on_a_lab(Path(name).stem, body, scenario=name, target=target,

@@ -15,8 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-import scenarios
-from labs import charts, jsonfile, report, results, targets
+from labs import charts, jsonfile, report, results, scenario
 from labs.analysis import sweep
 from labs.command import guarded
 from labs.errors import LabError
@@ -55,7 +54,7 @@ def values(args: argparse.Namespace) -> tuple[str, list[str], LabChoice]:
     for value in found:  # each value's lab, built as its run will build it
         choose_lab(args.topology, args.variant, settings={setting.strip(): value})
     lab = choose_lab(args.topology, args.variant)
-    choices = targets.of(scenarios.load(args.scenario), lab.spec)
+    choices = scenario.load(args.scenario).targets(lab.spec)
     if args.target and args.target not in choices:
         raise LabError(f"{args.scenario} cannot target {args.target!r}; it targets: {', '.join(choices)}")
     return setting.strip(), found, lab
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     setting, found, lab = values(args)
     results.check_writable(args.results)
     spec = lab.spec
-    target = args.target or targets.default(scenarios.load(args.scenario), spec)
+    target = args.target or scenario.load(args.scenario).default_target(spec)
     folder = results.new_folder(args.results, spec.name, f"sweep-{Path(args.scenario).stem}-{setting}")
     doc = {"setting": setting, "scenario": args.scenario, "scenario_name": Path(args.scenario).stem, "target": target,
            "topology": args.topology, "variant": args.variant, "repeat": args.repeat,

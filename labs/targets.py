@@ -3,13 +3,12 @@ hosts (a user's lab names them differently from dual_master's lvs1, server1, ...
 
 A scenario's `TARGETS` is either a `ByRole` (the targets follow from the lab's spec, the
 default is the first host of the first role) or a fixed tuple of names with a
-`DEFAULT_TARGET` among them (a user's file, or tiers such as multicast_blocked's).
+`DEFAULT_TARGET` among them (a user's file, or tiers such as multicast_blocked's);
+labs.scenario's `Scenario.targets`/`default_target` apply either to a lab.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from labs.errors import LabError
@@ -52,26 +51,3 @@ class ByRole:
             needs = " with a check script" if self.check_script else " that runs keepalived" if self.keepalived else ""
             raise LabError(f"lab {spec.name} has no {' or '.join(self.roles)} host{needs} to target")
         return hosts[0] + self.default_suffix
-
-
-def by_role(module: ModuleType) -> ByRole | None:
-    found = getattr(module, "TARGETS", None)
-    return found if isinstance(found, ByRole) else None
-
-
-def of(module: ModuleType, spec: "LabSpec") -> tuple[str, ...]:
-    """The targets `module` takes on the lab `spec`."""
-    rule = by_role(module)
-    return rule.targets(spec) if rule else tuple(module.TARGETS)
-
-
-def default(module: ModuleType, spec: "LabSpec") -> str:
-    """The target `module` breaks when none is given."""
-    rule = by_role(module)
-    if rule is None:
-        return str(module.DEFAULT_TARGET)
-    if hasattr(module, "DEFAULT_TARGET"):  # a host name here would defeat the roles
-        name = Path(getattr(module, "__file__", None) or module.__name__).stem
-        raise LabError(f"scenario {name}: TARGETS = ByRole(...) sets the default (its first role's first host); "
-                       "drop DEFAULT_TARGET, or list TARGETS as names")
-    return rule.default(spec)

@@ -360,16 +360,15 @@ def _defaults_only(rest: list[str], names: list[str], target: str | None) -> str
     share a command with runs of other scenarios); a scenario file of the user's keeps it."""
     if target is None or any(n.endswith(".py") for n in names):
         return target
-    import scenarios
     from labs import run as run_command
-    from labs import targets
+    from labs import scenario
 
     try:
         args = run_command.parse(rest)
     except SystemExit:
         raise LabError(f"`python -m labs.run {shlex.join(rest)}` is not a command labs.run takes") from None
     spec = run_command.lab_of(args).spec
-    return None if all(targets.default(scenarios.load(n), spec) == target for n in names) else target
+    return None if all(scenario.load(n).default_target(spec) == target for n in names) else target
 
 
 def plan(exercises: list[Exercise], share: bool, repeat: int = 1) -> list[Job]:
@@ -513,7 +512,7 @@ def base_windows(summary: dict[str, Any]) -> dict[tuple[int | None, str], list[t
     guide quotes it — (step, phase) -> each expectation's (earliest, latest), in the order
     of the summary's. The model is computed again from the run's configs with no process
     start cost; the analysis adds the fault's application time, the model never does."""
-    import scenarios
+    from labs import scenario
     from labs.analysis import expectations, model
 
     folder = Path(summary["folder"])
@@ -522,7 +521,7 @@ def base_windows(summary: dict[str, Any]) -> dict[tuple[int | None, str], list[t
     steps = summary.get("steps") or [{"n": None, "scenario": summary["scenario"], "target": summary["target"]}]
     out: dict[tuple[int | None, str], list[tuple[float, float | None]]] = {}
     for st in steps:
-        for row in expectations.to_json(model.for_scenario(scenarios.load(st["scenario"]), m, st["target"])):
+        for row in expectations.to_json(model.for_scenario(scenario.load(st["scenario"]), m, st["target"])):
             w = row.get("window") or {}
             out.setdefault((st["n"], row["phase"]), []).append((w.get("earliest", 0.0), w.get("latest")))
     return out

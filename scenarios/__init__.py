@@ -1,15 +1,5 @@
-"""Scenarios: one module per fault (what it breaks, how it heals, what it expects)."""
-from __future__ import annotations
+"""Scenarios: one module per fault (what it breaks, how it heals, what it expects).
 
-import sys
-from types import ModuleType
-
-from labs import registry
-
-
-def names() -> list[str]:
-    return registry.names(sys.modules[__name__])
-
-
-def load(name: str) -> ModuleType:
-    return registry.load(sys.modules[__name__], name, "scenario")
+labs.scenario lists and loads them (with a user's own file of the same shape) as checked
+`Scenario` records.
+"""

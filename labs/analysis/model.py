@@ -21,10 +21,13 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from labs import kaconfig, timing
 from labs.analysis.expectations import LATENCY, Checker, Clients, Connections, Expectation, Move, Ready, Stay, Window
+
+if TYPE_CHECKING:
+    from labs.scenario import Scenario
 
 # The kernel's IPVS sync (net/netfilter/ipvs/ip_vs_sync.c, include/net/ip_vs.h): the master
 # queues a sync message for a TCP connection once it is ESTABLISHED and has received
@@ -390,11 +393,11 @@ def load(results: Path, info: dict[str, float]) -> Model:
     )
 
 
-def for_scenario(scenario: ModuleType, m: Model, target: str) -> list[Expectation]:
+def for_scenario(scenario: "Scenario", m: Model, target: str) -> list[Expectation]:
     """A scenario's expectations, completed so that every probed LVS VIP has exactly one
     client expectation in each phase: the scenario's (the latest bound where several of its
     changes touch the same VIP), else "not touched by this fault"."""
-    phases = ("inject", "heal") if getattr(scenario, "heal", None) is not None else ("inject",)
+    phases = ("inject", "heal") if scenario.heal is not None else ("inject",)
     out: list[Expectation] = []
     bound: dict[tuple[str, str], Clients] = {}
     for e in scenario.expect(m, target):

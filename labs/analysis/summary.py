@@ -38,10 +38,10 @@ def expected_by(run: Run) -> Sequence[tuple[int | None, Expectation]]:
     name = run.info.get("scenario")
     if not name:
         return []
-    import scenarios  # see the docstring: only for folders without expectations.json
+    from labs import scenario  # see the docstring: only for folders without expectations.json
 
     m = model.load(run.folder, run.info)
-    return [(None, e) for e in model.for_scenario(scenarios.load(name), m, run.info.get("target"))]
+    return [(None, e) for e in model.for_scenario(scenario.load(name), m, run.info.get("target"))]
 
 
 def summarize(run: Run) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import scenarios
+import labs.scenario
 from lab.helpers import leftovers
 from labs.pytest_plugin import run_scenarios
 from labs.suite import DEFAULT_SCENARIOS, EXTRA_SCENARIOS
@@ -31,7 +31,7 @@ def scenario(default_set):
 
 
 def test_every_scenario_is_in_the_default_set_or_named_as_extra():
-    assert sorted(DEFAULT_SCENARIOS + EXTRA_SCENARIOS) == sorted(scenarios.names())
+    assert sorted(DEFAULT_SCENARIOS + EXTRA_SCENARIOS) == sorted(labs.scenario.names())
 
 
 @pytest.mark.parametrize("name", DEFAULT_SCENARIOS)

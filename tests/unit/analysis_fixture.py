@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-import scenarios
+import labs.scenario
 from labs.analysis import expectations, model
 from labs.daemons.keepalived import Keepalived
 from labs.lab.paths import RunPaths
@@ -28,7 +28,7 @@ def folder(tmp: Path, scenario: str, target: str, variant: str = "default", **in
            "process_start_s": 0.001, "keepalived_start_s": 0.5, **info}
     (results / "run.json").write_text(json.dumps(run))
     # as labs.experiment does when the run starts
-    expectations.write(results, model.for_scenario(scenarios.load(scenario), model.load(results, run), target))
+    expectations.write(results, model.for_scenario(labs.scenario.load(scenario), model.load(results, run), target))
     return results
 
 

@@ -181,7 +181,7 @@ def test_close_labels_merge_into_one():
 def test_an_interactive_session_is_judged_per_step_and_titled_with_what_was_done(tmp_path):
     """Two fail/heal pairs in one session: each phase judged with its own scenario's
     expectations; the timeline says what was done, never "None on None"."""
-    import scenarios
+    from labs import scenario
     from labs.analysis import expectations, model
     from unit.analysis_fixture import addr, converged, fault, healthy
 
@@ -193,7 +193,7 @@ def test_an_interactive_session_is_judged_per_step_and_titled_with_what_was_done
     assert charts.title(analyze(results)) == "interactive session: nothing injected"
     m = model.load(results, info)
     for n, name in ((1, "stop_keepalived"), (2, "link_down")):
-        expectations.write(results, model.for_scenario(scenarios.load(name), m, "lvs1"), step=n)
+        expectations.write(results, model.for_scenario(scenario.load(name), m, "lvs1"), step=n)
     restart = {"t": T0 + 10.2, "kind": "vrrp", "host": "lvs1", "instance": "VI_1", "state": "BACKUP", "priority": 100}
     rows = [*converged(), {"t": T0 - 0.1, "kind": "step", "n": 1, "scenario": "stop_keepalived", "target": "lvs1"},
             fault(0, "inject"), addr(0.01, "lvs1", "del", VIP1), addr(0.7, "lvs2", "add", VIP1), fault(10, "heal"), restart,

@@ -9,7 +9,7 @@ import io
 import json
 from pathlib import Path
 
-import scenarios
+from labs import scenario
 from labs.analysis import connections, data, expectations, model, summary
 from labs.daemons.keepalived import Keepalived
 from labs.lab.paths import RunPaths
@@ -32,7 +32,7 @@ def folder(tmp: Path, variant: str = "default", target: str = "lvs1") -> Path:
            "process_start_s": 0.001, "keepalived_start_s": 0.5}
     (results / "run.json").write_text(json.dumps(run))
     m = model.load(results, run)
-    expectations.write(results, model.for_scenario(scenarios.load("director_failover"), m, target))
+    expectations.write(results, model.for_scenario(scenario.load("director_failover"), m, target))
     return results
 
 
@@ -142,7 +142,7 @@ def test_sync_protects_only_the_sync_masters_connections(tmp_path):
     results = folder(tmp_path, "sync", target="lvs2")
     m = model.load(results, json.loads((results / "run.json").read_text()))
     assert m.sync == {"lvs1": "VI_1", "lvs2": "VI_1"} and m.sync_master() == "lvs1"
-    expected = {(e.phase, e.vip): e for e in model.for_scenario(scenarios.load("director_failover"), m, "lvs2")
+    expected = {(e.phase, e.vip): e for e in model.for_scenario(scenario.load("director_failover"), m, "lvs2")
                 if isinstance(e, expectations.Connections)}
     assert expected[("inject", VIP2)].fate == "break" and "lvs2 runs no master sync daemon" in expected[("inject", VIP2)].basis
     assert expected[("inject", VIP1)].fate == "survive" and expected[("inject", VIP1)].older_than == 0.0
@@ -238,7 +238,7 @@ def test_crash_and_link_forms(tmp_path):
     """`lvs1:crash` leaves lvs1's kernel syncing until lvs2 takes over (its master-down
     interval less one advert, 2.69 s): the bound shrinks by that; `lvs1:link` cuts the sync at
     the fault, as a stop does. Without sync all break in every form."""
-    director_failover = scenarios.load("director_failover")
+    director_failover = scenario.load("director_failover")
     for variant, target, fate, older in (("sync", "lvs1", "survive", 3.25), ("sync", "lvs1:link", "survive", 3.25),
                                          ("sync", "lvs1:crash", "survive", 0.562), ("default", "lvs1:crash", "break", 0.0),
                                          ("default", "lvs1:link", "break", 0.0)):

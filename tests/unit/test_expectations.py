@@ -265,16 +265,16 @@ def test_nothing_moves_is_observed_past_the_latest_takeover(tmp_path, scenario, 
     weight that could move the VIP), not just SETTLE seconds."""
     import json
 
-    import scenarios
+    import labs.scenario
     from labs import plan
     from labs.analysis import model
     from unit.analysis_fixture import folder
 
     results = folder(tmp_path, scenario, target, variant=variant)
     m = model.load(results, json.loads((results / "run.json").read_text()))
-    module = scenarios.load(scenario)
-    expected = model.for_scenario(module, m, target)
+    loaded = labs.scenario.load(scenario)
+    expected = model.for_scenario(loaded, m, target)
     stays = [e for e in expected if e.kind == "stay" and e.phase == "inject"]
-    inject_s, _ = plan.phase_seconds(module, expected)
+    inject_s, _ = plan.phase_seconds(loaded, expected)
     _, takeover = m.silent(m.instances[stays[0].vip], stays[0].host)
     assert stays and all(s.until is not None for s in stays) and inject_s > takeover.latest

@@ -217,8 +217,7 @@ def configs_of(spec, tmp_path):
 def test_the_article_file_gets_the_seed_variants_expectations(tmp_path):
     """Every default scenario's expectations — windows, bases, targets — are the same for
     the article's verbatim configs run from the lab file as for `--variant seed`."""
-    import scenarios
-    from labs import targets
+    from labs import scenario
     from labs.analysis import model
     from labs.suite import DEFAULT_SCENARIOS
 
@@ -227,10 +226,10 @@ def test_the_article_file_gets_the_seed_variants_expectations(tmp_path):
     m_article, m_seed = (model.load(configs_of(s, tmp_path), info) for s in (article, seed))
     assert (m_article.restart_wait, m_article.script_stops_keepalived) == (5.0, True)
     for name in DEFAULT_SCENARIOS:
-        module = scenarios.load(name)
-        assert targets.of(module, article) == targets.of(module, seed)
-        for target in targets.of(module, seed):
-            assert model.for_scenario(module, m_article, target) == model.for_scenario(module, m_seed, target), (name, target)
+        loaded = scenario.load(name)
+        assert loaded.targets(article) == loaded.targets(seed)
+        for target in loaded.targets(seed):
+            assert model.for_scenario(loaded, m_article, target) == model.for_scenario(loaded, m_seed, target), (name, target)
 
 
 PAIR = REPO / "examples" / "unicast_pair" / "unicast_pair.toml"
@@ -251,12 +250,12 @@ def pair_with(tmp_path, line):
 
 
 def expectations_of(spec, tmp_path, scenario, target):
-    import scenarios
+    import labs.scenario
     from labs.analysis import model
 
     info = {"process_start_s": 0.0, "hosts": {h.name: {"address": h.ip, "role": h.role} for h in spec.hosts}}
     m = model.load(configs_of(spec, tmp_path), info)
-    return model.for_scenario(scenarios.load(scenario), m, target)
+    return model.for_scenario(labs.scenario.load(scenario), m, target)
 
 
 def test_nopreempt_keeps_the_vip_where_it_went(tmp_path):

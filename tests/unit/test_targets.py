@@ -3,16 +3,16 @@ a lab with other host names gets targets named after its hosts."""
 from __future__ import annotations
 
 import dataclasses
-from types import ModuleType
 
 import pytest
 
-import scenarios
-from labs import run, targets
+from labs import run, scenario
 from labs.errors import LabError
 from labs.runplan import LabChoice
+from labs.scenario import Scenario
 from labs.spec import Host
 from labs.targets import ByRole
+from scenarios import lossy_link
 from topologies import dual_master
 
 HOSTS = ("lvs1", "lvs2", "server1", "server2")
@@ -48,33 +48,33 @@ def renamed_lab():
 
 
 def test_every_scenario_is_in_the_contract():
-    assert sorted(DUAL_MASTER) == scenarios.names()
+    assert sorted(DUAL_MASTER) == scenario.names()
 
 
 @pytest.mark.parametrize("name", sorted(DUAL_MASTER))
 def test_dual_master_targets_are_unchanged(name):
-    module, spec = scenarios.load(name), dual_master.spec()
-    assert (targets.of(module, spec), targets.default(module, spec)) == DUAL_MASTER[name]
+    loaded, spec = scenario.load(name), dual_master.spec()
+    assert (loaded.targets(spec), loaded.default_target(spec)) == DUAL_MASTER[name]
 
 
 def test_the_built_in_scenarios_take_their_targets_from_roles():
-    fixed = {n for n in scenarios.names() if not targets.by_role(scenarios.load(n))}
+    # (each loads: the loader refuses a DEFAULT_TARGET beside a ByRole)
+    fixed = {n for n in scenario.names() if not isinstance(scenario.load(n).rule, ByRole)}
     assert fixed == {"multicast_blocked"}  # tiers, not hosts
-    assert not any(hasattr(scenarios.load(n), "DEFAULT_TARGET") for n in scenarios.names() if n not in fixed)
 
 
 def test_another_lab_gets_targets_named_after_its_hosts():
     spec = renamed_lab()
-    link_down, lossy, kill = (scenarios.load(n) for n in ("link_down", "lossy_link", "kill_nginx"))
+    link_down, lossy, kill = (scenario.load(n) for n in ("link_down", "lossy_link", "kill_nginx"))
     # roles in the scenario's order (directors first), each role's hosts in the spec's order
-    assert targets.of(link_down, spec) == ("dir-a", "dir-b", "web1", "web2",
-                                           "dir-a@bridge", "dir-b@bridge", "web1@bridge", "web2@bridge")
-    assert targets.default(link_down, spec) == "dir-a"
-    assert targets.of(lossy, spec)[:7] == ("dir-a", "dir-b", "web1", "web2", "dir-a:5%", "dir-a:20%", "dir-a:50%")
-    assert targets.default(lossy, spec) == "dir-a:20%"
-    assert scenarios.load("lossy_link").parse("web2:50%") == ("web2", 0.5)
-    assert (targets.of(kill, spec), targets.default(kill, spec)) == (("web1", "web2"), "web1")
-    assert targets.default(scenarios.load("persistence"), spec) == "user"
+    assert link_down.targets(spec) == ("dir-a", "dir-b", "web1", "web2",
+                                       "dir-a@bridge", "dir-b@bridge", "web1@bridge", "web2@bridge")
+    assert link_down.default_target(spec) == "dir-a"
+    assert lossy.targets(spec)[:7] == ("dir-a", "dir-b", "web1", "web2", "dir-a:5%", "dir-a:20%", "dir-a:50%")
+    assert lossy.default_target(spec) == "dir-a:20%"
+    assert lossy_link.parse("web2:50%") == ("web2", 0.5)
+    assert (kill.targets(spec), kill.default_target(spec)) == (("web1", "web2"), "web1")
+    assert scenario.load("persistence").default_target(spec) == "user"
 
 
 def test_by_role_on_a_lab_of_more_hosts():
@@ -84,29 +84,18 @@ def test_by_role_on_a_lab_of_more_hosts():
                                                                  "server1!", "server2!", "server3!")
 
 
-def user_scenario(**attributes: object) -> ModuleType:
-    module = ModuleType("halab_user_scenario_mine")
-    module.__dict__.update(attributes)
-    return module
-
-
 def test_a_fixed_list_is_returned_as_declared():
-    module = user_scenario(TARGETS=("lvs2", "nosuch"), DEFAULT_TARGET="nosuch")
+    mine = Scenario(name="mine", source="mine.py", summary="", rule=("lvs2", "nosuch"), default="nosuch",
+                    inject=lambda lab, target: None, heal=None, expect=lambda model, target: [])
     for spec in (dual_master.spec(), renamed_lab()):
-        assert targets.of(module, spec) == ("lvs2", "nosuch")
-        assert targets.default(module, spec) == "nosuch"
-
-
-def test_a_by_role_default_is_not_named_again():
-    module = user_scenario(TARGETS=ByRole(("director",)), DEFAULT_TARGET="lvs2")
-    with pytest.raises(LabError, match="drop DEFAULT_TARGET"):
-        targets.default(module, dual_master.spec())
+        assert mine.targets(spec) == ("lvs2", "nosuch")
+        assert mine.default_target(spec) == "nosuch"
 
 
 def test_a_lab_without_the_role_is_one_line():
     spec = dataclasses.replace(dual_master.spec(), hosts=dual_master.spec().directors)
     with pytest.raises(LabError, match="no real_server host"):
-        targets.default(scenarios.load("kill_nginx"), spec)
+        scenario.load("kill_nginx").default_target(spec)
 
 
 def test_plan_checks_the_target_against_the_labs_hosts(monkeypatch):
