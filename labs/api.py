@@ -33,7 +33,7 @@ from labs.session import Progress, SharedLab
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from labs.experiment import Steps
+    from labs.experiment import Judged, Steps
 
 
 @dataclass(frozen=True)
@@ -134,26 +134,59 @@ class OpenLab:
         return Result(folder, analyze.analyze(folder))
 
     @contextlib.contextmanager
-    def steps(self, probe: bool = True) -> Iterator["Steps"]:
+    def steps(self, probe: bool = True) -> Iterator["Session"]:
         """A session on the lab, as `--cli` has: the client probe running, `fail` and `heal`
-        each judged once the model's window has passed; the whole session one folder."""
+        each judged once the model's window has passed; the whole session one folder.
+        What is still injected when the block ends is healed."""
         from labs import experiment
 
         lab, folder, _ = self.shared.begin("steps", probe={"rate": self.plan.probe.rate, "timeout": self.plan.probe.timeout})
         if lab is None:
             raise LabError(f"the lab did not come up: {_why(folder)}")
-        session = experiment.Steps(lab, self.plan.probe, probe=probe)
+        steps = experiment.Steps(lab, self.plan.probe, probe=probe)
         try:
-            yield session
+            yield Session(steps, folder)
         except Exception as e:
-            session.close()
+            steps.close()
             self.shared.end(lab, folder, e)
             raise
-        session.close()
+        steps.close()
         self.shared.end(lab, folder)
 
     def close(self) -> None:
         self.shared.close(Progress())
+
+
+class Session:
+    """Faults injected and healed one at a time on an open lab, each phase judged."""
+
+    def __init__(self, steps: "Steps", folder: Path) -> None:
+        self._steps, self.folder = steps, folder
+
+    def fail(self, scenario: str, target: str | None = None) -> "Judged":
+        """Inject `scenario` on `target` (default: the scenario's own); its judged inject
+        phase, once the model's window has passed."""
+        chosen = load_scenario(scenario)
+        found = self._steps.fail(chosen, target or chosen.default_target(self._steps.lab.spec))
+        return self._steps.judge(found, "inject")
+
+    def heal(self) -> "Judged | None":
+        """Undo the injected fault; its judged heal phase (None: the scenario heals by itself)."""
+        healed, _, found = self._steps.heal()
+        return self._steps.judge(found, "heal") if healed.heal is not None else None
+
+    def status(self) -> str:
+        """VIP holders, VRRP states, IPVS tables and HTTP answers, as `--check` prints them."""
+        from labs import status
+        from labs.lab import converge
+
+        return status.text(self._steps.lab.spec, converge.take(self._steps.lab))
+
+    def result(self) -> Result:
+        """The session so far, analysed: every step's phases and verdict, and its timeline."""
+        from labs.analyze import analyze
+
+        return Result(self.folder, analyze(self.folder))
 
 
 def _why(folder: Path) -> str:

@@ -7,25 +7,21 @@ plane and clients) once the model's window has passed, and `plot` draws the whol
 """
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 from mininet.cli import CLI
 from mininet.log import setLogLevel
 
 from labs import scenario, status
-from labs.analysis import expectations, model
+from labs.analysis.expectations import Expectation
 from labs.errors import LabError
-from labs.experiment import ProbeProcess, act
+from labs.experiment import Steps
 from labs.plan import SETTLE
-from labs.scenario import Scenario
 from labs.lab import converge
 from labs.lab.lab import Lab
 from labs.runplan import ProbeSettings
 from labs.spec import LabSpec
 
-PROBE_MAX_S = 3600.0  # a probe left running stops by itself after an hour
 HELP = """lab commands (Mininet's own, e.g. `lvs1 ipvsadm -Ln`, work too):
   status                      VIP holders, VRRP states, IPVS tables, HTTP answers     e.g. status
   fail SCENARIO [TARGET]      inject a scenario's fault, judged once the model's window has passed
@@ -51,30 +47,21 @@ class LabCLI(CLI):
 
     def __init__(self, lab: Lab, settings: ProbeSettings, probe: bool = True, **kwargs: object) -> None:
         self.lab = lab
-        self.settings = settings
-        self.active: tuple[Scenario, str, int] | None = None
-        self.steps = 0
-        self.probe: ProbeProcess | None = None
         setLogLevel("output")  # Mininet's CLI prints node output at this level
         assert lab.net is not None
+        self.steps = Steps(lab, settings, probe=False)
         try:
             if probe:
                 self.start_probe()
-            self.prompt = "halab (probing)> " if self.probe else "halab> "
+            self.prompt = "halab (probing)> " if self.steps.probe else "halab> "
             super().__init__(lab.net, **kwargs)  # Mininet's CLI runs its loop here
         finally:
-            self.stop_probe()
+            self.steps.stop_probe()  # what is still injected, the teardown heals
 
     def start_probe(self) -> None:
-        self.probe = ProbeProcess(self.lab, self.settings, self.lab.recording)
-        self.probe.start(PROBE_MAX_S)
-        print(f"probing {', '.join(self.lab.spec.client_vips)} at {self.settings.rate:g}/s each from "
+        self.steps.start_probe()
+        print(f"probing {', '.join(self.lab.spec.client_vips)} at {self.steps.settings.rate:g}/s each from "
               f"{len(self.lab.spec.client.source_ips)} client addresses (`probe stop` to stop)", flush=True)
-
-    def stop_probe(self) -> None:
-        if self.probe is not None:
-            self.probe.stop()
-            self.probe = None
 
     def do_help(self, line: str) -> None:
         "List the lab's commands with their arguments and an example each."
@@ -98,78 +85,51 @@ class LabCLI(CLI):
             print(f"usage: fail SCENARIO [TARGET], e.g. fail link_down lvs1; {catalogue(self.lab.spec)}", flush=True)
             return
         try:
-            choices = chosen.targets(self.lab.spec)
             target = words[1] if len(words) > 1 else chosen.default_target(self.lab.spec)
+            found = self.steps.fail(chosen, target)
         except LabError as e:
             print(e, flush=True)
             return
-        if target not in choices:
-            print(f"{words[0]} cannot target {target!r}; choose one of {', '.join(choices)}", flush=True)
-            return
-        if self.active:
-            print(f"{self.active[0].name} is still injected; `heal` first", flush=True)
-            return
-        if chosen.needs_probe and self.probe is None:
-            print("this scenario changes the probe: `probe start` first", flush=True)
-            return
-        folder = self.lab.recording
-        m = model.load(folder, json.loads((folder / "run.json").read_text()))
-        expected = model.for_scenario(chosen, m, target)
-        self.steps += 1
-        assert self.lab.events is not None
-        self.lab.events.record("step", n=self.steps, scenario=words[0], target=target)
-        expectations.write(folder, expected, step=self.steps)
-        act(chosen, "inject", self.lab, target, self.probe)
-        self.active = (chosen, target, self.steps)
         print(f"injected {words[0]} on {target}; `status` to look, `heal` to undo", flush=True)
-        self.judge(expected, "inject")
+        self.judge(found, "inject")
 
     def do_heal(self, _line: str) -> None:
         "Undo the fault injected with `fail`, judged once the model's window has passed."
-        if not self.active:
-            print("nothing to heal", flush=True)
+        try:
+            healed, target, found = self.steps.heal()
+        except LabError as e:
+            print(e, flush=True)
             return
-        injected, target, _ = self.active
-        if injected.heal is not None:
-            act(injected, "heal", self.lab, target, self.probe)
-        self.active = None
-        print(f"healed {injected.name} on {target}", flush=True)
-        if injected.heal is not None:
-            folder = self.lab.recording
-            expected = model.for_scenario(injected, model.load(folder, json.loads((folder / "run.json").read_text())), target)
-            self.judge(expected, "heal")
+        print(f"healed {healed.name} on {target}", flush=True)
+        if healed.heal is not None:
+            self.judge(found, "heal")
 
-    def judge(self, expected: list[expectations.Expectation], phase: str) -> None:
+    def judge(self, found: list[Expectation], phase: str) -> None:
         """Wait out the model's window for `phase`, then print its one-line verdict."""
-        from labs.analyze import analyze
-
-        wait = max((e.observe_until for e in expected if e.phase == phase), default=0.0) + SETTLE
-        print(f"judging the {phase} in {wait:.1f} s (the model's latest time + {SETTLE:g} s)...", flush=True)
-        time.sleep(wait)
-        summary = analyze(self.lab.recording)
-        judged = [p for p in summary["phases"] if p["phase"] == phase][-1]
-        failed = [e["reason"] for e in judged["expectations"] if e["verdict"] == "fail"]
-        if failed:
-            print(f"{phase}: FAIL — " + "; ".join(failed), flush=True)
+        print(f"judging the {phase} in {Steps.wait_for(found, phase):.1f} s (the model's latest time + {SETTLE:g} s)...",
+              flush=True)
+        judged = self.steps.judge(found, phase)
+        if judged.failures:
+            print(f"{phase}: FAIL — " + "; ".join(judged.failures), flush=True)
         else:
-            print(f"{phase}: PASS — {len(judged['expectations'])} expectation(s) inside the model", flush=True)
+            print(f"{phase}: PASS — {len(judged.expectations)} expectation(s) inside the model", flush=True)
 
     def do_probe(self, line: str) -> None:
         "probe start|stop: HTTP probes from the client to every LVS VIP (probes.csv)."
         if line.strip() == "start":
-            if self.probe is not None:
+            if self.steps.probe is not None:
                 print("the probe is already running", flush=True)
                 return
             self.start_probe()
         elif line.strip() == "stop":
-            if self.probe is None:
+            if self.steps.probe is None:
                 print("the probe is not running", flush=True)
                 return
-            self.stop_probe()
+            self.steps.stop_probe()
             print("probe stopped", flush=True)
         else:
             print("usage: probe start|stop", flush=True)
-        self.prompt = "halab (probing)> " if self.probe else "halab> "
+        self.prompt = "halab (probing)> " if self.steps.probe else "halab> "
 
     def do_plot(self, _line: str) -> None:
         "Draw the session so far: timeline, distribution and report.html in the results folder."

@@ -11,20 +11,22 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from labs.analysis import model
 from labs.analysis import expectations as expected
 from labs.errors import LabError
 from labs.lab import converge
 from labs.lab.lab import Lab
-from labs.plan import AFTER, baseline_seconds, phase_seconds
+from labs.plan import AFTER, SETTLE, baseline_seconds, phase_seconds
 from labs.runplan import ProbeSettings
 from labs.scenario import Scenario
 from labs.timing import convergence_bound
 
 REPO = Path(__file__).resolve().parent.parent
+PROBE_MAX_S = 3600.0  # a session's probe left running stops by itself after an hour
 
 
 class ProbeProcess:
@@ -143,13 +145,22 @@ def _sleep_until(deadline: float) -> None:
     time.sleep(max(0.0, deadline - time.monotonic()))
 
 
+def expect_now(lab: Lab, scenario: Scenario, target: str, step: int | None = None) -> list[expected.Expectation]:
+    """The model's expectations for `scenario` on `target`, from the configs the lab runs,
+    written into the folder it records into (expectations.json) for the analysis to judge
+    — before anything is injected, so the analysis never depends on the scenario module."""
+    folder = lab.recording
+    m = model.load(folder, json.loads((folder / "run.json").read_text()))
+    found = model.for_scenario(scenario, m, target)
+    expected.write(folder, found, step=step)
+    return found
+
+
 def run(lab: Lab, scenario: Scenario, target: str, settings: ProbeSettings, say) -> None:
     """Drive one scenario; everything it measures lands in the folder the lab records
     into now (its own, or the current scenario's on a shared lab: Lab.follow)."""
     folder = lab.recording
-    m = model.load(folder, json.loads((folder / "run.json").read_text()))
-    expectations = model.for_scenario(scenario, m, target)
-    expected.write(folder, expectations)
+    expectations = expect_now(lab, scenario, target)
     inject_s, heal_s = phase_seconds(scenario, expectations)
     bound = convergence_bound(lab.spec)
     probe = ProbeProcess(lab, settings, folder)
@@ -185,3 +196,93 @@ def run(lab: Lab, scenario: Scenario, target: str, settings: ProbeSettings, say)
     stats = folder / "probe-stats.json"
     if stats.exists():
         say(f"probe: {json.loads(stats.read_text())}")
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One judged phase of a step: its expectations as summary.json has them."""
+
+    phase: str
+    expectations: tuple[dict[str, Any], ...]
+
+    @property
+    def failures(self) -> list[str]:
+        return [e["reason"] for e in self.expectations if e["verdict"] == "fail"]
+
+    @property
+    def verdict(self) -> str:
+        return "fail" if self.failures else "pass"
+
+
+class Steps:
+    """A session on a running lab: faults injected and healed one step at a time, each
+    phase judged once the model's window for it has passed, the whole session one folder
+    (the interactive lab's `fail`/`heal`, and the Python API's)."""
+
+    def __init__(self, lab: Lab, settings: ProbeSettings, probe: bool = True) -> None:
+        self.lab, self.settings = lab, settings
+        self.probe: ProbeProcess | None = None
+        self.active: tuple[Scenario, str, list[expected.Expectation]] | None = None
+        self.count = 0
+        if probe:
+            self.start_probe()
+
+    def start_probe(self) -> None:
+        if self.probe is None:
+            self.probe = ProbeProcess(self.lab, self.settings, self.lab.recording)
+            self.probe.start(PROBE_MAX_S)
+
+    def stop_probe(self) -> None:
+        if self.probe is not None:
+            self.probe.stop()
+            self.probe = None
+
+    def fail(self, scenario: Scenario, target: str) -> list[expected.Expectation]:
+        """Inject `scenario` on `target` (one line for what cannot be); its expectations."""
+        choices = scenario.targets(self.lab.spec)
+        if target not in choices:
+            raise LabError(f"{scenario.name} cannot target {target!r}; choose one of {', '.join(choices)}")
+        if self.active:
+            raise LabError(f"{self.active[0].name} is still injected; `heal` first")
+        if scenario.needs_probe and self.probe is None:
+            raise LabError("this scenario changes the probe: `probe start` first")
+        self.count += 1
+        assert self.lab.events is not None
+        self.lab.events.record("step", n=self.count, scenario=scenario.name, target=target)
+        found = expect_now(self.lab, scenario, target, step=self.count)
+        act(scenario, "inject", self.lab, target, self.probe)
+        self.active = (scenario, target, found)
+        return found
+
+    def heal(self) -> tuple[Scenario, str, list[expected.Expectation]]:
+        """Undo the injected fault; its scenario, target and expectations (nothing to judge
+        if the scenario has no heal)."""
+        if not self.active:
+            raise LabError("nothing to heal")
+        scenario, target, found = self.active
+        if scenario.heal is not None:
+            act(scenario, "heal", self.lab, target, self.probe)
+        self.active = None
+        return scenario, target, found
+
+    @staticmethod
+    def wait_for(found: list[expected.Expectation], phase: str) -> float:
+        """How long after the action its phase is judged: the model's latest time + SETTLE."""
+        return max((e.observe_until for e in found if e.phase == phase), default=0.0) + SETTLE
+
+    def judge(self, found: list[expected.Expectation], phase: str) -> Judged:
+        """Wait out the model's window for `phase`, then judge it from the session's files."""
+        from labs.analyze import analyze
+
+        time.sleep(self.wait_for(found, phase))
+        summary = analyze(self.lab.recording)
+        judged = [p for p in summary["phases"] if p["phase"] == phase][-1]
+        return Judged(phase, tuple(judged["expectations"]))
+
+    def close(self) -> None:
+        """Heal what is still injected (the lab must come back whole) and stop the probe."""
+        try:
+            if self.active:
+                self.heal()
+        finally:
+            self.stop_probe()

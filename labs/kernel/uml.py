@@ -136,6 +136,10 @@ def _child_setup(cpu: int) -> None:
 
 def inner_env() -> dict[str, str]:
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+    # The inner run imports the halab this process runs (a checkout run from elsewhere, a
+    # script of the Python API's), whatever its folder: the folder holding `labs` first.
+    home = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join([home, *filter(None, [os.environ.get("PYTHONPATH")])])
     env.update(PATH=INNER_PATH, HOME="/root", PYTHONUNBUFFERED="1", HALAB_IN_UML="1",
                # Mininet imports distutils; setuptools' stand-in for it pulls in pkg_resources:
                # 1.4 s of imports under UML (measured), the standard library's is 0.2 s

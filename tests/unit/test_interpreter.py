@@ -24,13 +24,12 @@ NEEDS = {  # command and a harmless argument (nothing is built) -> the library i
     ("labs.compare", "--help"): "matplotlib",
     ("labs.lint", "--help"): "jinja2",
     ("labs.render", "--help"): "jinja2",
-    ("labs.run", "--help"): "pyroute2",
-    ("labs.run", "--list"): "pyroute2",
+    ("labs.run", "--list"): "jinja2",  # the scenarios' faults use the daemons' classes; pyroute2 only to act
     ("labs.sweep", "--help"): "matplotlib",
     ("labs.housekeeping", "--help"): "pyroute2",
     ("labs.bench_lab", "spread nosuch"): "jinja2",  # fails while reading the topology, before any lab
     ("labs.halab", "plot --help"): "matplotlib",
-    ("labs.halab", "run --help"): "pyroute2",
+    ("labs.halab", "run --list"): "jinja2",
 }
 CONSOLE_SCRIPT = """import re, sys
 from labs.halab import main

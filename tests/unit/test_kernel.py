@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -87,6 +89,18 @@ def test_inner_env_is_minimal(monkeypatch):
     env = uml.inner_env()
     assert "SECRET_TOKEN" not in env and env["SUDO_UID"] == "1000" and env["HALAB_IN_UML"] == "1"
     assert env["PYTHONUNBUFFERED"] == "1"
+
+
+def test_the_inner_run_imports_the_same_halab(monkeypatch):
+    """A command run from outside the checkout (or a Python API script in examples/) finds
+    `labs` inside User-mode Linux too: its folder leads PYTHONPATH, the user's follows."""
+    import labs
+
+    monkeypatch.setenv("PYTHONPATH", "/opt/mine")
+    home = str(Path(labs.__file__).resolve().parent.parent)
+    assert uml.inner_env()["PYTHONPATH"].split(os.pathsep) == [home, "/opt/mine"]
+    monkeypatch.delenv("PYTHONPATH")
+    assert uml.inner_env()["PYTHONPATH"] == home
 
 
 def test_the_uml_kernel_and_what_it_starts_stay_on_one_cpu():
