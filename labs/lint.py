@@ -207,7 +207,7 @@ def _reader_findings(lab: ConfigSet) -> list[Finding]:
             lines = ",".join(str(w.line) for w in wheres)
             out.append(Finding("unknown-keyword", f"{wheres[0].file}:{lines}: keepalived does not know '{kw}'{hint}; "
                                "it ignores the line"))
-        if not shutil.which(keepalived.BINARY):
+        if not shutil.which(keepalived.Keepalived.binary):
             continue
         code, messages = keepalived.config_test(h.path, h.config_id)
         if code == 0 or h.config.diagnostics.errors:

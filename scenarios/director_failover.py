@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Connections, Expectation
 from labs.analysis.model import Model
+from labs.requirements import IPVSADM
 from labs.targets import ByRole
 from scenarios import crash_keepalived, link_down, stop_keepalived
 
@@ -44,7 +45,6 @@ BASELINE_S = 7.0  # ... of the baseline (+ ~0.5 s of ipvsadm before the fault): 
 # Per phase at least: the snapshot of the directors' IPVS tables (~0.5 s under UML) runs
 # inside the inject's observation, and a stalled connection needs its TCP retransmission.
 OBSERVE_S = 4.0
-IPVSADM = "/usr/sbin/ipvsadm"
 
 
 def record_ipvs(lab: "Lab", target: str) -> None:
