@@ -43,3 +43,47 @@ def test_ipvsadm_is_one_constant():
     assert requirements.TOOLS[requirements.IPVSADM] == "ipvsadm"
     assert results.TOOL_VERSIONS["ipvsadm"][0] is requirements.IPVSADM
     assert inspect.IPVSADM is requirements.IPVSADM and director_failover.IPVSADM is requirements.IPVSADM
+
+
+def test_the_dr_arp_sysctls_the_lab_sets_are_the_ones_lint_wants(tmp_path):
+    """One DR_ARP: what the lab sets on a DR real server satisfies lint; without it, lint
+    asks for exactly those settings."""
+    import dataclasses
+
+    from labs import lint, sysctls
+    from topologies import dual_master
+
+    spec = dual_master.spec()
+    server = spec.role("real_server")[0]
+    assert {k: v for k, v in sysctls.of_host(spec, server).items() if k.startswith("net.ipv4.conf.all.")} == \
+        {f"net.ipv4.conf.all.{key}": str(value) for key, value in sysctls.DR_ARP}
+    assert sysctls.read(sysctls.record(spec, server)) == sysctls.of_host(spec, server)
+    files, addresses = lint.render_spec(spec, tmp_path / "on")
+    assert not [f for f in lint.check(lint.load_files(files, addresses)) if f.check == "dr-arp"]
+    files, addresses = lint.render_spec(dataclasses.replace(spec, arp_sysctls=False), tmp_path / "off")
+    found = [f.message for f in lint.check(lint.load_files(files, addresses)) if f.check == "dr-arp"]
+    assert found and all(f"net.ipv4.conf.all.{key}={value}" in m for m in found for key, value in sysctls.DR_ARP), found
+
+
+def test_the_lab_labs_render_and_lint_render_the_same_files(tmp_path):
+    """labs.daemons.render is the one rendering: labs.render and lint write what the lab
+    writes (its folders aside), and nothing else writes a sysctl record."""
+    from labs import daemons, lint, render
+    from labs.lab.paths import RunPaths
+    from topologies import dual_master
+
+    spec = dual_master.spec()
+
+    def configs(folder: Path) -> dict[str, str]:
+        return {str(p.relative_to(folder)): p.read_text().replace(str(folder), "DIR")
+                for p in sorted((folder / "configs").rglob("*")) if p.is_file()}
+
+    lab = tmp_path / "lab"
+    made = daemons.render(spec, RunPaths(lab, lab / "run"))
+    assert [(d.host.name, d.name) for d in made] == [(d.host.name, d.name) for d in daemons.of_lab(spec, RunPaths(lab, lab))]
+    render.render(spec, RunPaths(tmp_path / "render", tmp_path / "render" / "run"), [h.name for h in spec.hosts])
+    lint.render_spec(spec, tmp_path / "lint")
+    assert configs(lab) == configs(tmp_path / "render") == configs(tmp_path / "lint")
+    assert {f"{h.name}/sysctl.conf" for h in spec.hosts} <= {k.removeprefix("configs/") for k in configs(lab)}
+    writers = [p for p in (REPO / "labs").rglob("*.py") if "sysctls.record(" in p.read_text()]
+    assert writers == [REPO / "labs" / "daemons" / "__init__.py"]
