@@ -21,6 +21,8 @@ from labs.errors import LabError
 from labs.lab import converge
 from labs.lab.lab import Lab
 from labs.plan import AFTER, baseline_seconds, phase_seconds
+from labs.probes import connections as connection_probe
+from labs.probes import http as http_probe
 from labs.timing import convergence_bound
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,8 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class ProbeSettings:
-    rate: float = 50.0  # requests per second per VIP
-    timeout: float = 1.0  # seconds per request
+    rate: float = http_probe.RATE  # requests per second per VIP
+    timeout: float = http_probe.TIMEOUT  # seconds per request
 
 
 class ProbeProcess:
@@ -92,7 +94,7 @@ class ConnectionProbeProcess:
     def __init__(self, lab: Lab, scenario: ModuleType, folder: Path) -> None:
         self.lab, self.folder = lab, folder
         self.count = int(getattr(scenario, "CONNECTIONS", 0))
-        self.interval = float(getattr(scenario, "CONNECTION_INTERVAL", 0.1))
+        self.interval = float(getattr(scenario, "CONNECTION_INTERVAL", connection_probe.INTERVAL))
         self.open_over = float(getattr(scenario, "OPEN_OVER_S", 0.0))
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -15,6 +15,7 @@ from labs import jobs, jsonfile, junit, kernel, requirements, results, targets
 from labs.command import emit_json, entry, guarded
 from labs.session import Progress, SharedLab, lab_spec, with_lab
 from labs.lab import resources
+from labs.probes.http import RATE, TIMEOUT
 from labs.errors import LabError
 
 if TYPE_CHECKING:
@@ -66,8 +67,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--cpu", type=int, help=argparse.SUPPRESS)  # set by --jobs: the host CPU of the job's kernel
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each scenario N times and report min/median/p95/max of each figure")
-    p.add_argument("--rate", type=float, default=50.0, help="probe requests per second per VIP (default 50)")
-    p.add_argument("--timeout", type=float, default=1.0, help="probe timeout per request in seconds (default 1)")
+    p.add_argument("--rate", type=float, default=RATE, help="probe requests per second per VIP (default %(default)g)")
+    p.add_argument("--timeout", type=float, default=TIMEOUT, help="probe timeout per request in seconds (default %(default)g)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON document on stdout (with --list: the catalogue; with --check: the status; "
                    "else every run's summary), progress on stderr")

@@ -537,7 +537,8 @@ class Connections(Expectation):
     def evaluate(self, ph: Phase) -> dict[str, Any]:
         from labs.analysis import connections
 
-        fates = [c.fate(ph.t0, ph.t1) for c in connections.read(ph.run.folder) if c.vip == self.vip]
+        stall = connections.stall_s(ph.run)
+        fates = [c.fate(ph.t0, ph.t1, stall) for c in connections.read(ph.run.folder) if c.vip == self.vip]
         snapshots = {e["host"]: (e["t"], {" ".join(c.split()[:2]) for c in e["conns"]})
                      for e in ph.run.of_kind("ipvs_conns") if e["t"] < ph.t0}
         for f in fates:  # which directors had an IPVS entry for it just before the phase

@@ -151,8 +151,8 @@ def test_sync_protects_only_the_sync_masters_connections(tmp_path):
 def test_fates_before_a_phase():
     rows = tuple(connections.read_rows(io.StringIO(_csv(conn_rows(0, VIP1, -3, 5, reset_after(-1))))))
     c = connections.Connection(0, VIP1, "192.168.56.1", "40000", T0 - 3, rows)
-    assert c.fate(T0, T0 + 5)["fate"] == "gone_before"
-    assert c.fate(T0 - 5, T0)["fate"] == "not_open"
+    assert c.fate(T0, T0 + 5, 0.6)["fate"] == "gone_before"
+    assert c.fate(T0 - 5, T0, 0.6)["fate"] == "not_open"
 
 
 def _csv(rows: list[tuple]) -> str:

@@ -87,3 +87,26 @@ def test_the_lab_labs_render_and_lint_render_the_same_files(tmp_path):
     assert {f"{h.name}/sysctl.conf" for h in spec.hosts} <= {k.removeprefix("configs/") for k in configs(lab)}
     writers = [p for p in (REPO / "labs").rglob("*.py") if "sysctls.record(" in p.read_text()]
     assert writers == [REPO / "labs" / "daemons" / "__init__.py"]
+
+
+def test_the_probes_defaults_are_one_constant_each():
+    """The HTTP probe's rate and timeout and the connection probe's interval: each probe
+    owns its defaults, and the commands, the runs and the analysis take them from it."""
+    from labs import bench_lab, experiment
+    from labs import run as run_command
+    from labs.analysis import connections
+    from labs.analysis.data import Run
+    from labs.analysis.expectations import LATENCY
+    from labs.probes import connections as connection_probe
+    from labs.probes import http
+    from scenarios import director_failover
+
+    args = run_command.parse(["dual_master"])
+    assert (args.rate, args.timeout) == (http.RATE, http.TIMEOUT)
+    assert (experiment.ProbeSettings().rate, experiment.ProbeSettings().timeout) == (http.RATE, http.TIMEOUT)
+    assert bench_lab.RATE is http.RATE
+    assert experiment.ConnectionProbeProcess(None, director_failover, Path(".")).interval == connection_probe.INTERVAL
+    unrecorded = Run(Path("."), {}, [], [])
+    recorded = Run(Path("."), {}, [{"t": 0.0, "kind": "connections_probe", "action": "start", "interval": 0.5}], [])
+    assert connections.stall_s(unrecorded) == connection_probe.INTERVAL + 2 * LATENCY == 0.6
+    assert connections.stall_s(recorded) == 0.5 + 2 * LATENCY
