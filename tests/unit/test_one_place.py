@@ -110,3 +110,93 @@ def test_the_probes_defaults_are_one_constant_each():
     recorded = Run(Path("."), {}, [{"t": 0.0, "kind": "connections_probe", "action": "start", "interval": 0.5}], [])
     assert connections.stall_s(unrecorded) == connection_probe.INTERVAL + 2 * LATENCY == 0.6
     assert connections.stall_s(recorded) == 0.5 + 2 * LATENCY
+
+
+# ---------------------------------------------------------------- expectation kinds
+
+VIP = "192.168.56.131"
+MODEL = {"earliest_s": 0.5, "latest_s": 1.5, "basis": "b"}
+CLIENTS = {"requests": 100, "failed": 3, "whole_after_s": 0.9, "ongoing": False,
+           "error_window": {"start": 100.5, "end": 100.9, "span_s": 0.4, "failure_rate": 0.1}}
+
+
+def one_of_each() -> list[dict]:
+    """An evaluated result of every kind (the fields tables and charts read), one VIP."""
+    common = {"vip": VIP, "verdict": "pass", "reason": ""}
+    results = {
+        "move": {"measured_s": 0.7, "model": MODEL},
+        "release": {"measured_s": 0.8, "model": MODEL},
+        "checker": {"measured_s": 0.9, "model": MODEL},
+        "clients": {"measured_s": 1.0, "model": MODEL, "requests": 100, "failed": 3, "still_failing_at_end": False},
+        "ready": {"measured_s": 1.1},
+        "stay": {"measured_s": 0.0},
+        "moves": {"measured_s": 4.2, "count": 3, "expected_count": 3, "at_most": None,
+                  "model": {"earliest_s": None, "latest_s": None, "basis": "b"}},
+        "share": {"measured_s": 0.52, "model": {"earliest_s": 0.4, "latest_s": 0.6, "basis": "b"}},
+        "connections": {"measured_s": None, "model": {"earliest_s": None, "latest_s": None, "basis": "b"},
+                        "expected": "survive", "older_than_s": 0.0, "stalled": 0, "survived": 2, "alive": 2,
+                        "connections": []},
+    }
+    from labs.analysis.expectations import KINDS
+
+    assert set(results) == set(KINDS), "a new kind needs a result here"
+    return [{"kind": k, "what": f"{k} of {VIP}", **common, **r} for k, r in results.items()]
+
+
+def test_each_kind_says_what_tables_and_charts_make_of_it():
+    """Decided per kind: whether its figure is a time, which figure compare and the repeat
+    table take, what the timeline draws, whether its row carries the client figures."""
+    from labs.analysis.expectations import KINDS
+
+    described = {k: (c.timed, c.figure, c.timeline, c.client_figures) for k, c in KINDS.items()}
+    assert described == {
+        "move": (True, "measured_s", "window", False), "release": (True, "measured_s", "window", False),
+        "checker": (True, "measured_s", "window", False), "clients": (True, "measured_s", "bound", True),
+        "ready": (True, "measured_s", "", False), "stay": (False, "", "", False), "moves": (False, "count", "", False),
+        "share": (False, "share", "", False), "connections": (False, "", "", False)}
+    for c in KINDS.values():
+        assert c.timed == (c.figure == "measured_s"), c.kind  # a time is the figure measured_s, and only a time
+        assert c.timed or not c.timeline, c.kind  # the timeline's x axis is seconds
+
+
+def test_charts_suite_summary_and_compare_read_the_same_attributes():
+    """Which kinds are timed, what the timeline draws and which rows carry client figures:
+    the spread chart, the repeat table, the timeline, the summary table and compare agree
+    because they all ask the kind."""
+    from matplotlib.figure import Figure
+
+    from labs import charts, compare
+    from labs.analysis import suite, summary
+    from labs.analysis.expectations import KINDS
+
+    results = one_of_each()
+    s = {"scenario": "x", "target": "lvs1", "verdict": "pass", "reason": "",
+         "phases": [{"phase": "inject", "t": 100.0, "expectations": results, "clients": {VIP: CLIENTS}}]}
+    timed = {k for k, c in KINDS.items() if c.timed}
+
+    labels = [t.get_text() for t in charts.spread([s]).axes[0].get_yticklabels()]
+    assert labels == [f"x@lvs1 inject: {e['what']}" for e in results if e["kind"] in timed]
+
+    stats = {st["what"].split()[0]: st for st in suite.repeat_stats([s])}
+    assert {k for k, st in stats.items() if "measured_s" in st} == timed
+    assert {k: [f for f in st if f not in suite.NAMED] for k, st in stats.items()} == \
+        {k: [f for f in (c.figure, "failed_requests" if c.client_figures else "") if f] for k, c in KINDS.items()}
+    assert stats["moves"]["count"]["max"] == 3 and stats["share"]["share"]["max"] == 0.52
+    table = suite.repeat_table(list(stats.values()))
+    assert " 3 " in next(line for line in table.splitlines() if "moves of" in line)  # a count, as a whole number
+
+    rows = {r[2].split()[0]: r for r in summary.rows(s)}
+    assert {k for k, r in rows.items() if r[5]} == {k for k, c in KINDS.items() if c.client_figures}
+    flat = {r["kind"]: r for r in summary.flat(s)}
+    assert {k for k, r in flat.items() if r["requests"]} == {k for k, c in KINDS.items() if c.client_figures}
+
+    figures = {what.split()[0]: f for (_, what), f in compare.figures(s).items() if what.endswith(VIP)}
+    assert {k for k, f in figures.items() if f["shown"].endswith("s") and f["shown"][0].isdigit()} == timed
+    assert (figures["stay"]["value"], figures["moves"]["value"], figures["share"]["shown"]) == (None, 3, "52%")
+
+    ax = Figure().subplots()
+    charts._phases(ax, s, VIP, 100.0)
+    windows = len([t for t in ax.texts if t.get_text().startswith(" model ")])
+    bounds = len([t for t in ax.texts if "clients whole by" in t.get_text()])
+    assert (windows, bounds) == (sum(c.timeline == "window" for c in KINDS.values()),
+                                 sum(c.timeline == "bound" for c in KINDS.values()))
