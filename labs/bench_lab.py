@@ -25,6 +25,7 @@ from labs.command import guarded
 from labs.runplan import ProbeSettings, RunPlan, choose_lab
 from labs.session import Progress, with_lab
 from labs.errors import LabError
+from labs.probes.http import RATE
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -102,7 +103,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--servers", type=int, metavar="N", help="for topologies that take it (scale)")
     p.add_argument("--variant", default="default")
     p.add_argument("--seconds", type=float, default=5.0, help="length of each measurement (default 5)")
-    p.add_argument("--rate", type=float, default=ProbeSettings.rate, help="spread: probe requests per second per VIP")
+    p.add_argument("--rate", type=float, default=RATE, help="spread: probe requests per second per VIP")
     p.add_argument("--kernel", choices=kernel.CHOICES, default="auto")
     p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT)
     args = p.parse_args(argv)

@@ -20,6 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 from labs import version
 from labs.analysis.data import Run
+from labs.analysis.expectations import Connections, described
 
 SERVER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f"]
 FAILED = "#d62728"
@@ -174,10 +175,11 @@ def _phases(ax: Any, summary: dict[str, Any], vip: str, zero: float) -> None:
                      + (", still failing" if c["ongoing"] else ""))
             ax.text(ew["start"] - zero, 1.2, label, fontsize=10, color=FAILED, fontweight="bold")
         for e in p["expectations"]:
-            if e.get("vip") != vip or not e.get("model") or e["kind"] in ("share", "moves", "connections"):
+            drawn = described(e).timeline
+            if e.get("vip") != vip or not e.get("model") or not drawn:
                 continue
             m = e["model"]
-            if e["kind"] == "clients":  # the bound only: the error window above shows the rest
+            if drawn == "bound":  # the bound only: the error window above shows the rest
                 if m["latest_s"] is None:
                     continue
                 colour = FAILED if e["verdict"] == "fail" else "#2ca02c"
@@ -257,7 +259,7 @@ def spread(summaries: list[dict[str, Any]]) -> Figure:
     for s in summaries:
         for p in s.get("phases", []):
             for e in p["expectations"]:
-                if e.get("measured_s") is None or e["kind"] in ("stay", "moves", "share"):
+                if e.get("measured_s") is None or not described(e).timed:
                     continue
                 key = f"{s['scenario']}@{s['target']} {p['phase']}: {e['what']}"
                 row = rows.setdefault(key, {"values": [], "lo": float("inf"), "hi": 0.0})
@@ -366,7 +368,7 @@ def connections(folder: Path, run: Run, summary: dict[str, Any]) -> Figure:
     zero = faults[0]["t"] if faults else min((c.rows[0].send_t for c in conns), default=0.0)
     vips = sorted({c.vip for c in conns})
     known = {(f["vip"], f["conn"]): f for p in summary.get("phases", [])[:1] for e in p["expectations"]
-             if e["kind"] == "connections" for f in e["connections"]}
+             if e["kind"] == Connections.kind for f in e["connections"]}
     servers = sorted({r.server for c in conns for r in c.rows if r.ok and r.server})
     fig = Figure(figsize=(14, 0.28 * max(len(conns), 1) + 1.6 * max(len(vips), 1)))
     axes = fig.subplots(len(vips) or 1, 1, sharex=True, squeeze=False)

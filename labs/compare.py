@@ -10,7 +10,7 @@ from typing import Any
 
 from labs import charts, tables
 from labs.analysis import data
-from labs.analysis.expectations import seconds
+from labs.analysis.expectations import described, seconds
 from labs.analyze import analyze
 from labs.command import entry
 
@@ -22,15 +22,19 @@ def _summary(folder: Path) -> dict[str, Any]:
 
 
 def figures(summary: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    """(phase, what) -> measured value, model window, verdict; plus the clients' view per VIP."""
+    """(phase, what) -> the expectation's figure (its kind's `value`: a time, a count, a
+    share, or none) as a number and as shown, its model window as shown, its verdict; plus
+    the clients' view per VIP."""
     out = {}
     for p in summary.get("phases", []):
         for e in p["expectations"]:
-            out[(p["phase"], e["what"])] = {"value": e.get("count") if e["kind"] == "moves" else e.get("measured_s"),
-                                            "model": e.get("model"), "verdict": e["verdict"]}
+            kind = described(e)
+            window, shown = (_window(e.get("model")), _value(kind.value(e))) if kind.timed else kind.cells(e)
+            out[(p["phase"], e["what"])] = {"value": kind.value(e), "shown": shown, "window": window,
+                                            "verdict": e["verdict"]}
         for vip, c in p["clients"].items():
-            out[(p["phase"], f"{vip} clients whole after")] = {"value": c["whole_after_s"], "model": None, "verdict": ""}
-            out[(p["phase"], f"{vip} failed requests")] = {"value": c["failed"], "model": None, "verdict": ""}
+            for what, v in ((f"{vip} clients whole after", c["whole_after_s"]), (f"{vip} failed requests", c["failed"])):
+                out[(p["phase"], what)] = {"value": v, "shown": _value(v), "window": "-", "verdict": ""}
     return out
 
 
@@ -40,13 +44,13 @@ def changes(a: dict[str, Any], b: dict[str, Any]) -> list[list[str]]:
     for key in list(dict.fromkeys([*fa, *fb])):
         va, vb = fa.get(key, {}).get("value"), fb.get(key, {}).get("value")
         delta = "-" if va is None or vb is None else f"{vb - va:+.3f}"
-        rows.append([key[0], key[1], _value(va), _value(vb), delta, _window(fa.get(key)), _window(fb.get(key)),
+        rows.append([key[0], key[1], fa.get(key, {}).get("shown", "-"), fb.get(key, {}).get("shown", "-"), delta,
+                     fa.get(key, {}).get("window", "-"), fb.get(key, {}).get("window", "-"),
                      f"{fa.get(key, {}).get('verdict', '-')}/{fb.get(key, {}).get('verdict', '-')}"])
     return rows
 
 
-def _window(figure: dict[str, Any] | None) -> str:
-    m = (figure or {}).get("model")
+def _window(m: dict[str, Any] | None) -> str:
     if not m or m.get("earliest_s") is None:
         return "-"
     return f"{m['earliest_s']:.2f}-" + ("end" if m["latest_s"] is None else f"{m['latest_s']:.2f}s")

@@ -333,7 +333,7 @@ def _check_references(spec: LabSpec, where: str) -> None:
 def _keepalived_test(spec: LabSpec) -> None:
     """`keepalived -t` on every config before anything is built (bring-up runs it again
     inside the lab, where the interface exists); its message is shown on failure."""
-    if not shutil.which(keepalived.BINARY):
+    if not shutil.which(keepalived.Keepalived.binary):
         return  # the requirements check names the package before anything is built
     for f in spec.files:
         code, lines = keepalived.config_test(Path(f.keepalived), f.config_id)

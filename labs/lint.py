@@ -34,8 +34,8 @@ from labs.daemons import keepalived
 from labs.command import entry
 from labs.errors import LabError
 from labs.spec import LabSpec
-
-ARP = {"arp_ignore": 1, "arp_announce": 2}
+from labs.sysctls import DR_ARP, RECORD
+from labs.sysctls import read as read_sysctls
 
 
 @dataclass(frozen=True)
@@ -99,16 +99,12 @@ def load_files(paths: list[Path], addresses: dict[str, str], config_ids: dict[st
         if not any(c.keyword in ("vrrp_instance", "virtual_server", "global_defs", "vrrp_script", "vrrp_sync_group",
                                  "virtual_server_group") for c in config.tree.children):
             raise LabError(f"{path} is not a keepalived config (no global_defs, vrrp_instance or virtual_server)")
-        sysctl_file = path.with_name("sysctl.conf") if path.name == "keepalived.conf" else path.with_suffix(".sysctl")
+        sysctl_file = path.with_name(RECORD) if path.name == "keepalived.conf" else path.with_suffix(".sysctl")
         sysctl = (sysctls or {}).get(name)
         if sysctl is None and sysctls is None and sysctl_file.exists():
-            sysctl = _sysctls(sysctl_file.read_text())
+            sysctl = read_sysctls(sysctl_file.read_text())
         lab.hosts[name] = ConfigHost(name, path, config, sysctl, addresses.get(name), config_id)
     return lab
-
-
-def _sysctls(text: str) -> dict[str, str]:
-    return dict(re.findall(r"^\s*([\w.]+)\s*=\s*(\S+)", text, re.M))
 
 
 def check(lab: ConfigSet) -> list[Finding]:
@@ -207,7 +203,7 @@ def _reader_findings(lab: ConfigSet) -> list[Finding]:
             lines = ",".join(str(w.line) for w in wheres)
             out.append(Finding("unknown-keyword", f"{wheres[0].file}:{lines}: keepalived does not know '{kw}'{hint}; "
                                "it ignores the line"))
-        if not shutil.which(keepalived.BINARY):
+        if not shutil.which(keepalived.Keepalived.binary):
             continue
         code, messages = keepalived.config_test(h.path, h.config_id)
         if code == 0 or h.config.diagnostics.errors:
@@ -248,11 +244,11 @@ def _dr_arp(lab: ConfigSet, members: list[Member]) -> list[Finding]:
     for name in sorted({m.host for m in members if m.vips & reals} | {h.name for h in lab.hosts.values() if h.address in reals}):
         sysctl = lab.hosts[name].sysctl
         if sysctl is None:
+            wanted = " and ".join(f"net.ipv4.conf.all.{key}={want}" for key, want in DR_ARP)
             out.append(Finding("dr-arp", f"{name} is a DR real server and nothing records its ARP sysctls: set "
-                               f"net.ipv4.conf.all.arp_ignore=1 and net.ipv4.conf.all.arp_announce=2 (and put "
-                               f"{', '.join(sorted(vips))} on lo) or clients may reach it directly"))
+                               f"{wanted} (and put {', '.join(sorted(vips))} on lo) or clients may reach it directly"))
             continue
-        for key, want in ARP.items():
+        for key, want in DR_ARP:
             if int(sysctl.get(f"net.ipv4.conf.all.{key}", "0")) < want:
                 out.append(Finding("dr-arp", f"{name} is a DR real server with net.ipv4.conf.all.{key}="
                                    f"{sysctl.get(f'net.ipv4.conf.all.{key}', 0)}: set it to {want}"))
@@ -301,32 +297,25 @@ def render_topology(name: str, variant: str, into: Path) -> tuple[list[Path], di
 
 
 def render_spec(spec: LabSpec, into: Path) -> tuple[list[Path], dict[str, str]]:
+    """A spec's files rendered as the lab renders them (labs.daemons.render): its
+    keepalived configs, with its sysctl records beside them, and the hosts' addresses."""
     from labs import daemons
-    from labs.daemons.keepalived import Keepalived
-    from labs.lab.network import sysctl_record
     from labs.lab.paths import RunPaths
 
-    paths = RunPaths(into, into / "run")
-    files = []
-    for d in daemons.of_lab(spec, paths):
-        if isinstance(d, Keepalived):
-            d.render()
-            (d.config_dir / "sysctl.conf").write_text(sysctl_record(spec, d.host))
-            files.append(d.config_file)
-    return files, {h.name: h.ip for h in spec.hosts}
+    made = daemons.render(spec, RunPaths(into, into / "run"))
+    return [d.config_file for d in made if isinstance(d, keepalived.Keepalived)], {h.name: h.ip for h in spec.hosts}
 
 
 def lab_file_configs(path: Path) -> ConfigSet:
     """A lab file's configs as written (read where they are, includes and all, so findings
     name the user's files and lines), with its hosts' names, addresses, config ids and the
     sysctls the lab would set."""
-    from labs import labfile
-    from labs.lab.network import sysctl_record
+    from labs import labfile, sysctls
 
     spec = labfile.load(path, config_test=False)  # what keepalived -t says is a finding here
     return load_files([Path(f.keepalived) for f in spec.files], {h.name: h.ip for h in spec.hosts},
                       {f.host: f.config_id for f in spec.files if f.config_id is not None}, [f.host for f in spec.files],
-                      {f.host: _sysctls(sysctl_record(spec, spec.host(f.host))) for f in spec.files})
+                      {f.host: sysctls.of_host(spec, spec.host(f.host)) for f in spec.files})
 
 
 def main(argv: list[str] | None = None) -> int:

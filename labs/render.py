@@ -47,14 +47,9 @@ class LocalNode:
 
 
 def render(spec: LabSpec, paths: RunPaths, hosts: list[str]) -> list[Daemon]:
-    made = daemons.of_lab(spec, paths, hosts)
-    for d in made:
-        d.render()
-    for host in spec.hosts:
-        if host.name in hosts:
-            record = paths.configs(host.name) / "sysctl.conf"
-            record.parent.mkdir(parents=True, exist_ok=True)
-            record.write_text(network.sysctl_record(spec, host))
+    """`hosts`' files as the lab renders them (labs.daemons.render), and a folder for the
+    daemons' logs (a machine's daemons write there)."""
+    made = daemons.render(spec, paths, hosts)
     paths.logs.mkdir(parents=True, exist_ok=True)
     return made
 

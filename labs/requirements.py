@@ -8,8 +8,9 @@ import sys
 
 from labs.errors import LabError
 
+IPVSADM = "/usr/sbin/ipvsadm"  # what an operator runs to read IPVS: the lab's inspection, scenarios, run.json
 TOOLS = {  # the daemons' own binaries come from labs.daemons.programs()
-    "/usr/sbin/ipvsadm": "ipvsadm",
+    IPVSADM: "ipvsadm",
     "/usr/bin/mnexec": "mininet",
     "/usr/sbin/brctl": "bridge-utils",
     "/usr/sbin/ifconfig": "net-tools",

@@ -11,9 +11,10 @@ import traceback
 from pathlib import Path
 
 from labs import jsonfile
+from labs.requirements import IPVSADM
 
 DEFAULT_ROOT = Path("results")  # ./results of the working directory (an installed copy never writes into itself)
-TOOL_VERSIONS = {"ipvsadm": ["/usr/sbin/ipvsadm", "--version"]}  # the daemons': labs.daemons.version_commands()
+TOOL_VERSIONS = {"ipvsadm": [IPVSADM, "--version"]}  # the daemons': labs.daemons.version_commands()
 
 
 # In a results root halab made (and only there): the root is handed to the user with its

@@ -67,9 +67,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each scenario N times and report min/median/p95/max of each figure")
     p.add_argument("--rate", type=float, default=ProbeSettings.rate,
-                   help=f"probe requests per second per VIP (default {ProbeSettings.rate:g})")
+                   help="probe requests per second per VIP (default %(default)g)")
     p.add_argument("--timeout", type=float, default=ProbeSettings.timeout,
-                   help=f"probe timeout per request in seconds (default {ProbeSettings.timeout:g})")
+                   help="probe timeout per request in seconds (default %(default)g)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON document on stdout (with --list: the catalogue; with --check: the status; "
                    "else every run's summary), progress on stderr")

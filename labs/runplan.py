@@ -12,20 +12,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from labs.errors import LabError
+from labs.probes import http as http_probe
 
 if TYPE_CHECKING:
     from labs.spec import LabSpec
-
-DEFAULT_RATE = 50.0  # probe requests per second per VIP
-DEFAULT_TIMEOUT = 1.0  # s a probe request waits for its answer
 
 
 @dataclass(frozen=True)
 class ProbeSettings:
     """The client probe's pace: requests per second per VIP, and how long each may take."""
 
-    rate: float = DEFAULT_RATE
-    timeout: float = DEFAULT_TIMEOUT
+    rate: float = http_probe.RATE  # requests per second per VIP
+    timeout: float = http_probe.TIMEOUT  # s a request waits for its answer
 
     def __post_init__(self) -> None:
         if self.rate <= 0 or self.timeout <= 0:

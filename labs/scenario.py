@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import scenarios as package
 from labs import registry
 from labs.errors import LabError
+from labs.probes import connections as connection_probe
 from labs.targets import ByRole
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Scenario:
     observe_s: float = 0.0  # each phase observed at least this long, whatever the model says
     baseline_s: float = 0.0  # traffic before the fault at least this long (labs.plan.BASELINE otherwise)
     connections: int = 0  # keep-alive connections per LVS VIP (labs.probes.connections); 0: none
-    connection_interval: float = 0.1  # s between requests on one of those connections
+    connection_interval: float = connection_probe.INTERVAL  # s between requests on one of those connections
     open_over_s: float = 0.0  # the connections of a VIP are opened evenly over this span
 
     def targets(self, spec: "LabSpec") -> tuple[str, ...]:

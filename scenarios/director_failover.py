@@ -9,8 +9,8 @@ the IPVS rules and the kernel's sync daemon stay; the backup takes over after it
 master-down interval) or link_down (nothing leaves the host any more; the backup takes
 over after its master-down interval), while the connection probe keeps
 CONNECTIONS keep-alive HTTP/1.1 connections open through each LVS VIP, opened over
-OPEN_OVER_S so that their ages at the fault spread, a GET on each every
-CONNECTION_INTERVAL. Just before the fault each director's IPVS sync daemon state and
+OPEN_OVER_S so that their ages at the fault spread, a GET on each at the probe's
+interval (labs.probes.connections.INTERVAL). Just before the fault each director's IPVS sync daemon state and
 connection entries are recorded (`ipvsadm --list --daemon`, `ipvsadm -Lnc`: events
 "ipvs_sync" and "ipvs_conns"), so each connection shows whether the backup knew it.
 Heals: keepalived started again (or the link up); it takes its VIP back by preemption.
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Connections, Expectation
 from labs.analysis.model import Model
+from labs.requirements import IPVSADM
 from labs.targets import ByRole
 from scenarios import crash_keepalived, link_down, stop_keepalived
 
@@ -38,13 +39,11 @@ if TYPE_CHECKING:
 TARGETS = ByRole(("director",), ("", ":crash", ":link"), keepalived=True, lvs=True)
 FORMS = {"": stop_keepalived, "crash": crash_keepalived, "link": link_down}
 CONNECTIONS = 20  # per LVS VIP (labs.probes.connections)
-CONNECTION_INTERVAL = 0.1  # s between requests on one connection
 OPEN_OVER_S = 8.0  # the connections of a VIP are opened evenly over this span ...
 BASELINE_S = 7.0  # ... of the baseline (+ ~0.5 s of ipvsadm before the fault): ~1 to ~9 s old at it
 # Per phase at least: the snapshot of the directors' IPVS tables (~0.5 s under UML) runs
 # inside the inject's observation, and a stalled connection needs its TCP retransmission.
 OBSERVE_S = 4.0
-IPVSADM = "/usr/sbin/ipvsadm"
 
 
 def record_ipvs(lab: "Lab", target: str) -> None:

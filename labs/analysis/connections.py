@@ -5,8 +5,9 @@ A connection is *alive* at a phase's start if it was opened before it and no req
 had failed by then. Across the phase it then either *broke* (a request on it ended in an
 error — reset, timeout, closed — within the phase; the probe never reopens it) or
 *survived*; a survivor *stalled* if the longest time between two answers on it (counting
-from its last answer before the phase) exceeded STALL_S. Times are the rows' finish times:
-an error belongs to the phase in which the probe learnt of it.
+from its last answer before the phase) exceeded `stall_s`: the probe's interval plus twice
+LATENCY. Times are the rows' finish times: an error belongs to the phase in which the
+probe learnt of it.
 """
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Iterator
 
+from labs.analysis.data import Run
+from labs.analysis.expectations import LATENCY
 from labs.errors import LabError
+from labs.probes.connections import INTERVAL
 
 FILE = "connections.csv"
-STALL_S = 0.6  # s without an answer on a connection probed every 0.1 s: 0.1 + twice LATENCY
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,9 @@ class Connection:
     def failure(self) -> Row | None:
         return next((r for r in self.rows if not r.ok), None)
 
-    def fate(self, t0: float, t1: float) -> dict[str, Any]:
-        """What happened to it in [t0, t1): see the module docstring."""
+    def fate(self, t0: float, t1: float, stall: float) -> dict[str, Any]:
+        """What happened to it in [t0, t1), stalled if `stall` s passed without an answer:
+        see the module docstring."""
         out: dict[str, Any] = {"conn": self.conn, "vip": self.vip, "source": self.source, "port": self.port,
                                "age_s": None if self.opened_t is None else round(t0 - self.opened_t, 3)}
         failed = self.failure()
@@ -77,8 +81,15 @@ class Connection:
         out["max_gap_s"] = round(gap, 3)
         out["answers"] = len(inside)
         if "fate" not in out:
-            out["fate"] = "stalled" if gap > STALL_S else "survived"
+            out["fate"] = "stalled" if gap > stall else "survived"
         return out
+
+
+def stall_s(run: Run) -> float:
+    """How long a connection may go without an answer before it counts as stalled: the
+    interval the probe used on it (recorded when it started) plus twice LATENCY."""
+    starts = [e for e in run.of_kind("connections_probe") if e.get("action") == "start"]
+    return (starts[-1].get("interval", INTERVAL) if starts else INTERVAL) + 2 * LATENCY
 
 
 def read(folder: Path) -> list[Connection]:

@@ -195,10 +195,24 @@ def seconds(value: float | None) -> str:
 
 @dataclass(frozen=True)
 class Expectation:
-    """Base of every kind: the phase it belongs to, and its table cells."""
+    """Base of every kind: the phase it belongs to, and what tables and charts make of its
+    evaluated result. They read summary.json, so they look a result's kind up by name
+    (`described`) and ask it rather than list kinds of their own."""
 
     phase: str
     kind: ClassVar[str] = ""
+    # measured_s is a time from the phase's start, when the awaited thing happened: the
+    # spread chart plots it in seconds, compare prints it as seconds.
+    timed: ClassVar[bool] = True
+    # The name of its one figure, `value(result)`, in compare and in the repeat table's
+    # spread ("" for none).
+    figure: ClassVar[str] = "measured_s"
+    # On the timeline: "window" (the model's window as a band and the measured time),
+    # "bound" (the model's latest time only), "" (nothing).
+    timeline: ClassVar[str] = "window"
+    # Its row carries its VIP's client figures (failed/sent, error window; the repeat
+    # table's failed_requests).
+    client_figures: ClassVar[bool] = False
 
     def evaluate(self, ph: Phase) -> dict[str, Any]:
         raise NotImplementedError
@@ -208,6 +222,11 @@ class Expectation:
         """How long after the phase starts the model expects something to happen (0: nothing timed)."""
         window = getattr(self, "window", None)
         return window.latest if window is not None and window.bounded else 0.0
+
+    @staticmethod
+    def value(result: dict[str, Any]) -> float | int | None:
+        """Its figure in an evaluated result (None: none, or not measured)."""
+        return result.get("measured_s")
 
     @staticmethod
     def cells(result: dict[str, Any]) -> tuple[str, str]:
@@ -282,6 +301,7 @@ class Stay(Expectation):
     host: str = ""
     until: Window | None = None
     kind: ClassVar[str] = "stay"
+    timed, figure, timeline = False, "", ""  # nothing happens: measured_s is a placeholder 0.0
 
     @property
     def observe_until(self) -> float:
@@ -304,6 +324,10 @@ class Stay(Expectation):
         return judge(out, None, 0.0, "", ph)
 
     @staticmethod
+    def value(result: dict[str, Any]) -> float | int | None:
+        return None
+
+    @staticmethod
     def cells(result: dict[str, Any]) -> tuple[str, str]:
         return "-", "-"
 
@@ -320,6 +344,7 @@ class Moves(Expectation):
     at_most: int | None = None
     basis: str = ""
     kind: ClassVar[str] = "moves"
+    timed, figure, timeline = False, "count", ""  # measured_s is the last arrival's time, not what is judged
 
     def evaluate(self, ph: Phase) -> dict[str, Any]:
         arrivals = [e for e in ph.run.of_kind("addr") if ph.t0 <= e["t"] < ph.t1 and e["address"] == self.vip
@@ -335,6 +360,10 @@ class Moves(Expectation):
         if self.basis:
             out["model"] = {"earliest_s": None, "latest_s": None, "basis": self.basis}
         return judge(out, None, None if not arrivals else arrivals[-1]["t"] - ph.t0, "", ph)
+
+    @staticmethod
+    def value(result: dict[str, Any]) -> float | int | None:
+        return result.get("count")
 
     @staticmethod
     def cells(result: dict[str, Any]) -> tuple[str, str]:
@@ -373,6 +402,7 @@ class Share(Expectation):
     vip: str = ""
     window: Window = Window(0, 0, "")
     kind: ClassVar[str] = "share"
+    timed, figure, timeline = False, "share", ""  # measured_s and its window are fractions, not times
 
     @property
     def observe_until(self) -> float:
@@ -405,6 +435,7 @@ class Clients(Expectation):
     after_restart_of: str = ""
     judged: bool = True  # False: the model predicts nothing for them here; measured, reported, not judged
     kind: ClassVar[str] = "clients"
+    timeline, client_figures = "bound", True  # the error window, drawn from the client figures, shows the rest
 
     def evaluate(self, ph: Phase) -> dict[str, Any]:
         mine = [r for r in ph.requests if r.vip == self.vip]
@@ -465,6 +496,7 @@ class Ready(Expectation):
     ready: Window = Window(0, 0, "")
     takeover: Window = Window(0, 0, "")
     kind: ClassVar[str] = "ready"
+    timeline = ""  # its time is judged against two windows, not drawn as one
 
     @property
     def observe_until(self) -> float:
@@ -529,6 +561,7 @@ class Connections(Expectation):
     basis: str = ""
     observe_s: float = 0.0  # observe the phase at least this long: the fates need it
     kind: ClassVar[str] = "connections"
+    timed, figure, timeline = False, "", ""  # fates and counts, no one figure (measured_s is None)
 
     @property
     def observe_until(self) -> float:
@@ -537,7 +570,8 @@ class Connections(Expectation):
     def evaluate(self, ph: Phase) -> dict[str, Any]:
         from labs.analysis import connections
 
-        fates = [c.fate(ph.t0, ph.t1) for c in connections.read(ph.run.folder) if c.vip == self.vip]
+        stall = connections.stall_s(ph.run)
+        fates = [c.fate(ph.t0, ph.t1, stall) for c in connections.read(ph.run.folder) if c.vip == self.vip]
         snapshots = {e["host"]: (e["t"], {" ".join(c.split()[:2]) for c in e["conns"]})
                      for e in ph.run.of_kind("ipvs_conns") if e["t"] < ph.t0}
         for f in fates:  # which directors had an IPVS entry for it just before the phase
@@ -632,9 +666,15 @@ def from_json(rows: Sequence[dict[str, Any]]) -> list[tuple[int | None, Expectat
     return out
 
 
+def described(result: dict[str, Any]) -> type[Expectation]:
+    """The kind of an evaluated expectation (a summary.json dict), which describes how
+    tables and charts show it."""
+    return KINDS[result["kind"]]
+
+
 def cells(result: dict[str, Any]) -> tuple[str, str]:
     """(model window, measured) of any evaluated expectation, by its recorded kind."""
-    return KINDS[result["kind"]].cells(result)
+    return described(result).cells(result)
 
 
 def stale_arp(ph: Phase, vip: str, failed: Sequence[Request]) -> dict[str, Any] | None:

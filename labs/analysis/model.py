@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labs import kaconfig, timing
+from labs import kaconfig, sysctls, timing
 from labs.analysis.expectations import LATENCY, Checker, Clients, Connections, Expectation, Move, Ready, Stay, Window
 
 if TYPE_CHECKING:
@@ -372,10 +372,9 @@ def load(results: Path, info: dict[str, float]) -> Model:
         for script in config.scripts.values():
             interval = max(interval, script.interval)
             weight, fall, rise = script.weight, script.fall, script.rise
-        record = conf.parent / "sysctl.conf"
+        record = conf.parent / sysctls.RECORD
         if record.exists():
-            m = re.search(r"^net\.ipv4\.vs\.sync_threshold\s*=\s*(\d+)", record.read_text(), re.M)
-            threshold = max(threshold, int(m.group(1)) if m else 3)
+            threshold = max(threshold, int(sysctls.read(record.read_text()).get("net.ipv4.vs.sync_threshold", 3)))
         for check in sorted(conf.parent.glob("*.sh")):  # the check scripts beside the config (a lab file's own names)
             text = check.read_text()
             m = re.search(r"^sleep\s+([\d.]+)", text, re.M)

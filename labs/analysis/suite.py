@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from labs import tables
 from labs.analysis import summary
+from labs.analysis.expectations import described
 
 
 def rows(summaries: Sequence[dict[str, Any]]) -> list[list[str]]:
@@ -34,18 +35,24 @@ def spread(values: Sequence[float]) -> dict[str, float | int]:
             "p95": percentile(values, 95), "max": max(values)}
 
 
+NAMED = ("scenario", "target", "phase", "what", "verdicts")  # a repeat_stats entry's keys besides its figures
+
+
 def repeat_stats(summaries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per scenario/target/phase/expectation: the verdicts over the repeated runs and the
-    spread of the measured figure (for a client expectation also of its failed requests)."""
+    spread of the kind's figure (a time, a count, a share; for a client expectation also
+    of its failed requests)."""
     figures: dict[tuple[str, str, str, str], dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for s in summaries:
         for p in s.get("phases", []):
             for e in p["expectations"]:
                 key = (s["scenario"], s["target"], p["phase"], e["what"])
                 figures[key]["verdicts"].append(e["verdict"])
-                if e.get("measured_s") is not None and e["kind"] not in ("stay",):
-                    figures[key]["measured_s"].append(e["measured_s"])
-                if e["kind"] == "clients":
+                kind = described(e)
+                value = kind.value(e)
+                if kind.figure and value is not None:
+                    figures[key][kind.figure].append(value)
+                if kind.client_figures:
                     figures[key]["failed_requests"].append(e["failed"])
     return [{"scenario": k[0], "target": k[1], "phase": k[2], "what": k[3], "verdicts": dict(Counter(v["verdicts"])),
              **{name: spread(vals) for name, vals in v.items() if vals and name != "verdicts"}} for k, v in figures.items()]
@@ -56,12 +63,12 @@ def repeat_table(stats: Sequence[dict[str, Any]]) -> str:
     body = []
     for st in stats:
         verdicts = ", ".join(f"{n} {v}" for v, n in sorted(st["verdicts"].items()))
-        figs = [f for f in ("measured_s", "failed_requests") if f in st] or [None]
+        figs = [f for f in st if f not in NAMED] or [None]
         for fig in figs:
             if fig is None:
                 body.append([f"{st['scenario']}@{st['target']}", st["phase"], st["what"], verdicts, "-", "-", "-", "-", "-", "-"])
                 continue
             v = st[fig]
             body.append([f"{st['scenario']}@{st['target']}", st["phase"], st["what"], verdicts, fig, str(v["n"]),
-                         *(f"{v[k]:.3f}" if fig != "failed_requests" else f"{v[k]:g}" for k in ("min", "median", "p95", "max"))])
+                         *(f"{v[k]:g}" if isinstance(v[k], int) else f"{v[k]:.3f}" for k in ("min", "median", "p95", "max"))])
     return tables.render(head, body)

@@ -104,7 +104,7 @@ def flat(summary: dict[str, Any], run: str = "") -> list[dict[str, Any]]:
         step = steps.get(p.get("step"), summary)
         for e in p["expectations"]:
             m = e.get("model") or {}
-            c = p["clients"].get(e.get("vip", "")) if e["kind"] == "clients" else None
+            c = p["clients"].get(e.get("vip", "")) if expectations.described(e).client_figures else None
             ew = (c or {}).get("error_window") or {}
             out.append({"run": run, "scenario": step.get("scenario"), "target": step.get("target"), "step": p.get("step"),
                         "phase": p["phase"], "kind": e["kind"], "what": e["what"], "model_earliest_s": m.get("earliest_s"),
@@ -148,7 +148,8 @@ def rows(summary: dict[str, Any]) -> list[list[str]]:
         name = steps.get(p.get("step"), f"{summary['scenario']}@{summary['target']}")
         for e in p["expectations"]:
             window, measured = expectations.cells(e)
-            client = client_cells(p["clients"][e["vip"]]) if e["kind"] == "clients" and e["vip"] in p["clients"] else ["", ""]
+            shown = expectations.described(e).client_figures and e["vip"] in p["clients"]
+            client = client_cells(p["clients"][e["vip"]]) if shown else ["", ""]
             out.append([name, p["phase"], e["what"], window, measured, *client, e["verdict"]])
     return out
 

@@ -3,13 +3,15 @@
 Which daemons run on which host is decided here and nowhere else: `ROLES` maps a host's
 role to its daemon classes in start order, and `TIERS` says which roles start first. The
 lab's start order, `labs.render`, `labs.lint`, the requirements check and the version
-capture all ask this module. Adding a daemon: one class in this package (with `binary`,
-`package` and `version_args`), and its name in `ROLES`.
+capture all ask this module, and `render` writes a lab's files for all of them. Adding a
+daemon: one class in this package (with `binary`, `package` and `version_args`), and its
+name in `ROLES`.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
+from labs import sysctls
 from labs.daemons.base import Daemon
 from labs.daemons.keepalived import Keepalived
 from labs.daemons.nginx import Nginx
@@ -36,6 +38,23 @@ def of_lab(spec: LabSpec, paths: RunPaths, hosts: Iterable[str] | None = None) -
     """Every daemon of the lab (or of `hosts`), tier by tier in start order."""
     wanted = set(hosts) if hosts is not None else {h.name for h in spec.hosts}
     return [d for role in TIERS for h in spec.role(role) if h.name in wanted for d in of_host(spec, h, paths)]
+
+
+def render(spec: LabSpec, paths: RunPaths, hosts: Iterable[str] | None = None) -> list[Daemon]:
+    """Write the lab's files (or those of `hosts`): every daemon's configuration and each
+    host's sysctl record. The one rendering the lab, labs.render and labs.lint share, so
+    what lint checks and what a machine gets are what the lab runs. Returns the daemons,
+    tier by tier in start order."""
+    made = of_lab(spec, paths, hosts)
+    for d in made:
+        d.render()
+    wanted = set(hosts) if hosts is not None else {h.name for h in spec.hosts}
+    for host in spec.hosts:
+        if host.name in wanted:
+            record = paths.configs(host.name) / sysctls.RECORD
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(sysctls.record(spec, host))
+    return made
 
 
 def programs() -> dict[str, str]:

@@ -11,7 +11,6 @@ from labs.daemons.nginx import START_NGINX, Nginx
 from labs.spec import Host, HostFiles, LabSpec
 from labs.templating import render_to
 
-BINARY = "/usr/sbin/keepalived"
 # Messages of `keepalived -t` that only say the config was tested outside the lab (the
 # interface exists only in the lab's namespaces, where bring-up checks it again).
 OUTSIDE_THE_LAB = re.compile(r"interface \S+ for \S+ \S+ doesn't exist|Non-existent interface specified")
@@ -21,7 +20,7 @@ OPERATOR_SCRIPT_DIR = Path("/etc/keepalived")  # where a dumped config calls its
 
 class Keepalived(Daemon):
     name = "keepalived"
-    binary, package, version_args = BINARY, "keepalived", ("--version",)
+    binary, package, version_args = "/usr/sbin/keepalived", "keepalived", ("--version",)
     changes: tuple[str, ...] = ()  # what the lab changed in a config as written (render sets it)
 
     @classmethod
@@ -136,7 +135,7 @@ class Keepalived(Daemon):
 
     def start_command(self) -> list[str]:
         return [
-            BINARY, "--dont-fork", "--log-console", "--log-detail", "--no-syslog",
+            self.binary, "--dont-fork", "--log-console", "--log-detail", "--no-syslog",
             "--use-file", str(self.config_file),
             "--pid", str(self.pid_file),
             "--vrrp_pid", str(self.runtime / "vrrp.pid"),
@@ -166,7 +165,7 @@ class Keepalived(Daemon):
 
 def config_test_command(config: Path, config_id: str | None = None) -> list[str]:
     """keepalived -t on a config, with the config id it runs with (`@ID` lines)."""
-    return [BINARY, "--config-test", "-f", str(config), *(("--config-id", config_id) if config_id else ())]
+    return [Keepalived.binary, "--config-test", "-f", str(config), *(("--config-id", config_id) if config_id else ())]
 
 
 def config_test(config: Path, config_id: str | None = None) -> tuple[int, list[str]]:

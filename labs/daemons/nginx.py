@@ -9,14 +9,13 @@ from labs.daemons.base import Daemon, Node, children, pid_alive
 from labs.errors import LabError
 from labs.templating import render_to
 
-BINARY = "/usr/sbin/nginx"
 SERVED_BY = "X-Served-By"  # the response header naming the real server
 START_NGINX = "start-nginx"  # in the host's runtime folder: starts this host's nginx (for check scripts)
 
 
 class Nginx(Daemon):
     name = "nginx"
-    binary, package, version_args = BINARY, "nginx", ("-v",)
+    binary, package, version_args = "/usr/sbin/nginx", "nginx", ("-v",)
     log_name = "nginx-error"
     stop_signal = signal.SIGQUIT  # graceful: finish requests, then exit
 
@@ -64,10 +63,10 @@ class Nginx(Daemon):
 
     def start_command(self) -> list[str]:
         # -e: errors before the config is read go to this host's log, not /var/log/nginx.
-        return [BINARY, "-c", str(self.config_file), "-e", str(self.log)]
+        return [self.binary, "-c", str(self.config_file), "-e", str(self.log)]
 
     def check_command(self) -> list[str]:
-        return [BINARY, "-t", "-q", "-c", str(self.config_file), "-e", str(self.log)]
+        return [self.binary, "-t", "-q", "-c", str(self.config_file), "-e", str(self.log)]
 
     def start(self, node: Node) -> None:
         """Start nginx; if the port is taken because this host's check script started it in

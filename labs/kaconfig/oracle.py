@@ -45,7 +45,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-KEEPALIVED = "/usr/sbin/keepalived"
 VRRP_DUMP = "keepalived.data"  # the VRRP process's, on SIGUSR1
 CHECK_DUMP = "keepalived_check.data"  # the checker process's, on SIGUSR1
 PARENT_DUMP = "keepalived_parent.data"  # the parent's (global_defs only), on SIGUSR1
@@ -1183,11 +1182,12 @@ def _dump_files(folder: Path, name: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.name == name or re.fullmatch(re.escape(stem) + r"\.[^/]+\." + ext, p.name))
 
 
-def run_keepalived_dump(config: Path, *, config_id: str | None = None, interfaces: tuple[str, ...] | None = None,
-                        timeout: float = 10.0, checker: bool | None = None,
-                        keepalived: str = KEEPALIVED) -> tuple[dict[str, Any], str]:
-    """Run keepalived on `config` in a throwaway namespace, make every process dump what it
-    parsed (SIGUSR1 to the parent, which passes it on), stop it; return (result, log).
+def run_keepalived_dump(config: Path, *, keepalived: str, config_id: str | None = None,
+                        interfaces: tuple[str, ...] | None = None, timeout: float = 10.0,
+                        checker: bool | None = None) -> tuple[dict[str, Any], str]:
+    """Run `keepalived` (the program: lab_keepalived(), the lab's) on `config` in a throwaway
+    namespace, make every process dump what it parsed (SIGUSR1 to the parent, which passes
+    it on), stop it; return (result, log).
 
     `interfaces`: the links to make (None: DEFAULT_INTERFACES and those config_interfaces
     finds). `config_id`: keepalived's `-i` (None: the node name,
@@ -1370,7 +1370,7 @@ def _output_names(configs: list[Path], ids: list[str | None]) -> list[tuple[Path
 
 
 def run_batch(configs: list[Path], out: Path, ids: list[str | None], timeout: float, jobs: int,
-              checker: bool | None) -> int:
+              checker: bool | None, keepalived: str) -> int:
     """Every config (with every id) through run_keepalived_dump, `jobs` at a time, one JSON
     file each in `out` ({config, config_id, result, log} or {..., error, log}); 0 if all
     gave an answer."""
@@ -1382,7 +1382,8 @@ def run_batch(configs: list[Path], out: Path, ids: list[str | None], timeout: fl
         config, cid, name = item
         record: dict[str, Any] = {"config": str(config), "config_id": cid}
         try:
-            result, log = run_keepalived_dump(config, config_id=cid, timeout=timeout, checker=checker)
+            result, log = run_keepalived_dump(config, keepalived=keepalived, config_id=cid, timeout=timeout,
+                                              checker=checker)
             record.update(result=result, log=log)
             ok = True
         except (OracleError, OSError) as e:
@@ -1397,6 +1398,19 @@ def run_batch(configs: list[Path], out: Path, ids: list[str | None], timeout: fl
         for ok in pool.map(one, plan):
             failures += not ok
     return 1 if failures else 0
+
+
+CHECKOUT = Path(__file__).resolve().parents[2]  # the folder holding labs/
+
+
+def lab_keepalived() -> str:
+    """The keepalived program the lab runs, as its daemon class names it (the one place):
+    the oracle must ask the same program. Imported only when needed, outside User-mode
+    Linux: inside it this file runs alone (standard library only) and is told, --keepalived."""
+    sys.path.insert(0, str(CHECKOUT))
+    from labs.daemons.keepalived import Keepalived
+
+    return Keepalived.binary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1415,7 +1429,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=None, help="seconds per config (default 10, 60 under UML)")
     parser.add_argument("--jobs", type=int, default=4, help="configs run side by side (default 4)")
     parser.add_argument("--no-checker", action="store_true", help="never run the checker process")
+    parser.add_argument("--keepalived", metavar="PATH", help="the keepalived to run (default: the lab's)")
     args = parser.parse_args(argv)
+    keepalived = args.keepalived or lab_keepalived()
     configs = [c.resolve() for c in args.configs]
     missing = [str(c) for c in configs if not c.is_file()]
     if missing:
@@ -1429,8 +1445,8 @@ def main(argv: list[str] | None = None) -> int:
         if os.geteuid() != 0:
             print("the oracle needs root natively (use sudo, or --kernel uml)", file=sys.stderr)
             return 2
-        return run_batch(configs, out, ids, args.timeout or (60.0 if inside else 10.0), args.jobs, checker)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+        return run_batch(configs, out, ids, args.timeout or (60.0 if inside else 10.0), args.jobs, checker, keepalived)
+    sys.path.insert(0, str(CHECKOUT))
     from labs.kernel import uml
 
     problem = uml.problem() or uml.results_problem(out)
@@ -1439,7 +1455,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out.mkdir(parents=True, exist_ok=True)
     inner = [sys.executable, "-P", str(Path(__file__).resolve()), "--out", str(out), "--kernel", "native",
-             "--jobs", str(args.jobs), "--timeout", str(args.timeout or 60.0)]
+             "--jobs", str(args.jobs), "--timeout", str(args.timeout or 60.0), "--keepalived", keepalived]
     for cid in args.ids or []:
         inner += ["--config-id", cid]
     if args.no_checker:

@@ -14,8 +14,7 @@ from pyroute2 import IPRoute
 from labs.daemons.base import Node
 from labs.daemons.nginx import SERVED_BY
 from labs.lab import netns
-
-IPVSADM = "/usr/sbin/ipvsadm"
+from labs.requirements import IPVSADM
 
 
 def addresses(ns: str, ifname: str) -> list[str]:

@@ -74,14 +74,9 @@ class Lab:
         self._record_namespaces()
         for host in self.spec.hosts:
             network.configure(self.spec, host, host.name)
-            record = self.paths.configs(host.name) / "sysctl.conf"
-            record.parent.mkdir(parents=True, exist_ok=True)
-            record.write_text(network.sysctl_record(self.spec, host))
         self.say(f"network: {len(self.spec.hosts)} hosts on one bridge in {time.monotonic() - t:.1f} s")
 
-        self.daemons = daemons.of_lab(self.spec, self.paths)
-        for d in self.daemons:
-            d.render()
+        self.daemons = daemons.render(self.spec, self.paths)
         first = [d for d in self.daemons if d.host.role == daemons.TIERS[0]]
         then = [d for d in self.daemons if d.host.role != daemons.TIERS[0]]
         self._check(first)

@@ -24,6 +24,7 @@ from typing import IO
 from labs.probes.http import classify, common_arguments, flush_until, parse_response, report, stop_event
 
 FIELDS = ("conn", "vip", "source", "port", "opened_t", "sched_t", "send_t", "finish_t", "server", "status", "error")
+INTERVAL = 0.1  # s between requests on one connection, unless a scenario sets CONNECTION_INTERVAL
 
 
 class ConnectionProbe:
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.probes.connections", description=__doc__.split("\n")[0])
     common_arguments(p)
     p.add_argument("--connections", type=int, default=20, help="connections per VIP")
-    p.add_argument("--interval", type=float, default=0.1, help="seconds between requests on one connection")
+    p.add_argument("--interval", type=float, default=INTERVAL, help="seconds between requests on one connection")
     p.add_argument("--open-over", type=float, default=6.0, help="open each VIP's connections evenly over this many seconds")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds per request (connect, or request + answer)")
     args = p.parse_args(argv)

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import IO
 
 FIELDS = ("sched_t", "send_t", "finish_t", "vip", "source", "server", "status", "error")
+RATE = 50.0  # requests per second per VIP, unless told: the one default of the probe, the lab's commands and runs
+TIMEOUT = 1.0  # seconds per request (connect + response), likewise
 HEADER = b"x-served-by:"
 
 
@@ -156,8 +158,8 @@ class Probe:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.probes.http", description=__doc__.split("\n")[0])
     common_arguments(p)
-    p.add_argument("--rate", type=float, default=50.0, help="requests per second per VIP")
-    p.add_argument("--timeout", type=float, default=1.0, help="seconds per request (connect + response)")
+    p.add_argument("--rate", type=float, default=RATE, help="requests per second per VIP")
+    p.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per request (connect + response)")
     args = p.parse_args(argv)
     if args.rate <= 0 or args.timeout <= 0 or args.duration <= 0:
         p.error("--rate, --timeout and --duration must be positive")

@@ -151,8 +151,8 @@ def test_sync_protects_only_the_sync_masters_connections(tmp_path):
 def test_fates_before_a_phase():
     rows = tuple(connections.read_rows(io.StringIO(_csv(conn_rows(0, VIP1, -3, 5, reset_after(-1))))))
     c = connections.Connection(0, VIP1, "192.168.56.1", "40000", T0 - 3, rows)
-    assert c.fate(T0, T0 + 5)["fate"] == "gone_before"
-    assert c.fate(T0 - 5, T0)["fate"] == "not_open"
+    assert c.fate(T0, T0 + 5, 0.6)["fate"] == "gone_before"
+    assert c.fate(T0 - 5, T0, 0.6)["fate"] == "not_open"
 
 
 def _csv(rows: list[tuple]) -> str:
@@ -202,22 +202,22 @@ def test_plots_of_a_run_with_connections(tmp_path):
 def test_sync_sysctls_reach_the_directors_and_the_model(tmp_path):
     import dataclasses
 
-    from labs.lab import network
+    from labs import sysctls
 
     spec = dual_master.spec("sync")
     lvs1, server1 = spec.host("lvs1"), spec.host("server1")
-    assert network.ipvs_sync_sysctls(spec) == {}, "the kernel's defaults are left alone"
+    assert sysctls.ipvs_sync(spec) == {}, "the kernel's defaults are left alone"
     tuned = dataclasses.replace(spec, timers=spec.timers.with_settings(
         {"ipvs_sync_period": "5", "ipvs_sync_refresh_period": "10"}))
-    assert network.sysctls(tuned, lvs1) == {"net.ipv4.vs.expire_nodest_conn": "1", "net.ipv4.vs.sync_threshold": "3 5",
+    assert sysctls.of_host(tuned, lvs1) == {"net.ipv4.vs.expire_nodest_conn": "1", "net.ipv4.vs.sync_threshold": "3 5",
                                             "net.ipv4.vs.sync_refresh_period": "10"}
-    assert "net.ipv4.vs.sync_threshold" not in network.sysctls(tuned, server1)
+    assert "net.ipv4.vs.sync_threshold" not in sysctls.of_host(tuned, server1)
     results = folder(tmp_path, "sync")
     info = json.loads((results / "run.json").read_text())
     assert model.load(results, info).connections_failover(model.load(results, info).instances[VIP1], "lvs1",
                                                           "lvs2").fate == "survive"
     raised = dataclasses.replace(spec, timers=spec.timers.with_settings({"ipvs_sync_threshold": "10"}))
-    (results / "configs" / "lvs1" / "sysctl.conf").write_text(network.sysctl_record(raised, lvs1))
+    (results / "configs" / "lvs1" / sysctls.RECORD).write_text(sysctls.record(raised, lvs1))
     m = model.load(results, info)
     assert m.sync_threshold == 10 and m.connections_failover(m.instances[VIP1], "lvs1", "lvs2").fate == "measured"
 

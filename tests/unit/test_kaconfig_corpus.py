@@ -47,7 +47,7 @@ def test_never_a_traceback(path):
         assert "\n" not in str(e) and re.search(r":\d+: |no such file|folder", str(e)), str(e)
 
 
-@pytest.mark.skipif(not shutil.which(keepalived.BINARY), reason="keepalived is not installed")
+@pytest.mark.skipif(not shutil.which(keepalived.Keepalived.binary), reason="keepalived is not installed")
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
 def test_the_same_keywords_unknown_as_keepalived_says(path):
     cid = config_id(path)
@@ -87,7 +87,7 @@ def test_fuzzed_configs_never_raise(tmp_path):
             assert all(d.where is None or d.where.line >= 0 for d in config.diagnostics.items)
 
 
-@pytest.mark.skipif(not shutil.which(keepalived.BINARY), reason="keepalived is not installed")
+@pytest.mark.skipif(not shutil.which(keepalived.Keepalived.binary), reason="keepalived is not installed")
 @pytest.mark.parametrize("path", MALFORMED, ids=lambda p: str(p.relative_to(DATA / "malformed")))
 def test_malformed_input_is_reported_where_keepalived_reports_it(path):
     """The reader reports an error exactly where `keepalived -t` says something (less the

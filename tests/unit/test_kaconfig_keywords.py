@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from labs.daemons.keepalived import Keepalived
 
-KEEPALIVED = Path("/usr/sbin/keepalived")
+KEEPALIVED = Path(Keepalived.binary)
 TABLE = json.loads((REPO / "labs" / "kaconfig" / "keywords.json").read_text())["root"]
 INVENTED = "halab_no_such_keyword"
 DATA_WORD = "halab_value_word"   # written into every value block: data there, so never "Unknown"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from labs.daemons.keepalived import Keepalived
 from labs.kaconfig import oracle
 from labs.kaconfig.oracle import command_words, config_interfaces, parse_check_dump, parse_vrrp_dump
 
@@ -207,7 +208,7 @@ def test_config_interfaces() -> None:
 def test_needs_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(oracle.OracleError, match="needs root"):
-        oracle.run_keepalived_dump(TWO)
+        oracle.run_keepalived_dump(TWO, keepalived=Keepalived.binary)
 
 
 # ---------------------------------------------------------------- keepalived itself
@@ -215,7 +216,7 @@ def test_needs_root(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.root
 @pytest.mark.parametrize("config_id, vi1_priority", [("high", 170), ("low", 80), (None, 100)])
 def test_keepalived_reports(config_id: str | None, vi1_priority: int) -> None:
-    result, log = oracle.run_keepalived_dump(TWO, config_id=config_id)
+    result, log = oracle.run_keepalived_dump(TWO, keepalived=Keepalived.binary, config_id=config_id)
     assert result["exit_status"] is None and result["processes"] == ["VRRP"], log
     assert "Startup complete" in log and "Printing VRRP data" in log
     assert set(result["dumps"]) == {"keepalived.data", "keepalived_parent.data"}
@@ -241,12 +242,12 @@ def test_keepalived_reports(config_id: str | None, vi1_priority: int) -> None:
 def test_keepalived_refusing_a_config_is_an_answer(tmp_path: Path) -> None:
     bad = tmp_path / "bad.conf"
     bad.write_text("vrrp_instance A {\n  interface eth0\n  virtual_router_id 300\n}\n")
-    result, log = oracle.run_keepalived_dump(bad)
+    result, log = oracle.run_keepalived_dump(bad, keepalived=Keepalived.binary)
     assert result["exit_status"] not in (None, 0) and result["vrrp"] is None
     assert "outside range [1, 255]" in log
 
 
-@pytest.mark.skipif(not os.path.exists(oracle.KEEPALIVED), reason="keepalived is not installed")
+@pytest.mark.skipif(not os.path.exists(Keepalived.binary), reason="keepalived is not installed")
 def test_checker_dump_through_user_mode_linux(tmp_path: Path) -> None:
     """One UML boot for the batch (~3 s): the checker process runs where IPVS is."""
     from labs.kernel import uml

@@ -12,7 +12,6 @@ import pytest
 from conftest import REPO
 from labs import kaconfig, labfile
 from labs.kaconfig.model import default
-from labs.daemons import keepalived
 from labs.daemons.keepalived import Keepalived
 from labs.errors import LabError
 from labs.lab.paths import RunPaths
@@ -166,7 +165,7 @@ BAD = {
 @pytest.mark.parametrize("case", BAD, ids=list(BAD))
 def test_bad_lab_files_are_one_clear_error(tmp_path, case):
     edits, message = BAD[case]
-    if case == "keepalived -t rejects" and not shutil.which(keepalived.BINARY):
+    if case == "keepalived -t rejects" and not shutil.which(Keepalived.binary):
         pytest.skip("keepalived is not installed: nothing runs keepalived -t")
     with pytest.raises(LabError) as e:
         labfile.load(broken(tmp_path, **edits))

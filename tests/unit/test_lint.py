@@ -9,6 +9,7 @@ import pytest
 
 from conftest import REPO
 from labs import lint
+from labs.daemons.keepalived import Keepalived
 
 SEED = sorted((REPO / "topologies" / "seed_article").glob("*.conf"))
 ADDRESSES = {"lvs1": "192.168.56.121", "lvs2": "192.168.56.122", "server1": "192.168.56.101", "server2": "192.168.56.102"}
@@ -121,7 +122,7 @@ def test_track_weights_as_the_instance_applies_them(tmp_path):
 
 
 def test_what_keepalived_t_rejects_is_a_finding_with_its_line(tmp_path):
-    if not shutil.which("/usr/sbin/keepalived"):
+    if not shutil.which(Keepalived.binary):
         pytest.skip("keepalived is not installed")
     got = pair(tmp_path, dict(state="MASTER", vip="300.1.1.1"), dict(priority=90))
     assert any(f.startswith(f"config: {tmp_path / 'lvs1.conf'}:7: (VI_1) VRRP parsed invalid IP 300.1.1.1")

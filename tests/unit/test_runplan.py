@@ -36,7 +36,7 @@ def counted(monkeypatch):
     return counts
 
 
-@pytest.mark.skipif(not Path(keepalived.BINARY).exists(), reason="keepalived is not installed (sudo ./setup.sh)")
+@pytest.mark.skipif(not Path(keepalived.Keepalived.binary).exists(), reason="keepalived is not installed (sudo ./setup.sh)")
 def test_a_suite_builds_its_lab_and_checks_its_configs_once(counted, monkeypatch, tmp_path):
     """Through planning, the kernel's choice and the dealing of runs to jobs (which reads
     the model of the rendered configs): one spec, each config checked once."""
