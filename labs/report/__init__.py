@@ -1,0 +1,1 @@
+"""What a run's files become for people: charts, the HTML report, JUnit XML."""
