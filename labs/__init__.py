@@ -5,9 +5,9 @@
 not see Debian's packages (pyenv, conda, a venv without --system-site-packages) they fail before
 main() can say anything. So here, and only under `python -m` (sys.argv[0] is "-m" while Python
 locates the module: `import labs` elsewhere changes nothing), sys.excepthook is wrapped: such a
-ModuleNotFoundError becomes the one line labs.requirements.cannot_import writes, and exit 2 (the
+ModuleNotFoundError becomes the one line labs.common.requirements.cannot_import writes, and exit 2 (the
 interpreter exits with the status of a SystemExit raised by its excepthook). Any other error keeps
-its traceback. Errors once main() runs (lazy imports, `halab X`) go through labs.command.entry,
+its traceback. Errors once main() runs (lazy imports, `halab X`) go through labs.common.command.entry,
 which calls the same function. Why here: a wrapper in each command's `__main__` block runs only
 after the module's imports, too late; checking every library up front would refuse analysis
 commands for want of Mininet, which they never import. This module imports nothing heavy: it runs
@@ -37,7 +37,7 @@ def version() -> str:
 
 def _excepthook(kind: type[BaseException], error: BaseException, tb: object) -> None:
     if isinstance(error, ModuleNotFoundError):
-        from labs import requirements
+        from labs.common import requirements
 
         spec = getattr(sys.modules.get("__main__"), "__spec__", None)
         line = requirements.cannot_import(f"python -m {spec.name if spec else 'labs'}", error)

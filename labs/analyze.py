@@ -5,9 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from labs import jsonfile
+from labs.common import jsonfile
 from labs.analysis import data, summary
-from labs.command import entry
+from labs.common.command import entry
 
 PROG = "python -m labs.analyze"
 

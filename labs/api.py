@@ -24,16 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-from labs import kernel, requirements, results, suite
-from labs.errors import LabError
-from labs.runplan import ProbeSettings, RunPlan, choose_lab
-from labs.scenario import load as load_scenario
-from labs.session import Progress, SharedLab
+from labs import kernel
+
+from labs.common import requirements
+
+from labs.common import results
+
+from labs.lab import suite
+from labs.common.errors import LabError
+from labs.plan.runplan import ProbeSettings, RunPlan, choose_lab
+from labs.plan.scenario import load as load_scenario
+from labs.lab.session import Progress, SharedLab
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from labs.experiment import Judged, Steps
+    from labs.lab.experiment import Judged, Steps
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ class Result:
 
     def timeline(self) -> "Figure":
         """The run's timeline as a matplotlib figure (shown inline in Jupyter)."""
-        from labs import charts
+        from labs.report import charts
         from labs.analysis import data
 
         return charts.timeline(data.load(self.folder), dict(self.summary))
@@ -122,7 +128,8 @@ class OpenLab:
 
     def run(self, scenario: str, target: str | None = None) -> Result:
         """One scenario run, judged: probes, baseline, fault, observation, heal, recovery."""
-        from labs import analyze, experiment
+        from labs import analyze
+        from labs.lab import experiment
 
         ((name, chosen),) = suite.choose_runs(self.plan.spec, [scenario], target)
         loaded = load_scenario(name)
@@ -138,7 +145,7 @@ class OpenLab:
         """A session on the lab, as `--cli` has: the client probe running, `fail` and `heal`
         each judged once the model's window has passed; the whole session one folder.
         What is still injected when the block ends is healed."""
-        from labs import experiment
+        from labs.lab import experiment
 
         lab, folder, _ = self.shared.begin("steps", probe={"rate": self.plan.probe.rate, "timeout": self.plan.probe.timeout})
         if lab is None:
@@ -177,7 +184,7 @@ class Session:
 
     def status(self) -> str:
         """VIP holders, VRRP states, IPVS tables and HTTP answers, as `--check` prints them."""
-        from labs import status
+        from labs.lab import status
         from labs.lab import converge
 
         return status.text(self._steps.lab.spec, converge.take(self._steps.lab))

@@ -29,8 +29,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from labs import jsonfile, results, timing
-from labs.errors import LabError
+from labs.common import jsonfile
+
+from labs.common import results
+
+from labs.spec import timing
+from labs.common.errors import LabError
 from labs.kernel import native, uml
 from labs.analysis.suite import spread
 from topologies import dual_master
@@ -42,7 +46,7 @@ DEFAULT_PARTS = PARTS[:-1]  # the suite part takes ~15 min under UML: asked for 
 
 
 # The lines of a lab command's output that say where it is: its timestamped progress and
-# each run's start (labs.session.Progress, labs.run), with or without a job's prefix.
+# each run's start (labs.lab.session.Progress, labs.run), with or without a job's prefix.
 PROGRESS = re.compile(r"^(\[job \d+\] )?(\[\s*\d+\.\d+s\]|=== )")
 
 

@@ -20,11 +20,17 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labs import jsonfile, kernel, requirements, results
-from labs.command import guarded
-from labs.runplan import ProbeSettings, RunPlan, choose_lab
-from labs.session import Progress, with_lab
-from labs.errors import LabError
+from labs import kernel
+
+from labs.common import jsonfile
+
+from labs.common import requirements
+
+from labs.common import results
+from labs.common.command import guarded, lab_arguments, lab_of
+from labs.plan.runplan import ProbeSettings, RunPlan
+from labs.lab.session import Progress, with_lab
+from labs.common.errors import LabError
 from labs.probes.http import RATE
 
 if TYPE_CHECKING:
@@ -80,7 +86,7 @@ def evenness(counts: dict[str, int], servers: list[str]) -> dict[str, float]:
 
 
 def spread_body(seconds: float, rate: float, lab: "Lab", folder: Path, say: Progress) -> bool:
-    from labs.experiment import ProbeProcess
+    from labs.lab.experiment import ProbeProcess
 
     probe = ProbeProcess(lab, ProbeSettings(rate=rate), folder)
     say(f"probing both VIPs at {rate:g}/s for {seconds:g} s")
@@ -100,8 +106,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0].split(": ", 1)[-1])
     p.add_argument("what", choices=("rps", "spread"))
     p.add_argument("topology")
-    p.add_argument("--servers", type=int, metavar="N", help="for topologies that take it (scale)")
-    p.add_argument("--variant", default="default")
+    lab_arguments(p)
     p.add_argument("--seconds", type=float, default=5.0, help="length of each measurement (default 5)")
     p.add_argument("--rate", type=float, default=RATE, help="spread: probe requests per second per VIP")
     p.add_argument("--kernel", choices=kernel.CHOICES, default="auto")
@@ -119,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def go() -> int:
         # a bad topology, variant or --servers: one line, before anything runs
-        plan = RunPlan(choose_lab(args.topology, args.variant, args.servers), args.results, kernel=args.kernel,
-                       argv=tuple(argv))
+        plan = RunPlan(lab_of(args), args.results, kernel=args.kernel, argv=tuple(argv))
         requirements.check("labs.bench_lab")
         results.check_writable(args.results)
         if args.what == "rps" and not shutil.which("wrk"):

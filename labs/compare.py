@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from labs import charts, tables
+from labs.report import charts
+
+from labs.common import tables
 from labs.analysis import data
 from labs.analysis.expectations import described, seconds
 from labs.analyze import analyze
-from labs.command import entry
+from labs.common.command import entry
 
 
 def _summary(folder: Path) -> dict[str, Any]:

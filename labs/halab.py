@@ -6,7 +6,7 @@ import importlib
 import sys
 
 from labs import version
-from labs.command import entry
+from labs.common.command import entry
 
 # subcommand -> (module whose main() runs it, arguments put first, one line of help)
 COMMANDS: dict[str, tuple[str, tuple[str, ...], str]] = {

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from labs.command import entry
+from labs.common.command import entry
 from labs.lab import record
 
 WORK_ROOT = Path("/var/tmp")

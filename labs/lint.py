@@ -1,7 +1,7 @@
 """`python -m labs.lint`: check the keepalived configs of a whole lab together.
 
     python -m labs.lint topologies/seed_article/*.conf      # files: one per host
-    python -m labs.lint dual_master [--variant seed]        # a topology, rendered first
+    python -m labs.lint dual_master [--variant seed]        # a topology, rendered first (--set, --servers too)
     python -m labs.lint examples/article/article.toml       # a lab file: its configs as written
 
 Each config is read as keepalived reads it (labs.kaconfig). Each finding is one line:
@@ -27,15 +27,14 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from labs import kaconfig
 from labs.daemons import keepalived
-from labs.command import entry
-from labs.errors import LabError
+from labs.common.command import entry, lab_arguments, lab_of
+from labs.common.errors import LabError
 from labs.spec import LabSpec
-from labs.sysctls import DR_ARP, RECORD
-from labs.sysctls import read as read_sysctls
+from labs.spec.sysctls import DR_ARP, RECORD
+from labs.spec.sysctls import read as read_sysctls
 
 
 @dataclass(frozen=True)
@@ -289,13 +288,6 @@ def notes(lab: ConfigSet) -> list[str]:
     return out
 
 
-def render_topology(name: str, variant: str, into: Path) -> tuple[list[Path], dict[str, str]]:
-    """Render a topology's keepalived configs (and the sysctls it sets) for linting."""
-    import topologies
-
-    return render_spec(topologies.load(name).spec(variant), into)
-
-
 def render_spec(spec: LabSpec, into: Path) -> tuple[list[Path], dict[str, str]]:
     """A spec's files rendered as the lab renders them (labs.daemons.render): its
     keepalived configs, with its sysctl records beside them, and the hosts' addresses."""
@@ -306,13 +298,12 @@ def render_spec(spec: LabSpec, into: Path) -> tuple[list[Path], dict[str, str]]:
     return [d.config_file for d in made if isinstance(d, keepalived.Keepalived)], {h.name: h.ip for h in spec.hosts}
 
 
-def lab_file_configs(path: Path) -> ConfigSet:
+def lab_file_configs(spec: LabSpec) -> ConfigSet:
     """A lab file's configs as written (read where they are, includes and all, so findings
     name the user's files and lines), with its hosts' names, addresses, config ids and the
     sysctls the lab would set."""
-    from labs import labfile, sysctls
+    from labs.spec import sysctls
 
-    spec = labfile.load(path, config_test=False)  # what keepalived -t says is a finding here
     return load_files([Path(f.keepalived) for f in spec.files], {h.name: h.ip for h in spec.hosts},
                       {f.host: f.config_id for f in spec.files if f.config_id is not None}, [f.host for f in spec.files],
                       {f.host: sysctls.of_host(spec, spec.host(f.host)) for f in spec.files})
@@ -321,35 +312,43 @@ def lab_file_configs(path: Path) -> ConfigSet:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.lint", description=__doc__.split("\n")[0].strip("`"))
     p.add_argument("inputs", nargs="+", help="keepalived config files (one per host), one topology name, or one lab file (.toml)")
-    p.add_argument("--variant", default="default", help="with a topology: its variant (e.g. seed)")
+    lab_arguments(p)  # with a topology or a lab file: the lab as labs.run would build it
     p.add_argument("--address", action="append", default=[], metavar="HOST=IP", help="a host's own address (with files)")
     p.add_argument("--config-id", action="append", default=[], metavar="HOST=ID",
                    help="the config id a host's keepalived runs with (keepalived -i; default: the host's name, as "
                         "keepalived's default is the node name): which `@ID` lines apply")
     args = p.parse_args(argv)
-    return entry("python -m labs.lint", lambda: lint(args.inputs, args.variant, args.address, args.config_id))
+    return entry("python -m labs.lint", lambda: lint(args))
 
 
-def lint(inputs: list[str], variant: str, address_args: list[str], config_id_args: Sequence[str] = ()) -> int:
-    """Print the findings (exit 1 if any) for config files or one topology."""
+def lint(args: argparse.Namespace) -> int:
+    """Print the findings (exit 1 if any) for config files, one topology or one lab file."""
     try:
-        addresses = dict(a.split("=", 1) for a in address_args)
+        addresses = dict(a.split("=", 1) for a in args.address)
     except ValueError:
         raise LabError("--address takes HOST=IP") from None
     try:
-        config_ids = dict(a.split("=", 1) for a in config_id_args)
+        config_ids = dict(a.split("=", 1) for a in args.config_id)
     except ValueError:
         raise LabError("--config-id takes HOST=ID (the host is the config file's name without .conf)") from None
-    with tempfile.TemporaryDirectory() as tmp:
-        import topologies
+    import topologies
 
-        if len(inputs) == 1 and inputs[0] in topologies.names():
-            files, known = render_topology(inputs[0], variant, Path(tmp))
-            lab = load_files(files, {**known, **addresses}, config_ids)
-        elif len(inputs) == 1 and inputs[0].endswith(".toml"):
-            lab = lab_file_configs(Path(inputs[0]))
+    one = args.inputs[0] if len(args.inputs) == 1 else ""
+    with tempfile.TemporaryDirectory() as tmp:
+        if one in topologies.names() or one.endswith(".toml"):
+            lab_choice = lab_of(args, one, config_test=False)  # what keepalived -t says is a finding here
+            if lab_choice.is_lab_file and not lab_choice.settings:
+                lab = lab_file_configs(lab_choice.spec)
+            else:  # a topology, or a lab file with --set written into copies of its configs
+                spec = lab_choice.spec
+                files, known = render_spec(spec, Path(tmp))
+                ids = {f.host: f.config_id for f in spec.files if f.config_id is not None}
+                lab = load_files(files, {**known, **addresses}, {**ids, **config_ids})
+        elif args.variant != "default" or args.servers is not None or args.set:
+            raise LabError("--variant, --servers and --set change a topology or a lab file; config files are linted as "
+                           "written (edit them)")
         else:
-            lab = load_files([Path(i) for i in inputs], addresses, config_ids)
+            lab = load_files([Path(i) for i in args.inputs], addresses, config_ids)
         findings = check(lab)
     for f in findings:
         print(f)

@@ -7,11 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-from labs import charts, report
+from labs.report import charts
+
+from labs.report import html
 from labs.analysis import data
 from labs.analyze import analyze
-from labs.command import entry
-from labs.errors import LabError
+from labs.common.command import entry
+from labs.common.errors import LabError
 
 
 def draw(folder: Path, fresh: bool = False) -> list[Path]:
@@ -25,7 +27,7 @@ def draw(folder: Path, fresh: bool = False) -> list[Path]:
     if (folder / "connections.csv").exists():  # the connection probe's (director_failover)
         made += charts.save(charts.connections(folder, run, summary), folder, "connections")
     page = folder / "report.html"
-    page.write_text(report.page(folder, summary, [p for p in made if p.suffix == ".png"]))
+    page.write_text(html.page(folder, summary, [p for p in made if p.suffix == ".png"]))
     return [*made, page]
 
 

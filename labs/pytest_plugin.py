@@ -36,8 +36,9 @@ LAB_MARKER = "lab: brings up the real lab (native kernel with IPVS as root, else
 
 def lab_problem() -> str | None:
     """Why the lab cannot run here (missing programs or modules, no kernel backend), or None."""
-    from labs import kernel, requirements
-    from labs.errors import LabError
+    from labs import kernel
+    from labs.common import requirements
+    from labs.common.errors import LabError
 
     try:
         requirements.check()

@@ -1,4 +1,4 @@
-"""`python -m labs.render TOPOLOGY --target DIR`: the lab's configs, for real machines.
+"""`python -m labs.render TOPOLOGY|LAB.toml --target DIR`: the lab's configs, for real machines.
 
 Renders every host's files with the same templates and data the namespaces use into
 DIR/configs/<host>/ (keepalived.conf; on servers nginx.conf, check_nginx.sh; sysctl.conf),
@@ -18,11 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import topologies
 from labs import daemons
-from labs.command import entry
+from labs.common.command import entry, lab_arguments, lab_of
 from labs.daemons.base import Daemon
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.lab import network
 from labs.lab.paths import STATE_ROOT, RunPaths
 from labs.spec import LabSpec
@@ -72,9 +71,9 @@ def apply(spec: LabSpec, target: Path, name: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m labs.render", description=__doc__.split("\n")[0].strip("`"))
-    p.add_argument("topology")
+    p.add_argument("topology", help="a topology (python -m labs.run --list) or a lab file (.toml)")
     p.add_argument("--target", type=Path, required=True, help="folder to render into")
-    p.add_argument("--variant", default="default")
+    lab_arguments(p)
     p.add_argument("--apply", metavar="HOST", help="this machine is HOST: render its files, configure it, start its daemons")
     args = p.parse_args(argv)
     return entry("python -m labs.render", lambda: render_command(args))
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def render_command(args: argparse.Namespace) -> int:
     """Render a topology's configs into a folder, or configure this machine as one host."""
-    spec = topologies.load(args.topology).spec(args.variant)
+    spec = lab_of(args).spec
     if args.apply:
         if args.apply not in {h.name for h in spec.hosts}:
             raise LabError(f"unknown host {args.apply!r}; {spec.name} has {', '.join(h.name for h in spec.hosts)}")

@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import topologies
-from labs import jobs, jsonfile, kernel, requirements, results, scenario, suite
-from labs.command import emit_json, entry, guarded
-from labs.errors import LabError
-from labs.runplan import LabChoice, ProbeSettings, RunPlan, choose_lab, parse_settings
-from labs.session import Progress, with_lab
-from labs.suite import DEFAULT_SCENARIOS
+from labs import kernel
+from labs.lab import jobs
+from labs.common import jsonfile
+from labs.common import requirements
+from labs.common import results
+from labs.plan import scenario
+from labs.lab import suite
+from labs.common.command import emit_json, entry, guarded, lab_arguments, lab_of
+from labs.common.errors import LabError
+from labs.plan.runplan import ProbeSettings, RunPlan
+from labs.lab.session import Progress, with_lab
+from labs.lab.suite import DEFAULT_SCENARIOS
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -46,14 +52,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--scenario", metavar="NAME[,NAME]",
                    help=f"scenario(s) to run (default: {','.join(DEFAULT_SCENARIOS)}); see --list. "
                    "A path ending in .py runs your own scenario file (same shape as scenarios/*.py)")
-    p.add_argument("--variant", default="default", metavar="NAME",
-                   help="configuration variant: the seed's mistakes, 'fast', ... (see --list)")
+    lab_arguments(p)
     p.add_argument("--target", metavar="HOST", help="host the scenario breaks (default: the scenario's own)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE",
-                   help="change one of the topology's timers for this run, e.g. --set advert_int=0.5 (repeatable; "
-                   "the names: labs/spec.py Timers; every expectation follows from the rendered configs)")
-    p.add_argument("--servers", type=int, metavar="N",
-                   help="number of real servers, for topologies that take it (scale: even, 2-64)")
     p.add_argument("--fresh", action="store_true",
                    help="a freshly built lab for every scenario run (default: one lab for all of them, rebuilt "
                    "only when a run leaves it unhealthy)")
@@ -117,12 +117,6 @@ def list_all(spec: "LabSpec") -> str:
     return "\n".join(lines)
 
 
-def lab_of(args: argparse.Namespace) -> LabChoice:
-    """The lab the arguments name, its spec built (a bad topology, variant, --servers or
-    --set: one line, before anything runs)."""
-    return choose_lab(args.topology, args.variant, args.servers, parse_settings(args.set or []))
-
-
 def plan_of(args: argparse.Namespace, argv: list[str]) -> RunPlan:
     """The command's plan, checked before anything is built: its lab and (unless --check
     or --cli) its scenario runs."""
@@ -142,7 +136,7 @@ def plan_of(args: argparse.Namespace, argv: list[str]) -> RunPlan:
 
 
 def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
-    from labs import status
+    from labs.lab import status
     from labs.lab import converge
 
     snap = converge.take(lab)
@@ -158,7 +152,7 @@ def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
 
 
 def cli_body(settings: ProbeSettings, probe: bool, lab: "Lab", folder: Path, say: Progress) -> bool:
-    from labs.cli import LabCLI  # Mininet's CLI: only for --cli
+    from labs.lab.cli import LabCLI  # Mininet's CLI: only for --cli
 
     say("lab up; type `help` for Mininet's and the lab's commands, `exit` to tear down")
     LabCLI(lab, settings, probe=probe)  # returns when the user leaves
@@ -214,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def dump(args: argparse.Namespace) -> int:
-    """--dump DIR: the topology as a lab file (labs.labfile.dump)."""
-    from labs import labfile
+    """--dump DIR: the topology as a lab file (labs.spec.labfile.dump)."""
+    from labs.spec import labfile
 
     if labfile.is_lab_file(args.topology):
         raise LabError(f"--dump writes a Python topology as a lab file; {args.topology} already is one")

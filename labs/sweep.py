@@ -15,11 +15,19 @@ import sys
 import time
 from pathlib import Path
 
-from labs import charts, jsonfile, report, results, scenario
+from labs.report import charts
+
+from labs.common import jsonfile
+
+from labs.report import html
+
+from labs.common import results
+
+from labs.plan import scenario
 from labs.analysis import sweep
-from labs.command import guarded
-from labs.errors import LabError
-from labs.runplan import LabChoice, choose_lab
+from labs.common.command import guarded
+from labs.common.errors import LabError
+from labs.plan.runplan import LabChoice, choose_lab
 
 PROG = "python -m labs.sweep"
 
@@ -29,7 +37,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("topology", help="a topology (see python -m labs.run --list)")
     p.add_argument("--scenario", required=True, help="the scenario every value runs")
     p.add_argument("--set", required=True, metavar="SETTING=V1,V2,...",
-                   help="the timer to sweep and its values, e.g. advert_int=1,0.5,0.2,0.1 (names: labs/spec.py Timers)")
+                   help="the timer to sweep and its values, e.g. advert_int=1,0.5,0.2,0.1 (names: labs/spec/__init__.py Timers)")
     p.add_argument("--target", help="host the scenario breaks (default: the scenario's own)")
     p.add_argument("--variant", default="default", help="configuration variant the sweep starts from")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="runs per value (default 1)")
@@ -90,7 +98,7 @@ def draw_sweep(folder: Path) -> list[Path]:
     doc = sweep.collect(folder)
     jsonfile.write(folder / "sweep.json", doc)
     images = charts.save(charts.sweep(doc), folder, "sweep")
-    (folder / "report.html").write_text(report.sweep_page(doc, [p for p in images if p.suffix == ".png"]))
+    (folder / "report.html").write_text(html.sweep_page(doc, [p for p in images if p.suffix == ".png"]))
     results.finish(folder, latest=False)
     return [*images, folder / "report.html"]
 

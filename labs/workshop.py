@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from labs import results
-from labs.command import entry
-from labs.errors import LabError
+from labs.common import results
+from labs.common.command import entry
+from labs.common.errors import LabError
 
 PROG = "python -m labs.workshop"
 REPO = Path(__file__).resolve().parent.parent
@@ -361,7 +361,7 @@ def _defaults_only(rest: list[str], names: list[str], target: str | None) -> str
     if target is None or any(n.endswith(".py") for n in names):
         return target
     from labs import run as run_command
-    from labs import scenario
+    from labs.plan import scenario
 
     try:
         args = run_command.parse(rest)
@@ -512,7 +512,7 @@ def base_windows(summary: dict[str, Any]) -> dict[tuple[int | None, str], list[t
     guide quotes it — (step, phase) -> each expectation's (earliest, latest), in the order
     of the summary's. The model is computed again from the run's configs with no process
     start cost; the analysis adds the fault's application time, the model never does."""
-    from labs import scenario
+    from labs.plan import scenario
     from labs.analysis import expectations, model
 
     folder = Path(summary["folder"])

@@ -1,5 +1,5 @@
 """Scenarios: one module per fault (what it breaks, how it heals, what it expects).
 
-labs.scenario lists and loads them (with a user's own file of the same shape) as checked
+labs.plan.scenario lists and loads them (with a user's own file of the same shape) as checked
 `Scenario` records.
 """

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Connections, Expectation
 from labs.analysis.model import Model
-from labs.requirements import IPVSADM
-from labs.targets import ByRole
+from labs.common.requirements import IPVSADM
+from labs.plan.targets import ByRole
 from scenarios import crash_keepalived, link_down, stop_keepalived
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Expectation, Moves, Window
 from labs.analysis.model import Model
-from labs.faults import Impairment
-from labs.targets import ByRole
+from labs.lab.faults import Impairment
+from labs.plan.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab

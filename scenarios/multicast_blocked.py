@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Expectation, Move, Release, Stay
 from labs.analysis.model import Model
-from labs.faults import drop_rule
+from labs.lab.faults import drop_rule
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab

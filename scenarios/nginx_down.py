@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Expectation, Move, Stay, Window
 from labs.analysis.model import Model
-from labs.targets import ByRole
+from labs.plan.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Expectation, Share, Window
 from labs.analysis.model import Model
-from labs.targets import ByRole
+from labs.plan.targets import ByRole
 
 if TYPE_CHECKING:
-    from labs.experiment import ProbeProcess
+    from labs.lab.experiment import ProbeProcess
     from labs.lab.lab import Lab
 
 TARGETS = ByRole(("client",), lvs=True)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Checker, Expectation, Stay
 from labs.analysis.model import Model
-from labs.faults import heal_drop, inject_drop
-from labs.targets import ByRole
+from labs.lab.faults import heal_drop, inject_drop
+from labs.plan.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from labs.analysis.expectations import Expectation, Move, Release, Window
 from labs.analysis.model import Model
-from labs.faults import heal_staged, inject_drop
-from labs.targets import ByRole
+from labs.lab.faults import heal_staged, inject_drop
+from labs.plan.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab

@@ -20,8 +20,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from labs import requirements
-    from labs.errors import LabError
+    from labs.common import requirements
+    from labs.common.errors import LabError
 
     rooted = [item for item in items if "root" in item.keywords]
     try:

@@ -1,11 +1,11 @@
 """Topologies: each module declares its addressing and roles as data (`spec()`); the lab
-turns a spec into Mininet's Topo (labs.topo), so a topology imports nothing of Mininet."""
+turns a spec into Mininet's Topo (labs.lab.topo), so a topology imports nothing of Mininet."""
 from __future__ import annotations
 
 import sys
 from types import ModuleType
 
-from labs import registry
+from labs.common import registry
 
 
 def names() -> list[str]:

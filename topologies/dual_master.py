@@ -35,7 +35,7 @@ import dataclasses
 import math
 from typing import Callable
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.spec import Host, LabSpec, RealServer, Timers, VirtualServer, VrrpInstance
 
 SUBNET = "192.168.56.0/24"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.spec import Host, LabSpec, RealServer
 from topologies import dual_master
 

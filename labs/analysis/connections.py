@@ -18,7 +18,7 @@ from typing import IO, Any, Iterator
 
 from labs.analysis.data import Run
 from labs.analysis.expectations import LATENCY
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.probes.connections import INTERVAL
 
 FILE = "connections.csv"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 
 
 @dataclass(frozen=True)

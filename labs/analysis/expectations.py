@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
-from labs import jsonfile
+from labs.common import jsonfile
 from labs.analysis import clients
 from labs.analysis.data import Request, Run
 

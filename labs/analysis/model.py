@@ -23,11 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labs import kaconfig, sysctls, timing
+from labs import kaconfig
+
+from labs.spec import sysctls
+
+from labs.spec import timing
 from labs.analysis.expectations import LATENCY, Checker, Clients, Connections, Expectation, Move, Ready, Stay, Window
 
 if TYPE_CHECKING:
-    from labs.scenario import Scenario
+    from labs.plan.scenario import Scenario
 
 # The kernel's IPVS sync (net/netfilter/ipvs/ip_vs_sync.c, include/net/ip_vs.h): the master
 # queues a sync message for a TCP connection once it is ESTABLISHED and has received

@@ -6,7 +6,7 @@ import math
 from collections import Counter, defaultdict
 from typing import Any, Sequence
 
-from labs import tables
+from labs.common import tables
 from labs.analysis import summary
 from labs.analysis.expectations import described
 

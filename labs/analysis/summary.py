@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any, Sequence
 
-from labs import tables
+from labs.common import tables
 from labs.analysis import clients, expectations, model
 from labs.analysis.data import Run
 from labs.analysis.expectations import Expectation, Phase
@@ -38,7 +38,7 @@ def expected_by(run: Run) -> Sequence[tuple[int | None, Expectation]]:
     name = run.info.get("scenario")
     if not name:
         return []
-    from labs import scenario  # see the docstring: only for folders without expectations.json
+    from labs.plan import scenario  # see the docstring: only for folders without expectations.json
 
     m = model.load(run.folder, run.info)
     return [(None, e) for e in model.for_scenario(scenario.load(name), m, run.info.get("target"))]

@@ -12,8 +12,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from labs import tables
-from labs.errors import LabError
+from labs.common import tables
+from labs.common.errors import LabError
 
 HEADER = ("value", "runs", "failover median (s)", "each run (s)", "model window (s)", "client failures (each run)",
           "verdicts")

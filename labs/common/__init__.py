@@ -1,1 +1,2 @@
-"""Shared by every stage and command: errors, files (JSON, results folders), the commands' exits, requirements, text tables."""
+"""Shared by every stage and command: errors, JSON and results folders, the commands' exits,
+the requirements check, text tables."""

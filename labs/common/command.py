@@ -4,6 +4,7 @@ way) and a bug (1, its traceback kept). A library missing from a command's modul
 fails before any of this runs: labs/__init__.py turns that into the same line."""
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import sys
@@ -11,9 +12,31 @@ import time
 from pathlib import Path
 from typing import IO, Any, Callable
 
-from labs import requirements, results
-from labs.jsonfile import SCHEMA_VERSION
-from labs.errors import LabError
+from labs.common import requirements
+
+from labs.common import results
+from labs.common.jsonfile import SCHEMA_VERSION
+from labs.common.errors import LabError
+from labs.plan.runplan import LabChoice, choose_lab, parse_settings
+
+
+def lab_arguments(p: argparse.ArgumentParser) -> None:
+    """The options that change the lab a command builds, the same in every command that
+    takes a topology or a lab file (run, render, lint, bench_lab)."""
+    p.add_argument("--variant", default="default", metavar="NAME",
+                   help="configuration variant: the seed's mistakes, 'fast', ... (see python -m labs.run --list)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="change one of the lab's timers, e.g. --set advert_int=0.5 (repeatable; the names: "
+                   "labs/spec/__init__.py Timers; with a lab file, written into its configs)")
+    p.add_argument("--servers", type=int, metavar="N",
+                   help="number of real servers, for topologies that take it (scale: even, 2-64)")
+
+
+def lab_of(args: argparse.Namespace, topology: str | None = None, config_test: bool = True) -> LabChoice:
+    """The lab a command's arguments name (`topology`, else args.topology, with the
+    lab_arguments options), its spec built: a bad one is one line before anything runs."""
+    return choose_lab(topology or args.topology, args.variant, args.servers, parse_settings(args.set or []),
+                      config_test=config_test)
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -27,7 +50,7 @@ def emit_json(data: dict[str, Any], out: IO[str]) -> None:
 
 def entry(prog: str, go: Callable[[], int]) -> int:
     """A command that reads files: a LabError, or a library this interpreter lacks
-    (labs.requirements.cannot_import), is one line on stderr and exit 2."""
+    (labs.common.requirements.cannot_import), is one line on stderr and exit 2."""
     try:
         return go()
     except LabError as e:

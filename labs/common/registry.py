@@ -7,7 +7,7 @@ import pkgutil
 from pathlib import Path
 from types import ModuleType
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 
 
 def names(package: ModuleType) -> list[str]:

@@ -6,7 +6,7 @@ import importlib.util
 import os
 import sys
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 
 IPVSADM = "/usr/sbin/ipvsadm"  # what an operator runs to read IPVS: the lab's inspection, scenarios, run.json
 TOOLS = {  # the daemons' own binaries come from labs.daemons.programs()

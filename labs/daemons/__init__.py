@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from labs import sysctls
+from labs.spec import sysctls
 from labs.daemons.base import Daemon
 from labs.daemons.keepalived import Keepalived
 from labs.daemons.nginx import Nginx

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.lab.paths import RunPaths
 from labs.spec import Host, LabSpec
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from labs.daemons.base import Daemon, Node
 from labs.daemons.nginx import START_NGINX, Nginx
 from labs.spec import Host, HostFiles, LabSpec
-from labs.templating import render_to
+from labs.spec.templating import render_to
 
 # Messages of `keepalived -t` that only say the config was tested outside the lab (the
 # interface exists only in the lab's namespaces, where bring-up checks it again).

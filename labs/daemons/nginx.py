@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 from labs.daemons.base import Daemon, Node, children, pid_alive
-from labs.errors import LabError
-from labs.templating import render_to
+from labs.common.errors import LabError
+from labs.spec.templating import render_to
 
 SERVED_BY = "X-Served-By"  # the response header naming the real server
 START_NGINX = "start-nginx"  # in the host's runtime folder: starts this host's nginx (for check scripts)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.kaconfig.lines import Diagnostic, Diagnostics, Where, flatten
 from labs.kaconfig.model import Config, Instance, Script, Track, VirtualServer, from_tree
 from labs.kaconfig.tree import Block, parse

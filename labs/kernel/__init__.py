@@ -11,8 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from labs import results as labs_results
-from labs.errors import LabError
+from labs.common import results as labs_results
+from labs.common.errors import LabError
 from labs.kernel import native, uml
 
 CHOICES = ("auto", "native", "uml")

@@ -110,7 +110,7 @@ poweroff -f > /dev/null 2>&1
 
 
 def host_cpu(requested: int | None = None) -> int:
-    """The one host CPU a UML kernel runs on: `requested` (labs.jobs gives each job its
+    """The one host CPU a UML kernel runs on: `requested` (labs.lab.jobs gives each job its
     own), else the first this process may use. A UML kernel is one CPU's worth of work
     anyway, and every guest system call is a ptrace hand-off between its host processes;
     left free, the host scheduler moves them between CPUs (our reading of why that costs:

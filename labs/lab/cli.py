@@ -12,14 +12,16 @@ from pathlib import Path
 from mininet.cli import CLI
 from mininet.log import setLogLevel
 
-from labs import scenario, status
+from labs.plan import scenario
+
+from labs.lab import status
 from labs.analysis.expectations import Expectation
-from labs.errors import LabError
-from labs.experiment import Steps
-from labs.plan import SETTLE
+from labs.common.errors import LabError
+from labs.lab.experiment import Steps
+from labs.plan.phases import SETTLE
 from labs.lab import converge
 from labs.lab.lab import Lab
-from labs.runplan import ProbeSettings
+from labs.plan.runplan import ProbeSettings
 from labs.spec import LabSpec
 
 HELP = """lab commands (Mininet's own, e.g. `lvs1 ipvsadm -Ln`, work too):

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
 from labs.daemons.base import Daemon, Node, tail
-from labs.errors import LabError
-from labs.events import EventLog
+from labs.common.errors import LabError
+from labs.lab.events import EventLog
 from labs.lab import inspect
 from labs.spec import LabSpec, VrrpInstance
 

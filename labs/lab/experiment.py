@@ -1,7 +1,7 @@
 """One scenario on a converged lab: probes on, baseline, fault, observe, heal, recover.
 
 How long to observe comes from the model's windows (computed from the rendered configs,
-labs.plan), so slower timers are observed longer; the lab must be converged again after
+labs.plan.phases), so slower timers are observed longer; the lab must be converged again after
 healing.
 """
 from __future__ import annotations
@@ -17,15 +17,15 @@ from typing import Any, Literal
 
 from labs.analysis import model
 from labs.analysis import expectations as expected
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.lab import converge
 from labs.lab.lab import Lab
-from labs.plan import AFTER, SETTLE, baseline_seconds, phase_seconds
-from labs.runplan import ProbeSettings
-from labs.scenario import Scenario
-from labs.timing import convergence_bound
+from labs.plan.phases import AFTER, SETTLE, baseline_seconds, phase_seconds
+from labs.plan.runplan import ProbeSettings
+from labs.plan.scenario import Scenario
+from labs.spec.timing import convergence_bound
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PROBE_MAX_S = 3600.0  # a session's probe left running stops by itself after an hour
 
 

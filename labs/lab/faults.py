@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Callable
 
 from labs.daemons.base import children, pid_alive, wait_gone
-from labs.errors import LabError
+from labs.common.errors import LabError
 
 if TYPE_CHECKING:
     from labs.daemons.base import Node

@@ -14,7 +14,7 @@ from pyroute2 import IPRoute
 from labs.daemons.base import Node
 from labs.daemons.nginx import SERVED_BY
 from labs.lab import netns
-from labs.requirements import IPVSADM
+from labs.common.requirements import IPVSADM
 
 
 def addresses(ns: str, ifname: str) -> list[str]:

@@ -15,9 +15,11 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from labs import kernel, suite
-from labs.errors import LabError
-from labs.runplan import RunPlan
+from labs import kernel
+
+from labs.lab import suite
+from labs.common.errors import LabError
+from labs.plan.runplan import RunPlan
 
 if TYPE_CHECKING:
     from labs.spec import LabSpec
@@ -81,8 +83,9 @@ def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float],
 def timings(spec: "LabSpec", runs: list[tuple[str, str]]) -> tuple[list[float], list[bool]]:
     """Each run's length and whether it may leave clients pinned, from the model of the
     configs the lab will render."""
-    from labs import plan as planned
-    from labs import render, scenario
+    from labs.plan import phases
+    from labs import render
+    from labs.plan import scenario
     from labs.analysis import model
     from labs.lab.paths import RunPaths
 
@@ -91,8 +94,8 @@ def timings(spec: "LabSpec", runs: list[tuple[str, str]]) -> tuple[list[float], 
         render.render(spec, paths, [h.name for h in spec.hosts])
         m = model.load(paths.results, {})
         loaded = [(scenario.load(name), target) for name, target in runs]
-        return ([planned.planned_seconds(s, m, t) for s, t in loaded],
-                [planned.may_repin_clients(s, m, t) for s, t in loaded])
+        return ([phases.planned_seconds(s, m, t) for s, t in loaded],
+                [phases.may_repin_clients(s, m, t) for s, t in loaded])
 
 
 def job_argv(argv: list[str], group: list[tuple[str, str]], part: Path, cpu: int) -> list[str]:
@@ -142,7 +145,7 @@ class Drawings:
 
     def finish(self, folders: list[Path]) -> None:
         """Draw what was not yet, wait for all, hand the files to the user, say where."""
-        from labs import results
+        from labs.common import results
 
         for folder in folders:
             self.submit(folder)

@@ -17,19 +17,21 @@ from typing import Callable, Iterable
 
 from mininet.net import Mininet
 
-from labs import daemons, topo
+from labs import daemons
+
+from labs.lab import topo
 from labs.daemons.base import Daemon, Node, check_all, stop_all
 from labs.daemons.keepalived import Keepalived
-from labs.errors import LabError
-from labs.faults import Fault
-from labs.events import EventLog
+from labs.common.errors import LabError
+from labs.lab.faults import Fault
+from labs.lab.events import EventLog
 from labs.lab import converge, netns, network
 from labs.lab.paths import STATE_ROOT, RunPaths
 from labs.lab.record import Lock, Record, sweep, sweep_stale, RECORD
 from labs.lab.netwatch import NetlinkWatcher
 from labs.lab.watch import FifoWatcher
 from labs.spec import LabSpec
-from labs.timing import convergence_bound, directors_lead, tier_floor
+from labs.spec.timing import convergence_bound, directors_lead, tier_floor
 
 Say = Callable[[str], None]
 

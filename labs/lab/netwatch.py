@@ -14,7 +14,7 @@ import socket
 from pyroute2 import IPRoute
 from pyroute2.netlink.rtnl import RTMGRP_IPV4_IFADDR, RTMGRP_LINK, RTMGRP_NEIGH
 
-from labs.events import EventLog
+from labs.lab.events import EventLog
 from labs.lab import netns
 from labs.lab.watch import SelectorThread
 

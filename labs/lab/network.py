@@ -1,13 +1,13 @@
-"""Gives each host of a built lab what its role needs (addresses, sysctls: labs.sysctls
-decides which); the network itself is Mininet's (labs.topo)."""
+"""Gives each host of a built lab what its role needs (addresses, sysctls: labs.spec.sysctls
+decides which); the network itself is Mininet's (labs.lab.topo)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from pyroute2 import IPRoute
 
-from labs import sysctls
-from labs.errors import LabError
+from labs.spec import sysctls
+from labs.common.errors import LabError
 from labs.lab import netns
 from labs.spec import Host, LabSpec
 

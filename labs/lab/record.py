@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.lab import netns
 from labs.lab.paths import STATE_ROOT
 

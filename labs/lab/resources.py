@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from labs import tables
+from labs.common import tables
 from labs.lab import netns
 
 PROC = Path("/proc")

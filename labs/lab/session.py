@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from labs import jsonfile, results
-from labs.errors import LabError
-from labs.runplan import RunPlan
+from labs.common import jsonfile
+
+from labs.common import results
+from labs.common.errors import LabError
+from labs.plan.runplan import RunPlan
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -199,7 +201,7 @@ class SharedLab:
         runs each address is still on the server persistence gave it, and together they
         reach both), else once more after the addresses paused for persistence_timeout."""
         from labs.lab import converge
-        from labs.timing import convergence_bound
+        from labs.spec.timing import convergence_bound
 
         found = lab.debris()
         if found:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from labs.lab.converge import Snapshot
-from labs.tables import render as _table
+from labs.common.tables import render as _table
 from labs.lab.network import host_addresses
 from labs.spec import LabSpec
 

@@ -1,6 +1,6 @@
 """A suite: the scenario runs a command plans, run on this kernel one after the other, and
 their report (the table, suite.json, the spread over repeats, JUnit XML). `labs.run` runs a
-suite here; `labs.jobs` splits one over labs side by side and reports it here too."""
+suite here; `labs.lab.jobs` splits one over labs side by side and reports it here too."""
 from __future__ import annotations
 
 import functools
@@ -9,10 +9,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from labs import jsonfile, junit, results, scenario
-from labs.errors import LabError
-from labs.runplan import RunPlan
-from labs.session import Progress, SharedLab, with_lab
+from labs.common import jsonfile
+
+from labs.report import junit
+
+from labs.common import results
+
+from labs.plan import scenario
+from labs.common.errors import LabError
+from labs.plan.runplan import RunPlan
+from labs.lab.session import Progress, SharedLab, with_lab
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -49,7 +55,8 @@ def run_here(plan: RunPlan, backend: str, reason: str) -> int:
     """Each planned run on this kernel, one after the other: on one shared lab (rebuilt
     only when a run leaves it unhealthy) or, with `fresh`, a lab per run. A job of
     `--jobs N` writes its part for the command that started it; else the suite's report."""
-    from labs import analyze, experiment, plot
+    from labs import analyze, plot
+    from labs.lab import experiment
     from labs.analysis.summary import table
     from labs.lab import resources
 
@@ -73,7 +80,7 @@ def run_here(plan: RunPlan, backend: str, reason: str) -> int:
             if ran:
                 summary = analyze.analyze(folder)
                 print(table(summary), flush=True)
-                if plan.part:  # a job's plots are drawn by the command that started it, now (labs.jobs)
+                if plan.part:  # a job's plots are drawn by the command that started it, now (labs.lab.jobs)
                     print(f"{FINISHED}{folder}", flush=True)
                 else:
                     print(f"report: {plot.draw(folder)[-1]}", flush=True)

@@ -12,7 +12,7 @@ import selectors
 import threading
 from pathlib import Path
 
-from labs.events import EventLog
+from labs.lab.events import EventLog
 
 ENDPOINT = re.compile(r"\[([^\]]+)\]:(?:tcp|udp):(\d+)")
 

@@ -1,6 +1,6 @@
 """A run's plan from the model alone (no lab, no Mininet): how long each phase is
 observed, how long the run takes, whether it may leave the clients pinned to one real
-server. labs.experiment follows it; labs.jobs deals runs to labs side by side with it.
+server. labs.lab.experiment follows it; labs.lab.jobs deals runs to labs side by side with it.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from labs.analysis import model
 from labs.analysis.expectations import Checker, Clients, Expectation, Stay
 
 if TYPE_CHECKING:
-    from labs.scenario import Scenario
+    from labs.plan.scenario import Scenario
 
 BASELINE = 3.0  # s of traffic before the fault: the "before" distribution
 SETTLE = 2.0  # s observed past the model's latest time, so late moves are seen
@@ -37,7 +37,7 @@ def phase_seconds(scenario: "Scenario", expectations: list[Expectation]) -> tupl
 
 
 def planned_seconds(scenario: "Scenario", m: model.Model, target: str) -> float:
-    """A run's length on a converged lab, from the model (labs.jobs balances jobs with it)."""
+    """A run's length on a converged lab, from the model (labs.lab.jobs balances jobs with it)."""
     inject_s, heal_s = phase_seconds(scenario, model.for_scenario(scenario, m, target))
     return baseline_seconds(scenario) + inject_s + heal_s + AFTER
 
@@ -47,7 +47,7 @@ def may_repin_clients(scenario: "Scenario", m: model.Model, target: str) -> bool
     the fault takes a real server out of IPVS (a checker's removal) or moves a real
     server's address: IPVS gives the addresses to the others and keeps them there for as
     long as their connection entries live (minutes in DR mode), so the next run on the same
-    lab would need a fresh one (SharedLab.gate). labs.jobs puts such runs last."""
+    lab would need a fresh one (SharedLab.gate). labs.lab.jobs puts such runs last."""
     if not any((m.persistence or {}).values()):
         return False
     servers = {ip for ips in (m.real_servers or {}).values() for ip in ips}

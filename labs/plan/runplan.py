@@ -1,6 +1,6 @@
 """What a command asks for, as values: the lab (a topology or a lab file, its variant,
 `--servers`, `--set`) built into its spec once, and what to do on it. Each command builds
-one `RunPlan` from its arguments; the library (labs.session, labs.jobs, labs.suite, the
+one `RunPlan` from its arguments; the library (labs.lab.session, labs.lab.jobs, labs.lab.suite, the
 Python API) takes the plan and never sees argparse. Building the spec reads a lab file's
 configs and runs `keepalived --config-test` on each, so it happens here, once per command.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.probes import http as http_probe
 
 if TYPE_CHECKING:
@@ -57,12 +57,13 @@ class LabChoice:
 
 
 def choose_lab(topology: str, variant: str = "default", servers: int | None = None,
-               settings: Mapping[str, str] | None = None) -> LabChoice:
+               settings: Mapping[str, str] | None = None, config_test: bool = True) -> LabChoice:
     """The one place a command's lab becomes a spec: a Python topology's (its variant,
     parameters and `settings` applied to its timers) or a lab file's (`settings` written
-    into its configs; its configs read and checked by keepalived here)."""
+    into its configs; its configs read and, unless not `config_test` (lint, which reports
+    what keepalived -t says), checked by keepalived here)."""
     import topologies
-    from labs import labfile
+    from labs.spec import labfile
 
     settings = dict(settings or {})
     if labfile.is_lab_file(topology):
@@ -71,7 +72,7 @@ def choose_lab(topology: str, variant: str = "default", servers: int | None = No
             raise LabError(f"{' and '.join(clash)} change a Python topology; a lab file is changed by editing its configs "
                            "(or by --set NAME=VALUE)")
         path = Path(topology).absolute()  # the UML kernel and --jobs start from other folders
-        return LabChoice(str(path), variant, {}, settings, labfile.load(path, settings))
+        return LabChoice(str(path), variant, {}, settings, labfile.load(path, settings, config_test))
     module = topologies.load(topology)
     params: dict[str, int] = {}
     if servers is not None:
@@ -96,7 +97,7 @@ class RunPlan:
     repeat: int = 1
     probe: ProbeSettings = field(default_factory=ProbeSettings)
     kernel: str = "auto"
-    jobs: int | None = None  # labs side by side; None: the default count (labs.jobs.count)
+    jobs: int | None = None  # labs side by side; None: the default count (labs.lab.jobs.count)
     fresh: bool = False  # a new lab for every run instead of one shared lab
     target: str | None = None  # the --target given, which a job passes on
     argv: tuple[str, ...] = ()  # the command line as typed: run.json records it, --jobs and UML re-run it

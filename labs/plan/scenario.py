@@ -18,10 +18,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable
 
 import scenarios as package
-from labs import registry
-from labs.errors import LabError
+from labs.common import registry
+from labs.common.errors import LabError
 from labs.probes import connections as connection_probe
-from labs.targets import ByRole
+from labs.plan.targets import ByRole
 
 if TYPE_CHECKING:
     from labs.analysis.expectations import Expectation
@@ -46,7 +46,7 @@ class Scenario:
     expect: Callable[["Model", str], list["Expectation"]]
     needs_probe: bool = False  # inject/heal change the running probe, so they are handed it
     observe_s: float = 0.0  # each phase observed at least this long, whatever the model says
-    baseline_s: float = 0.0  # traffic before the fault at least this long (labs.plan.BASELINE otherwise)
+    baseline_s: float = 0.0  # traffic before the fault at least this long (labs.plan.phases.BASELINE otherwise)
     connections: int = 0  # keep-alive connections per LVS VIP (labs.probes.connections); 0: none
     connection_interval: float = connection_probe.INTERVAL  # s between requests on one of those connections
     open_over_s: float = 0.0  # the connections of a VIP are opened evenly over this span
@@ -106,7 +106,7 @@ def _record(module: ModuleType, source: str) -> Scenario:
         if default not in rule:
             raise wrong(f"has DEFAULT_TARGET = {default!r}, not one of its TARGETS ({', '.join(rule)})")
     else:
-        raise wrong(f"has TARGETS = {rule!r}: give a labs.targets.ByRole or a tuple of target names")
+        raise wrong(f"has TARGETS = {rule!r}: give a labs.plan.targets.ByRole or a tuple of target names")
     for part in ("inject", "expect"):
         if not callable(found[part]):
             raise wrong(f"has {part} = {found[part]!r}: it must be a function")

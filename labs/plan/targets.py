@@ -4,14 +4,14 @@ hosts (a user's lab names them differently from dual_master's lvs1, server1, ...
 A scenario's `TARGETS` is either a `ByRole` (the targets follow from the lab's spec, the
 default is the first host of the first role) or a fixed tuple of names with a
 `DEFAULT_TARGET` among them (a user's file, or tiers such as multicast_blocked's);
-labs.scenario's `Scenario.targets`/`default_target` apply either to a lab.
+labs.plan.scenario's `Scenario.targets`/`default_target` apply either to a lab.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 
 if TYPE_CHECKING:
     from labs.spec import LabSpec

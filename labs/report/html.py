@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from labs import charts
+from labs.report import charts
 from labs.analysis import summary as summ
 
 

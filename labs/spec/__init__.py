@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from ipaddress import IPv4Interface, IPv4Network
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class VirtualServer:
 
 @dataclass(frozen=True)
 class HostFiles:
-    """A host's files from a lab file (labs.labfile): its keepalived.conf as written and the
+    """A host's files from a lab file (labs.spec.labfile): its keepalived.conf as written and the
     scripts it calls; `changes` lists what the loader already changed (includes inlined,
     --set values); the daemon adds what living in the lab needs."""
 

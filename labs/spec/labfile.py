@@ -21,7 +21,7 @@ from pathlib import Path
 
 from labs import daemons, kaconfig
 from labs.daemons import keepalived
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.spec import Host, HostFiles, LabSpec, RealServer, Timers, VirtualServer, VrrpInstance
 
 ROLES = tuple(daemons.ROLES)  # what each role runs is decided there

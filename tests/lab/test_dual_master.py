@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from labs import kernel, timing
+from labs import kernel
+
+from labs.spec import timing
 from lab.helpers import REPO, RUN_TIMEOUT, command, leftovers, load
 from topologies import dual_master
 

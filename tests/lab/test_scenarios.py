@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import labs.scenario
+import labs.plan.scenario
 from lab.helpers import leftovers
 from labs.pytest_plugin import run_scenarios
-from labs.suite import DEFAULT_SCENARIOS, EXTRA_SCENARIOS
+from labs.lab.suite import DEFAULT_SCENARIOS, EXTRA_SCENARIOS
 from topologies import dual_master
 
 pytestmark = pytest.mark.lab
@@ -31,7 +31,7 @@ def scenario(default_set):
 
 
 def test_every_scenario_is_in_the_default_set_or_named_as_extra():
-    assert sorted(DEFAULT_SCENARIOS + EXTRA_SCENARIOS) == sorted(labs.scenario.names())
+    assert sorted(DEFAULT_SCENARIOS + EXTRA_SCENARIOS) == sorted(labs.plan.scenario.names())
 
 
 @pytest.mark.parametrize("name", DEFAULT_SCENARIOS)

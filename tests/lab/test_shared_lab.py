@@ -7,7 +7,7 @@ import re
 import pytest
 
 from lab.helpers import REPO, leftovers, load
-from labs import jobs
+from labs.lab import jobs
 from labs.pytest_plugin import run_scenarios
 from topologies import dual_master
 

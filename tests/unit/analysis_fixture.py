@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-import labs.scenario
+import labs.plan.scenario
 from labs.analysis import expectations, model
 from labs.daemons.keepalived import Keepalived
 from labs.lab.paths import RunPaths
@@ -27,8 +27,8 @@ def folder(tmp: Path, scenario: str, target: str, variant: str = "default", **in
     run = {"scenario": scenario, "target": target, "kernel_backend": "native", "probe": {"rate": RATE},
            "process_start_s": 0.001, "keepalived_start_s": 0.5, **info}
     (results / "run.json").write_text(json.dumps(run))
-    # as labs.experiment does when the run starts
-    expectations.write(results, model.for_scenario(labs.scenario.load(scenario), model.load(results, run), target))
+    # as labs.lab.experiment does when the run starts
+    expectations.write(results, model.for_scenario(labs.plan.scenario.load(scenario), model.load(results, run), target))
     return results
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from labs import api, kernel
-from labs.errors import LabError
+from labs.common.errors import LabError
 
 
 def test_a_process_that_cannot_hold_the_lab_says_what_to_do(monkeypatch):

@@ -12,7 +12,7 @@ import pytest
 
 import labs
 from conftest import REPO
-from labs import charts
+from labs.report import charts
 from labs.analysis import data
 from labs.analysis import summary
 from labs.analyze import analyze
@@ -181,7 +181,7 @@ def test_close_labels_merge_into_one():
 def test_an_interactive_session_is_judged_per_step_and_titled_with_what_was_done(tmp_path):
     """Two fail/heal pairs in one session: each phase judged with its own scenario's
     expectations; the timeline says what was done, never "None on None"."""
-    from labs import scenario
+    from labs.plan import scenario
     from labs.analysis import expectations, model
     from unit.analysis_fixture import addr, converged, fault, healthy
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.lab import netns, record
 
 pytestmark = pytest.mark.root

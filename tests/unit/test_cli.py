@@ -55,7 +55,7 @@ def test_bad_values_are_one_line_errors():
         ("dual_master", "--servers", "4"): "--servers works with: scale",
         ("scale", "--servers", "3"): "even number from 2 to 64",
         ("dual_master", "--scenario", "/nonexistent/fault.py"): "no scenario file /nonexistent/fault.py",
-        ("dual_master", "--scenario", "labs/errors.py"): "lacks TARGETS, inject, heal, expect",
+        ("dual_master", "--scenario", "labs/common/errors.py"): "lacks TARGETS, inject, heal, expect",
         ("dual_master", "--check", "--results", "/proc/version/x"): "cannot write results under /proc/version/x",
         ("dual_master", "--check", "--scenario", "link_down"): "--check brings the lab up, prints its status and "
                                                                "tears it down: it runs no scenario, drop --scenario",
@@ -70,9 +70,9 @@ def test_bad_values_are_one_line_errors():
 
 
 def test_missing_program_names_its_package(monkeypatch):
-    from labs import requirements
+    from labs.common import requirements
     from labs.daemons.nginx import Nginx
-    from labs.errors import LabError
+    from labs.common.errors import LabError
 
     monkeypatch.setitem(requirements.TOOLS, "/nonexistent/ipvsadm", "ipvsadm")
     monkeypatch.setattr(Nginx, "binary", "/nonexistent/nginx")  # a daemon's binary: from labs.daemons
@@ -92,7 +92,7 @@ def test_results_under_run_are_refused_on_the_uml_path():
 
 
 def test_jobs_split_the_runs_and_keep_the_users_options():
-    from labs import jobs
+    from labs.lab import jobs
 
     runs = [("a", "lvs1"), ("b", "lvs1"), ("c", "server1"), ("d", "lvs2"), ("e", "lvs1")]
     # longest first, each to the least loaded job: a(70) | e(40) b(20) d(15), then c(10)
@@ -106,7 +106,7 @@ def test_jobs_split_the_runs_and_keep_the_users_options():
         "--part", "/tmp/p.json", "--cpu", "1"]
     p = run("dual_master", "--jobs", "0")
     assert p.returncode == 2 and "--jobs 0" in p.stderr
-    from labs.runplan import RunPlan, choose_lab
+    from labs.plan.runplan import RunPlan, choose_lab
 
     lab, five = choose_lab("dual_master"), (("kill_nginx", "server1"),) * 5
     assert jobs.count(RunPlan(lab, Path("/tmp/r"), five, part=Path("/tmp/p.json"), kernel="uml")) == 1  # never split again
@@ -117,8 +117,9 @@ def test_jobs_share_the_cpus_this_process_may_use(monkeypatch):
     """By default two labs per CPU (at most four), each job's kernel on one CPU, the CPUs
     taken in turn from this process's affinity (not the machine's count: a container or
     taskset may allow fewer)."""
-    from labs import jobs, kernel
-    from labs.runplan import RunPlan, choose_lab
+    from labs import kernel
+    from labs.lab import jobs
+    from labs.plan.runplan import RunPlan, choose_lab
 
     monkeypatch.setattr(kernel, "choose", lambda requested, ipvs=True: kernel.Choice("uml", "test"))
     lab = choose_lab("dual_master")
@@ -145,7 +146,8 @@ def test_jobs_plan_from_the_model():
     With persistence on, nginx_down (server1's address moves) and real_server_down (a
     checker removes a real server) may leave the clients on one server; link_down on lvs1
     moves a director's VIP only, and without persistence nothing pins."""
-    from labs import jobs, plan
+    from labs.lab import jobs
+    from labs.plan import phases as plan
 
     spec = dual_master.spec()
     runs = [("link_flap", "lvs1"), ("kill_nginx", "server1"), ("stop_keepalived", "lvs1"), ("nginx_down", "server1"),

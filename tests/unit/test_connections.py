@@ -9,7 +9,7 @@ import io
 import json
 from pathlib import Path
 
-from labs import scenario
+from labs.plan import scenario
 from labs.analysis import connections, data, expectations, model, summary
 from labs.daemons.keepalived import Keepalived
 from labs.lab.paths import RunPaths
@@ -22,7 +22,7 @@ INTERVAL = 0.1
 
 
 def folder(tmp: Path, variant: str = "default", target: str = "lvs1") -> Path:
-    """A director_failover run folder of `variant`, as labs.experiment starts it."""
+    """A director_failover run folder of `variant`, as labs.lab.experiment starts it."""
     results = tmp / "run"
     spec = dual_master.spec(variant)
     paths = RunPaths(results, tmp / "runtime")
@@ -202,7 +202,7 @@ def test_plots_of_a_run_with_connections(tmp_path):
 def test_sync_sysctls_reach_the_directors_and_the_model(tmp_path):
     import dataclasses
 
-    from labs import sysctls
+    from labs.spec import sysctls
 
     spec = dual_master.spec("sync")
     lvs1, server1 = spec.host("lvs1"), spec.host("server1")

@@ -9,7 +9,7 @@ import pytest
 
 from labs.daemons.keepalived import Keepalived
 from labs.daemons.nginx import Nginx
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.lab.paths import RunPaths
 from topologies import dual_master
 

@@ -265,14 +265,14 @@ def test_nothing_moves_is_observed_past_the_latest_takeover(tmp_path, scenario, 
     weight that could move the VIP), not just SETTLE seconds."""
     import json
 
-    import labs.scenario
-    from labs import plan
+    import labs.plan.scenario
+    from labs.plan import phases as plan
     from labs.analysis import model
     from unit.analysis_fixture import folder
 
     results = folder(tmp_path, scenario, target, variant=variant)
     m = model.load(results, json.loads((results / "run.json").read_text()))
-    loaded = labs.scenario.load(scenario)
+    loaded = labs.plan.scenario.load(scenario)
     expected = model.for_scenario(loaded, m, target)
     stays = [e for e in expected if e.kind == "stay" and e.phase == "inject"]
     inject_s, _ = plan.phase_seconds(loaded, expected)

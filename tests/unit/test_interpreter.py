@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from labs import requirements
-from labs.command import entry
+from labs.common import requirements
+from labs.common.command import entry
 
 # every `python -m labs.X`: the modules with a __main__ block
 COMMANDS = sorted(".".join(p.relative_to(REPO).with_suffix("").parts) for p in (REPO / "labs").rglob("*.py")
@@ -119,8 +119,8 @@ def test_outside_the_checkout_says_where_to_run(tmp_path: Path):
 def test_our_own_missing_module_keeps_its_traceback(tmp_path: Path):
     """A missing module of our own (or a library's own dependency) is a bug, not a wrong interpreter."""
     package = tmp_path / "labs"
-    package.mkdir()
-    for name in ("__init__.py", "requirements.py", "errors.py"):
+    (package / "common").mkdir(parents=True)
+    for name in ("__init__.py", "common/__init__.py", "common/requirements.py", "common/errors.py"):
         shutil.copy(REPO / "labs" / name, package / name)
     (package / "broken.py").write_text("import labs.nosuch\n")
     p = subprocess.run([sys.executable, "-m", "labs.broken"], cwd=tmp_path, capture_output=True, text=True, timeout=60,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from labs import kaconfig
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.kaconfig.lines import decomment, expand_braces, words
 
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO
 from labs import kaconfig
 from labs.daemons import keepalived
-from labs.errors import LabError
+from labs.common.errors import LabError
 
 DATA = REPO / "tests" / "data" / "kaconfig"
 CORPUS = sorted((DATA / "corpus").glob("*.conf"))

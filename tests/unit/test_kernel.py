@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from labs import kernel
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.kernel import native, uml
 
 
@@ -150,7 +150,7 @@ def test_a_lab_without_virtual_servers_needs_no_ipvs_natively(monkeypatch):
 
 
 def test_which_labs_need_ipvs():
-    from labs import labfile
+    from labs.spec import labfile
     from conftest import REPO
     from topologies import dual_master
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from labs import kaconfig, labfile
+from labs import kaconfig
+from labs.spec import labfile
 from labs.kaconfig.model import default
 from labs.daemons.keepalived import Keepalived
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.lab.paths import RunPaths
 from topologies import dual_master
 
@@ -216,9 +217,9 @@ def configs_of(spec, tmp_path):
 def test_the_article_file_gets_the_seed_variants_expectations(tmp_path):
     """Every default scenario's expectations — windows, bases, targets — are the same for
     the article's verbatim configs run from the lab file as for `--variant seed`."""
-    from labs import scenario
+    from labs.plan import scenario
     from labs.analysis import model
-    from labs.suite import DEFAULT_SCENARIOS
+    from labs.lab.suite import DEFAULT_SCENARIOS
 
     article, seed = labfile.load(ARTICLE), dual_master.spec("seed")
     info = {"process_start_s": 0.09, "hosts": {h.name: {"address": h.ip, "role": h.role} for h in seed.hosts}}
@@ -249,12 +250,12 @@ def pair_with(tmp_path, line):
 
 
 def expectations_of(spec, tmp_path, scenario, target):
-    import labs.scenario
+    import labs.plan.scenario
     from labs.analysis import model
 
     info = {"process_start_s": 0.0, "hosts": {h.name: {"address": h.ip, "role": h.role} for h in spec.hosts}}
     m = model.load(configs_of(spec, tmp_path), info)
-    return model.for_scenario(labs.scenario.load(scenario), m, target)
+    return model.for_scenario(labs.plan.scenario.load(scenario), m, target)
 
 
 def test_nopreempt_keeps_the_vip_where_it_went(tmp_path):

@@ -149,3 +149,18 @@ def test_a_lab_file_s_finding_names_the_included_file_and_its_line(tmp_path):
     conf.write_text("include extra.conf\n" + conf.read_text())
     p = run(str(tmp_path / "lab" / "lvs_three_servers.toml"))
     assert f"{tmp_path / 'lab' / 'extra.conf'}:2: keepalived does not know 'no_such_keyword'" in p.stdout, p.stdout
+
+
+def test_lint_builds_the_lab_as_run_does(tmp_path):
+    """A topology with --servers and --set, a lab file with --set (written into copies of
+    its configs): the configs labs.run would run; config files take none of them."""
+    p = run("scale", "--servers", "4")
+    assert p.returncode == 0 and "in 6 config(s)" in p.stdout, p.stdout + p.stderr
+    p = run("dual_master", "--set", "advert_int=0.3")
+    assert p.returncode == 0 and "in 4 config(s)" in p.stdout, p.stdout + p.stderr
+    p = run(str(REPO / "examples" / "article" / "article.toml"), "--set", "advert_int=2")
+    assert p.returncode in (0, 1) and "in 4 config(s)" in p.stdout and str(REPO / "examples") not in p.stdout, p.stdout
+    p = run(*[str(f) for f in SEED], "--set", "advert_int=2")
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "config files are linted as written" in p.stderr, p.stderr
+    p = run("dual_master", "--set", "advert_intt=2")
+    assert p.returncode == 2 and "no such setting" in p.stderr, p.stderr

@@ -8,7 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 from conftest import REPO
-from labs import requirements, results
+from labs.common import requirements
+from labs.common import results
 from labs.daemons import CLASSES
 from labs.daemons.keepalived import Keepalived, config_test_command
 from labs.daemons.nginx import Nginx
@@ -17,7 +18,7 @@ from labs.kaconfig import oracle
 
 def test_each_program_path_is_written_once():
     """A program's path is a string in one module: the daemon class that runs it, or
-    labs.requirements for the other tools."""
+    labs.common.requirements for the other tools."""
     written: Counter[str] = Counter()
     for folder in ("labs", "scenarios", "topologies", "tools"):
         for path in (REPO / folder).rglob("*.py"):
@@ -50,7 +51,9 @@ def test_the_dr_arp_sysctls_the_lab_sets_are_the_ones_lint_wants(tmp_path):
     asks for exactly those settings."""
     import dataclasses
 
-    from labs import lint, sysctls
+    from labs import lint
+
+    from labs.spec import sysctls
     from topologies import dual_master
 
     spec = dual_master.spec()
@@ -94,21 +97,21 @@ def test_the_lab_labs_render_and_lint_render_the_same_files(tmp_path):
 def test_the_probes_defaults_are_one_constant_each():
     """The HTTP probe's rate and timeout and the connection probe's interval: each probe
     owns its defaults, and the commands, the runs and the analysis take them from it."""
-    from labs import bench_lab, experiment
+    from labs import bench_lab
     from labs import run as run_command
     from labs.analysis import connections
     from labs.analysis.data import Run
     from labs.analysis.expectations import LATENCY
     from labs.probes import connections as connection_probe
     from labs.probes import http
-    from labs.runplan import ProbeSettings
-    from labs.scenario import load
+    from labs.plan.runplan import ProbeSettings
+    from labs.plan.scenario import load
 
     args = run_command.parse(["dual_master"])
     assert (args.rate, args.timeout) == (http.RATE, http.TIMEOUT)
     assert (ProbeSettings().rate, ProbeSettings().timeout) == (http.RATE, http.TIMEOUT)
     assert bench_lab.RATE is http.RATE
-    assert experiment.ConnectionProbeProcess(None, load("director_failover"), Path(".")).interval == connection_probe.INTERVAL
+    assert load("director_failover").connection_interval == connection_probe.INTERVAL  # what ConnectionProbeProcess uses
     unrecorded = Run(Path("."), {}, [], [])
     recorded = Run(Path("."), {}, [{"t": 0.0, "kind": "connections_probe", "action": "start", "interval": 0.5}], [])
     assert connections.stall_s(unrecorded) == connection_probe.INTERVAL + 2 * LATENCY == 0.6
@@ -168,7 +171,9 @@ def test_charts_suite_summary_and_compare_read_the_same_attributes():
     because they all ask the kind."""
     from matplotlib.figure import Figure
 
-    from labs import charts, compare
+    from labs import compare
+
+    from labs.report import charts
     from labs.analysis import suite, summary
     from labs.analysis.expectations import KINDS
 

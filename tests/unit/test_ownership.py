@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from labs import results
+from labs.common import results
 
 pytestmark = pytest.mark.root
 NOBODY = 65534

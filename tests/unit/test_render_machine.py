@@ -51,3 +51,19 @@ def test_apply_configures_the_machine_and_starts_its_daemons(tmp_path):
     assert re.search(r"^enp0s8@peer0 .*192\.168\.56\.111/32", out, re.M), "alone, server1 becomes MASTER for its VIP"
     assert "arp_ignore = 1" in out and "arp_announce = 2" in out
     assert "X-Served-By: server1" in out
+
+
+def test_render_takes_the_lab_as_run_does(tmp_path):
+    """--set, --servers and lab files, as labs.run builds them."""
+    def render(*args: str, into: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "labs.render", *args, "--target", str(tmp_path / into)],
+                              cwd=REPO, capture_output=True, text=True)
+
+    p = render("dual_master", "--set", "advert_int=0.5", into="fast")
+    assert p.returncode == 0, p.stderr
+    assert "advert_int 0.5" in (tmp_path / "fast" / "configs" / "lvs1" / "keepalived.conf").read_text()
+    p = render("scale", "--servers", "4", into="scale")
+    assert p.returncode == 0 and len(list((tmp_path / "scale" / "configs").glob("*/keepalived.conf"))) == 6, p.stderr
+    p = render(str(REPO / "examples" / "article" / "article.toml"), into="article")
+    assert p.returncode == 0, p.stderr
+    assert {d.name for d in (tmp_path / "article" / "configs").iterdir()} >= {"lvs1", "lvs2", "server1", "server2"}

@@ -10,9 +10,13 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from labs import jobs, kernel, labfile, run, runplan
+from labs import kernel, run
+from labs.common import command
+from labs.lab import jobs
+from labs.spec import labfile
+from labs.plan import runplan
 from labs.daemons import keepalived
-from labs.errors import LabError
+from labs.common.errors import LabError
 
 ARTICLE = REPO / "examples" / "article" / "article.toml"
 
@@ -31,7 +35,7 @@ def counted(monkeypatch):
         counts[str(path)] = counts.get(str(path), 0) + 1
         return config_test(path, *a, **k)
 
-    monkeypatch.setattr(run, "choose_lab", counting_build)
+    monkeypatch.setattr(command, "choose_lab", counting_build)
     monkeypatch.setattr(keepalived, "config_test", counting_test)
     return counts
 

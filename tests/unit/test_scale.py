@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from labs import lint, timing
+from labs import lint
+
+from labs.spec import timing
 from labs.bench_lab import answers_per_server, evenness, parse_wrk
-from labs.errors import LabError
+from labs.common.errors import LabError
 from topologies import dual_master, scale
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from labs import scenario
-from labs.errors import LabError
-from labs.targets import ByRole
+from labs.plan import scenario
+from labs.common.errors import LabError
+from labs.plan.targets import ByRole
 from topologies import dual_master
 
 MINE = '''"""mine: a user's own fault."""
-from labs.targets import ByRole
+from labs.plan.targets import ByRole
 
 TARGETS = ByRole(("director",))
 
@@ -69,7 +69,7 @@ def test_a_by_role_default_is_not_named_again(tmp_path):
 
 
 @pytest.mark.parametrize("change, says", [
-    (('ByRole(("director",))', '"lvs1"'), "has TARGETS = 'lvs1': give a labs.targets.ByRole or a tuple of target names"),
+    (('ByRole(("director",))', '"lvs1"'), "has TARGETS = 'lvs1': give a labs.plan.targets.ByRole or a tuple of target names"),
     (("heal = None", "heal = 1"), "has heal = 1: it must be a function, or None when nothing is to heal"),
     (("heal = None", 'heal = None\nOBSERVE_S = "8"'), "has OBSERVE_S = '8': give a number of seconds, 0 or more"),
     (("heal = None", "heal = None\nCONNECTIONS = 2.5"), "has CONNECTIONS = 2.5: give a count, 0 or more"),
@@ -121,7 +121,7 @@ def test_the_catalogue_of_a_lab_without_a_role_has_no_default_there():
 
 def test_loading_imports_no_lab_runtime():
     """The analysis loads scenarios for their expectations on machines without Mininet."""
-    code = ("import sys; from labs import scenario; scenario.load('stop_keepalived').expect; "
+    code = ("import sys; from labs.plan import scenario; scenario.load('stop_keepalived').expect; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mininet', 'pyroute2') or m.startswith('labs.lab')))")
     p = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and p.stdout.strip() == "[]", p.stderr

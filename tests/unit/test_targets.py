@@ -6,12 +6,14 @@ import dataclasses
 
 import pytest
 
-from labs import run, scenario
-from labs.errors import LabError
-from labs.runplan import LabChoice
-from labs.scenario import Scenario
+from labs import run
+
+from labs.plan import scenario
+from labs.common.errors import LabError
+from labs.plan.runplan import LabChoice
+from labs.plan.scenario import Scenario
 from labs.spec import Host
-from labs.targets import ByRole
+from labs.plan.targets import ByRole
 from scenarios import lossy_link
 from topologies import dual_master
 

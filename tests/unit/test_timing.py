@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from labs import timing
+from labs.spec import timing
 from labs.spec import Timers
 from topologies import dual_master
 
@@ -52,7 +52,7 @@ def test_bring_up_floor_overlaps_the_tiers_by_the_checkers_bootstrap():
 def test_bring_up_floor_of_one_vrrp_tier_is_its_own():
     from pathlib import Path
 
-    from labs import labfile
+    from labs.spec import labfile
 
     examples = Path(__file__).resolve().parents[2] / "examples"
     pair = labfile.load(examples / "unicast_pair" / "unicast_pair.toml")  # no directors

@@ -5,7 +5,7 @@ import pytest
 
 from labs import kaconfig
 from labs.daemons.keepalived import Keepalived
-from labs.errors import LabError
+from labs.common.errors import LabError
 from labs.lab.paths import RunPaths
 from topologies import dual_master
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import REPO
 from labs import workshop
-from labs.errors import LabError
+from labs.common.errors import LabError
 
 GUIDE = """\
 # Workshop
