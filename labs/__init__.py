@@ -16,18 +16,20 @@ for every `import labs`.
 import sys
 from pathlib import Path
 
+from labs.common import requirements
+
 
 def version() -> str:
     """halab's version, from its one source: pyproject.toml in a checkout, the installed
     package's metadata (made from that file) otherwise."""
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
     if pyproject.exists():
-        import tomllib
+        import tomllib  # costly: labs/__init__ runs for every command, only version() reads a toml file
 
         project = tomllib.loads(pyproject.read_text()).get("project", {})
         if project.get("name") == "halab":
             return str(project["version"])
-    from importlib import metadata
+    from importlib import metadata  # costly (~5 ms): needed only outside a checkout
 
     try:
         return metadata.version("halab")
@@ -37,8 +39,6 @@ def version() -> str:
 
 def _excepthook(kind: type[BaseException], error: BaseException, tb: object) -> None:
     if isinstance(error, ModuleNotFoundError):
-        from labs.common import requirements
-
         spec = getattr(sys.modules.get("__main__"), "__spec__", None)
         line = requirements.cannot_import(f"python -m {spec.name if spec else 'labs'}", error)
         if line is not None:

@@ -568,7 +568,7 @@ class Connections(Expectation):
         return self.observe_s
 
     def evaluate(self, ph: Phase) -> dict[str, Any]:
-        from labs.analysis import connections
+        from labs.analysis import connections  # a cycle at module level: it imports LATENCY from here
 
         stall = connections.stall_s(ph.run)
         fates = [c.fate(ph.t0, ph.t1, stall) for c in connections.read(ph.run.folder) if c.vip == self.vip]

@@ -10,6 +10,7 @@ from labs.common import tables
 from labs.analysis import clients, expectations, model
 from labs.analysis.data import Run
 from labs.analysis.expectations import Expectation, Phase
+from labs.plan import scenario
 
 
 def phases(run: Run) -> list[tuple[str, float, float, dict[str, Any], int | None]]:
@@ -38,8 +39,6 @@ def expected_by(run: Run) -> Sequence[tuple[int | None, Expectation]]:
     name = run.info.get("scenario")
     if not name:
         return []
-    from labs.plan import scenario  # see the docstring: only for folders without expectations.json
-
     m = model.load(run.folder, run.info)
     return [(None, e) for e in model.for_scenario(scenario.load(name), m, run.info.get("target"))]
 

@@ -11,6 +11,7 @@ import traceback
 from pathlib import Path
 
 from labs.common import jsonfile
+from labs.common.errors import LabError
 from labs.common.requirements import IPVSADM
 
 DEFAULT_ROOT = Path("results")  # ./results of the working directory (an installed copy never writes into itself)
@@ -44,16 +45,12 @@ def new_folder(root: Path, topology: str, what: str) -> Path:
             n += 1
             folder = base.with_name(f"{base.name}-{n}")
         except PermissionError:
-            from labs.common.errors import LabError
-
             raise LabError(f"cannot write results under {root}: permission denied; "
                            "pass --results DIR with a folder you can write")
 
 
 def check_writable(root: Path) -> None:
     """Refuse before anything is built: a run that cannot write its results is lost work."""
-    from labs.common.errors import LabError
-
     existing = root.absolute()
     while not os.path.lexists(existing):  # False also where we may not look: not ours to write
         existing = existing.parent

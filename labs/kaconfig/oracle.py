@@ -1408,7 +1408,7 @@ def lab_keepalived() -> str:
     the oracle must ask the same program. Imported only when needed, outside User-mode
     Linux: inside it this file runs alone (standard library only) and is told, --keepalived."""
     sys.path.insert(0, str(CHECKOUT))
-    from labs.daemons.keepalived import Keepalived
+    from labs.daemons.keepalived import Keepalived  # standalone script: outside User-mode Linux only (jinja2 too)
 
     return Keepalived.binary
 
@@ -1447,7 +1447,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return run_batch(configs, out, ids, args.timeout or (60.0 if inside else 10.0), args.jobs, checker, keepalived)
     sys.path.insert(0, str(CHECKOUT))
-    from labs.kernel import uml
+    from labs.kernel import uml  # standalone script: on the host only, to boot User-mode Linux
 
     problem = uml.problem() or uml.results_problem(out)
     if problem:

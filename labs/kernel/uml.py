@@ -200,7 +200,7 @@ def run(argv: list[str], cpu: int, out: IO[str] | None = None, memory: str = MEM
 def _interact(cmd: list[str], boot: list[str], setup: Callable[[], None]) -> None:
     """UML on a pseudo-terminal: its boot chatter is kept in `boot`, then the user's
     terminal and the lab's console are joined until the command ends (pexpect)."""
-    import pexpect
+    import pexpect  # pexpect: only for --cli under User-mode Linux
 
     child = pexpect.spawn(cmd[0], cmd[1:], timeout=None, encoding="utf-8", codec_errors="replace", preexec_fn=setup)
     try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
+import topologies
 from labs.common.errors import LabError
 from labs.probes import http as http_probe
 
@@ -62,8 +63,7 @@ def choose_lab(topology: str, variant: str = "default", servers: int | None = No
     parameters and `settings` applied to its timers) or a lab file's (`settings` written
     into its configs; its configs read and, unless not `config_test` (lint, which reports
     what keepalived -t says), checked by keepalived here)."""
-    import topologies
-    from labs.spec import labfile
+    from labs.spec import labfile  # jinja2 (the daemon classes): labs.run --help and --list work without it
 
     settings = dict(settings or {})
     if labfile.is_lab_file(topology):

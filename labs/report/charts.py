@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from labs import version
+from labs.analysis import connections as conn_file
 from labs.analysis.data import Run
 from labs.analysis.expectations import Connections, described
 
@@ -361,8 +362,6 @@ def connections(folder: Path, run: Run, summary: dict[str, Any]) -> Figure:
     connection a red cross; each row is labelled with its age at the first fault and
     whether a director other than its own knew it then (`known_by`); the fault and the
     healing are black lines. x is seconds from the first fault."""
-    from labs.analysis import connections as conn_file
-
     conns = conn_file.read(folder)
     faults = run.of_kind("fault")
     zero = faults[0]["t"] if faults else min((c.rows[0].send_t for c in conns), default=0.0)

@@ -11,6 +11,7 @@ import jinja2
 
 from labs.report import charts
 from labs.analysis import summary as summ
+from labs.analysis import sweep
 
 
 def page(folder: Path, summary: dict[str, Any], images: list[Path]) -> str:
@@ -34,8 +35,6 @@ def page(folder: Path, summary: dict[str, Any], images: list[Path]) -> str:
 
 def sweep_page(doc: dict[str, Any], images: list[Path]) -> str:
     """A sweep's page: its chart, the table, the model's basis for each value."""
-    from labs.analysis import sweep
-
     basis = [[e["value"], r["what"] or "-", r["basis"] or "-", r["verdict"]] for e in doc["values"] for r in e["runs"][:1]]
     runs = [[e["value"], r["folder"], r["verdict"]] for e in doc["values"] for r in e["runs"]]
     return _render(

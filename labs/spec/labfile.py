@@ -22,6 +22,7 @@ from pathlib import Path
 from labs import daemons, kaconfig
 from labs.daemons import keepalived
 from labs.common.errors import LabError
+from labs.lab.paths import RunPaths
 from labs.spec import Host, HostFiles, LabSpec, RealServer, Timers, VirtualServer, VrrpInstance
 
 ROLES = tuple(daemons.ROLES)  # what each role runs is decided there
@@ -345,8 +346,6 @@ def _keepalived_test(spec: LabSpec) -> None:
 def dump(spec: LabSpec, folder: Path) -> Path:
     """Write `spec` as a lab file in `folder`: <name>.toml and each host's keepalived.conf
     (and check script) as an operator would keep them; returns the lab file's path."""
-    from labs.lab.paths import RunPaths
-
     folder.mkdir(parents=True, exist_ok=True)
     lines = [f"# {spec.name} ({spec.variant}), written by `python -m labs.run {spec.name} --dump`.",
              f"name = {_q(spec.name)}", f"description = {_q(spec.description)}", f"subnet = {_q(spec.subnet)}",
