@@ -135,7 +135,7 @@ class LabCLI(CLI):
 
     def do_plot(self, _line: str) -> None:
         "Draw the session so far: timeline, distribution and report.html in the results folder."
-        from labs import plot
+        from labs import plot  # matplotlib: only for `plot` (slow to import, more so under User-mode Linux)
 
         made: list[Path] = plot.draw(self.lab.recording, fresh=True)
         print(f"drawn: {made[0]} and {made[-1]}", flush=True)

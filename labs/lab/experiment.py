@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from labs.analysis import model
+from labs.analyze import analyze
 from labs.analysis import expectations as expected
 from labs.common.errors import LabError
 from labs.lab import converge
@@ -272,8 +273,6 @@ class Steps:
 
     def judge(self, found: list[expected.Expectation], phase: str) -> Judged:
         """Wait out the model's window for `phase`, then judge it from the session's files."""
-        from labs.analyze import analyze
-
         time.sleep(self.wait_for(found, phase))
         summary = analyze(self.lab.recording)
         judged = [p for p in summary["phases"] if p["phase"] == phase][-1]

@@ -44,7 +44,7 @@ def set_link(lab: "Lab", target: str, up: bool) -> str:
     # analysis read scenarios without the lab's runtime installed
     from pyroute2 import IPRoute
 
-    from labs.lab import netns
+    from labs.lab import netns  # pyroute2 too
 
     node, ifname = link_end(lab, target)
     with netns.entered(f"/proc/{node.pid}/ns/net"):

@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from labs import kernel
+from labs.analysis import model
+from labs.analyze import analyze
+from labs.common import results
+from labs.lab.paths import RunPaths
+from labs.plan import phases, scenario
 
 from labs.lab import suite
 from labs.common.errors import LabError
@@ -83,11 +88,7 @@ def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float],
 def timings(spec: "LabSpec", runs: list[tuple[str, str]]) -> tuple[list[float], list[bool]]:
     """Each run's length and whether it may leave clients pinned, from the model of the
     configs the lab will render."""
-    from labs.plan import phases
-    from labs import render
-    from labs.plan import scenario
-    from labs.analysis import model
-    from labs.lab.paths import RunPaths
+    from labs import render  # pyroute2 (labs.lab.network): run --list and --help work without it
 
     with tempfile.TemporaryDirectory(prefix="halab-plan-") as tmp:
         paths = RunPaths(Path(tmp) / "run", Path(tmp) / "runtime")
@@ -128,6 +129,7 @@ class Drawings:
     CPU per run, time the next run waited for; drawn after the jobs, the user waited)."""
 
     def __init__(self) -> None:
+        # costly standard library (the process pool and multiprocessing): only with --jobs
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -137,7 +139,7 @@ class Drawings:
         self.lock = threading.Lock()
 
     def submit(self, folder: Path) -> None:
-        from labs import plot
+        from labs import plot  # matplotlib: run --list and --help work without it
 
         with self.lock:
             if folder not in self.pending:
@@ -145,8 +147,6 @@ class Drawings:
 
     def finish(self, folders: list[Path]) -> None:
         """Draw what was not yet, wait for all, hand the files to the user, say where."""
-        from labs.common import results
-
         for folder in folders:
             self.submit(folder)
         for folder in folders:
@@ -183,8 +183,6 @@ def run(plan: RunPlan) -> int:
 
 
 def _run_jobs(plan: RunPlan, n: int, drawings: Drawings) -> int:
-    from labs.analyze import analyze
-
     expanded = plan.expanded
     with tempfile.TemporaryDirectory(prefix="halab-jobs-") as tmp:
         parts = [Path(tmp) / f"job{k}.json" for k in range(n)]

@@ -12,6 +12,7 @@ from labs.common import jsonfile
 from labs.common import results
 from labs.common.errors import LabError
 from labs.plan.runplan import RunPlan
+from labs.spec.timing import convergence_bound
 
 if TYPE_CHECKING:
     from labs.lab.lab import Lab
@@ -112,7 +113,7 @@ class SharedLab:
         self.last_run = ""  # the run the health gate is still to judge the lab after
 
     def _up(self, say: Progress) -> None:
-        from labs.lab.lab import Lab
+        from labs.lab.lab import Lab  # Mininet and pyroute2: only once a lab is built
 
         folder = results.new_folder(self.plan.results, self.spec.name, "lab")
         say(f"bringing up a lab for the runs that follow: {folder}")
@@ -200,8 +201,7 @@ class SharedLab:
         client's addresses not answered by every real server — checked at once (after most
         runs each address is still on the server persistence gave it, and together they
         reach both), else once more after the addresses paused for persistence_timeout."""
-        from labs.lab import converge
-        from labs.spec.timing import convergence_bound
+        from labs.lab import converge  # pyroute2: only on a running lab
 
         found = lab.debris()
         if found:

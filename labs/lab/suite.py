@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from labs import analyze
+from labs.analysis import suite as tables
+from labs.analysis import summary as flat_summary
 from labs.common import jsonfile
 
 from labs.report import junit
@@ -55,10 +58,9 @@ def run_here(plan: RunPlan, backend: str, reason: str) -> int:
     """Each planned run on this kernel, one after the other: on one shared lab (rebuilt
     only when a run leaves it unhealthy) or, with `fresh`, a lab per run. A job of
     `--jobs N` writes its part for the command that started it; else the suite's report."""
-    from labs import analyze, plot
-    from labs.lab import experiment
-    from labs.analysis.summary import table
-    from labs.lab import resources
+    # matplotlib (plot), Mininet (experiment), pyroute2 (resources): --list and --help work without them
+    from labs import plot
+    from labs.lab import experiment, resources
 
     accounting = resources.Accounting()
     summaries, folders, usage = [], [], []
@@ -79,7 +81,7 @@ def run_here(plan: RunPlan, backend: str, reason: str) -> int:
             folders.append(folder)
             if ran:
                 summary = analyze.analyze(folder)
-                print(table(summary), flush=True)
+                print(flat_summary.table(summary), flush=True)
                 if plan.part:  # a job's plots are drawn by the command that started it, now (labs.lab.jobs)
                     print(f"{FINISHED}{folder}", flush=True)
                 else:
@@ -104,10 +106,8 @@ def run_here(plan: RunPlan, backend: str, reason: str) -> int:
 def report(plan: RunPlan, folders: list[Path], summaries: list[dict], usage: list[dict], labs_built: int,
            n_jobs: int = 1) -> int:
     """The summary of several runs (table, suite.json, spread over repeats); the exit status."""
-    from labs import plot
-    from labs.analysis import suite as tables
-    from labs.analysis import summary as flat_summary
-    from labs.lab import resources
+    from labs import plot  # matplotlib: --list and --help work without it
+    from labs.lab import resources  # pyroute2: --list and --help work without it
 
     total = len(summaries)
     passed = sum(s["verdict"] == "pass" for s in summaries)
