@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-from labs import kernel
+from labs import analyze, kernel
+from labs.analysis import data
+from labs.analysis.summary import table as summary_table
 
 from labs.common import requirements
 
@@ -87,20 +89,17 @@ class Result:
 
     def table(self) -> str:
         """The table labs.run prints after a run."""
-        from labs.analysis.summary import table
-
-        return table(dict(self.summary))
+        return summary_table(dict(self.summary))
 
     def timeline(self) -> "Figure":
         """The run's timeline as a matplotlib figure (shown inline in Jupyter)."""
-        from labs.report import charts
-        from labs.analysis import data
+        from labs.report import charts  # matplotlib: only to draw
 
         return charts.timeline(data.load(self.folder), dict(self.summary))
 
     def draw(self) -> list[Path]:
         """timeline, distribution and report.html written into the run's folder."""
-        from labs import plot
+        from labs import plot  # matplotlib: only to draw
 
         return plot.draw(self.folder)
 
@@ -128,8 +127,7 @@ class OpenLab:
 
     def run(self, scenario: str, target: str | None = None) -> Result:
         """One scenario run, judged: probes, baseline, fault, observation, heal, recovery."""
-        from labs import analyze
-        from labs.lab import experiment
+        from labs.lab import experiment  # Mininet, pyroute2: only once a lab runs
 
         ((name, chosen),) = suite.choose_runs(self.plan.spec, [scenario], target)
         loaded = load_scenario(name)
@@ -145,7 +143,7 @@ class OpenLab:
         """A session on the lab, as `--cli` has: the client probe running, `fail` and `heal`
         each judged once the model's window has passed; the whole session one folder.
         What is still injected when the block ends is healed."""
-        from labs.lab import experiment
+        from labs.lab import experiment  # Mininet, pyroute2: only once a lab runs
 
         lab, folder, _ = self.shared.begin("steps", probe={"rate": self.plan.probe.rate, "timeout": self.plan.probe.timeout})
         if lab is None:
@@ -184,16 +182,13 @@ class Session:
 
     def status(self) -> str:
         """VIP holders, VRRP states, IPVS tables and HTTP answers, as `--check` prints them."""
-        from labs.lab import status
-        from labs.lab import converge
+        from labs.lab import converge, status  # pyroute2: only on a running lab
 
         return status.text(self._steps.lab.spec, converge.take(self._steps.lab))
 
     def result(self) -> Result:
         """The session so far, analysed: every step's phases and verdict, and its timeline."""
-        from labs.analyze import analyze
-
-        return Result(self.folder, analyze(self.folder))
+        return Result(self.folder, analyze.analyze(self.folder))
 
 
 def _why(folder: Path) -> str:

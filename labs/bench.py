@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from labs import kaconfig
 from labs.common import jsonfile
 
 from labs.common import results
@@ -191,8 +192,7 @@ def suite(scratch: Path) -> dict[str, Any]:
 def reader(runs: int, scratch: Path) -> dict[str, Any]:
     """How long labs.kaconfig takes on a 5 MB config against keepalived -t on the same file
     (the reader must stay linear: at most twice keepalived's time), median of `runs`."""
-    from labs import kaconfig
-    from labs.daemons import keepalived
+    from labs.daemons import keepalived  # jinja2 (the daemon classes render configs): only for this part
 
     instance = ("vrrp_instance VI_{n} {{\n    interface eth0\n    virtual_router_id {vrid}\n    priority 100\n"
                 "    advert_int 1\n    virtual_ipaddress {{\n        10.{a}.{b}.1/24\n    }}\n}}\n")

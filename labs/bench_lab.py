@@ -86,7 +86,7 @@ def evenness(counts: dict[str, int], servers: list[str]) -> dict[str, float]:
 
 
 def spread_body(seconds: float, rate: float, lab: "Lab", folder: Path, say: Progress) -> bool:
-    from labs.lab.experiment import ProbeProcess
+    from labs.lab.experiment import ProbeProcess  # Mininet and pyroute2: only once a lab is built
 
     probe = ProbeProcess(lab, ProbeSettings(rate=rate), folder)
     say(f"probing both VIPs at {rate:g}/s for {seconds:g} s")

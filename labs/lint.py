@@ -28,12 +28,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labs import kaconfig
+import topologies
+from labs import daemons, kaconfig
 from labs.daemons import keepalived
 from labs.common.command import entry, lab_arguments, lab_of
 from labs.common.errors import LabError
 from labs.spec import LabSpec
+from labs.lab.paths import RunPaths
 from labs.spec.sysctls import DR_ARP, RECORD
+from labs.spec.sysctls import of_host as sysctls_of_host
 from labs.spec.sysctls import read as read_sysctls
 
 
@@ -291,9 +294,6 @@ def notes(lab: ConfigSet) -> list[str]:
 def render_spec(spec: LabSpec, into: Path) -> tuple[list[Path], dict[str, str]]:
     """A spec's files rendered as the lab renders them (labs.daemons.render): its
     keepalived configs, with its sysctl records beside them, and the hosts' addresses."""
-    from labs import daemons
-    from labs.lab.paths import RunPaths
-
     made = daemons.render(spec, RunPaths(into, into / "run"))
     return [d.config_file for d in made if isinstance(d, keepalived.Keepalived)], {h.name: h.ip for h in spec.hosts}
 
@@ -302,11 +302,9 @@ def lab_file_configs(spec: LabSpec) -> ConfigSet:
     """A lab file's configs as written (read where they are, includes and all, so findings
     name the user's files and lines), with its hosts' names, addresses, config ids and the
     sysctls the lab would set."""
-    from labs.spec import sysctls
-
     return load_files([Path(f.keepalived) for f in spec.files], {h.name: h.ip for h in spec.hosts},
                       {f.host: f.config_id for f in spec.files if f.config_id is not None}, [f.host for f in spec.files],
-                      {f.host: sysctls.of_host(spec, spec.host(f.host)) for f in spec.files})
+                      {f.host: sysctls_of_host(spec, spec.host(f.host)) for f in spec.files})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -331,8 +329,6 @@ def lint(args: argparse.Namespace) -> int:
         config_ids = dict(a.split("=", 1) for a in args.config_id)
     except ValueError:
         raise LabError("--config-id takes HOST=ID (the host is the config file's name without .conf)") from None
-    import topologies
-
     one = args.inputs[0] if len(args.inputs) == 1 else ""
     with tempfile.TemporaryDirectory() as tmp:
         if one in topologies.names() or one.endswith(".toml"):

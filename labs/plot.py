@@ -14,6 +14,7 @@ from labs.analysis import data
 from labs.analyze import analyze
 from labs.common.command import entry
 from labs.common.errors import LabError
+from labs.sweep import draw_sweep
 
 
 def draw(folder: Path, fresh: bool = False) -> list[Path]:
@@ -50,8 +51,6 @@ def main(argv: list[str] | None = None) -> int:
 
     def go() -> int:
         if (args.folder / "sweep.json").exists():
-            from labs.sweep import draw_sweep
-
             made = draw_sweep(args.folder)
         else:
             made = draw_suite(args.folder) if (args.folder / "suite.json").exists() else draw(args.folder)

@@ -25,7 +25,9 @@ from typing import Callable, Sequence
 
 import pytest
 
-from labs import api
+from labs import api, kernel
+from labs.common import requirements
+from labs.common.errors import LabError
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 900
@@ -36,10 +38,6 @@ LAB_MARKER = "lab: brings up the real lab (native kernel with IPVS as root, else
 
 def lab_problem() -> str | None:
     """Why the lab cannot run here (missing programs or modules, no kernel backend), or None."""
-    from labs import kernel
-    from labs.common import requirements
-    from labs.common.errors import LabError
-
     try:
         requirements.check()
         kernel.choose("auto")

@@ -136,8 +136,7 @@ def plan_of(args: argparse.Namespace, argv: list[str]) -> RunPlan:
 
 
 def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
-    from labs.lab import status
-    from labs.lab import converge
+    from labs.lab import converge, status  # pyroute2: only on a running lab
 
     snap = converge.take(lab)
     found = converge.problems(lab, snap)
@@ -209,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def dump(args: argparse.Namespace) -> int:
     """--dump DIR: the topology as a lab file (labs.spec.labfile.dump)."""
-    from labs.spec import labfile
+    from labs.spec import labfile  # jinja2 (the daemon classes): --help and --list work without it
 
     if labfile.is_lab_file(args.topology):
         raise LabError(f"--dump writes a Python topology as a lab file; {args.topology} already is one")

@@ -29,9 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from labs import run as run_command
+from labs.analysis import expectations, model
 from labs.common import results
 from labs.common.command import entry
 from labs.common.errors import LabError
+from labs.plan.scenario import load as load_scenario
 
 PROG = "python -m labs.workshop"
 REPO = Path(__file__).resolve().parent.parent
@@ -360,15 +363,12 @@ def _defaults_only(rest: list[str], names: list[str], target: str | None) -> str
     share a command with runs of other scenarios); a scenario file of the user's keeps it."""
     if target is None or any(n.endswith(".py") for n in names):
         return target
-    from labs import run as run_command
-    from labs.plan import scenario
-
     try:
         args = run_command.parse(rest)
     except SystemExit:
         raise LabError(f"`python -m labs.run {shlex.join(rest)}` is not a command labs.run takes") from None
     spec = run_command.lab_of(args).spec
-    return None if all(scenario.load(n).default_target(spec) == target for n in names) else target
+    return None if all(load_scenario(n).default_target(spec) == target for n in names) else target
 
 
 def plan(exercises: list[Exercise], share: bool, repeat: int = 1) -> list[Job]:
@@ -441,7 +441,7 @@ def run_job(job: Job, folder: Path, say: Say) -> Outcome:
 def _session(cmd: list[str], steps: tuple[Step, ...]) -> tuple[int, str, list[str]]:
     """An interactive lab driven as a participant types: each step's line, what must
     appear after it, the pauses. A step whose text does not come ends the session."""
-    import pexpect
+    import pexpect  # pexpect: only for the guide's interactive sessions (a test dependency, not halab's)
 
     class Echo:
         def __init__(self) -> None:
@@ -512,16 +512,13 @@ def base_windows(summary: dict[str, Any]) -> dict[tuple[int | None, str], list[t
     guide quotes it — (step, phase) -> each expectation's (earliest, latest), in the order
     of the summary's. The model is computed again from the run's configs with no process
     start cost; the analysis adds the fault's application time, the model never does."""
-    from labs.plan import scenario
-    from labs.analysis import expectations, model
-
     folder = Path(summary["folder"])
     info = {**json.loads((folder / "run.json").read_text()), "process_start_s": 0.0}
     m = model.load(folder, info)
     steps = summary.get("steps") or [{"n": None, "scenario": summary["scenario"], "target": summary["target"]}]
     out: dict[tuple[int | None, str], list[tuple[float, float | None]]] = {}
     for st in steps:
-        for row in expectations.to_json(model.for_scenario(scenario.load(st["scenario"]), m, st["target"])):
+        for row in expectations.to_json(model.for_scenario(load_scenario(st["scenario"]), m, st["target"])):
             w = row.get("window") or {}
             out.setdefault((st["n"], row["phase"]), []).append((w.get("earliest", 0.0), w.get("latest")))
     return out
