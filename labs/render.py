@@ -22,7 +22,6 @@ from labs import daemons
 from labs.common.command import entry, lab_arguments, lab_of
 from labs.daemons.base import Daemon
 from labs.common.errors import LabError
-from labs.lab import network
 from labs.lab.paths import STATE_ROOT, RunPaths
 from labs.spec import LabSpec
 
@@ -54,6 +53,8 @@ def render(spec: LabSpec, paths: RunPaths, hosts: list[str]) -> list[Daemon]:
 
 
 def apply(spec: LabSpec, target: Path, name: str) -> None:
+    from labs.lab import network  # pyroute2: only --apply configures a machine; rendering files works without it
+
     if os.geteuid() != 0:
         raise LabError("--apply configures this machine: run it as root (sudo)")
     host = spec.host(name)
