@@ -17,9 +17,9 @@ parser.add_argument("--results", type=Path, default=Path("results"), help="where
 args = parser.parse_args()
 api.here(results_root=args.results)
 
-# %% A lab with faster timers than the article's: adverts every 0.5 s
+# %% The seed article's lab (settings={"advert_int": "2"} would be --set advert_int=2)
 verdicts = []
-with api.open_lab("dual_master", settings={"advert_int": "0.5"}, results_root=args.results) as lab:
+with api.open_lab("dual_master", results_root=args.results) as lab:
     # %% One scenario run, judged: keepalived stopped on lvs1, .131 moves to lvs2 and back
     run = lab.run("stop_keepalived", target="lvs1")
     print(run.table())
@@ -30,11 +30,11 @@ with api.open_lab("dual_master", settings={"advert_int": "0.5"}, results_root=ar
 
     # %% Step by step, as in `--cli`: each phase judged once the model's window has passed
     with lab.steps() as session:
-        injected = session.fail("link_down", "lvs1")
-        print(f"link down: {injected.verdict} {injected.failures}")
+        injected = session.fail("stop_keepalived", "lvs2")  # .132 moves to lvs1
+        print(f"stopped: {injected.verdict} {injected.failures}")
         print(session.status())
-        healed = session.heal()
-        print(f"link up: {healed.verdict if healed else 'nothing to heal'} {healed.failures if healed else ''}")
+        healed = session.heal()  # lvs2 takes .132 back
+        print(f"restarted: {healed.verdict if healed else 'nothing to heal'} {healed.failures if healed else ''}")
         verdicts += [injected.verdict, healed.verdict if healed else "pass"]
     print(f"session: {session.result().folder}")
 

@@ -5,11 +5,11 @@ regression test of your own (docs/api.md).
     from labs import api
 
     api.here()  # on a kernel without IPVS: this script again, inside User-mode Linux
-    with api.open_lab("dual_master", settings={"advert_int": "0.5"}) as lab:
+    with api.open_lab("dual_master", settings={"advert_int": "2"}) as lab:
         result = lab.run("stop_keepalived")
         print(result.verdict, result.failures)
         with lab.steps() as steps:
-            steps.fail("link_down", "lvs1")
+            steps.fail("stop_keepalived", "lvs2")
             print(steps.heal().verdict)
 
 The lab runs in this process, so it needs what `labs.run` needs natively (root, a kernel

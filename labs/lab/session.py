@@ -111,6 +111,7 @@ class SharedLab:
         self.lab_info: dict[str, object] = {}
         self.labs_built = 0
         self.last_run = ""  # the run the health gate is still to judge the lab after
+        self.running = ""  # the run begun last (its folder's last word)
 
     def _up(self, say: Progress) -> None:
         from labs.lab.lab import Lab  # Mininet and pyroute2: only once a lab is built
@@ -156,6 +157,7 @@ class SharedLab:
         say = Progress()
         say(f"results: {folder}")
         _write_run_info(self.plan, folder, self.backend, self.reason, **info)
+        self.running = what
         if self.lab is not None and self.last_run:  # judged now, after the last run's analysis
             problems = self.gate(self.lab)
             if problems:
@@ -186,14 +188,14 @@ class SharedLab:
         try:
             if failed is not None:
                 where = results.save_traceback(folder, failed)
-                lab.say(f"{folder.name} failed: {type(failed).__name__}: {failed} (traceback: {where}); "
+                lab.say(f"{self.running} failed: {type(failed).__name__}: {failed} (traceback: {where}); "
                         "the next run gets a fresh lab")
                 self.close(lab.say)
         finally:
             lab.keep_logs()
             results.finish(folder)
         if failed is None:
-            self.last_run = folder.name
+            self.last_run = self.running
 
     def gate(self, lab: "Lab") -> list[str]:
         """Why the lab may not serve another run (empty: healthy): debris of the fault, a
