@@ -88,11 +88,11 @@ def split(runs: list[tuple[str, str]], jobs: int, seconds: list[float],
 def timings(spec: "LabSpec", runs: list[tuple[str, str]]) -> tuple[list[float], list[bool]]:
     """Each run's length and whether it may leave clients pinned, from the model of the
     configs the lab will render."""
-    from labs import render  # pyroute2 (labs.lab.network): run --list and --help work without it
+    from labs import daemons  # jinja2 (the daemons' templates): run --help works without it
 
     with tempfile.TemporaryDirectory(prefix="halab-plan-") as tmp:
         paths = RunPaths(Path(tmp) / "run", Path(tmp) / "runtime")
-        render.render(spec, paths, [h.name for h in spec.hosts])
+        daemons.render(spec, paths)
         m = model.load(paths.results, {})
         loaded = [(scenario.load(name), target) for name, target in runs]
         return ([phases.planned_seconds(s, m, t) for s, t in loaded],
