@@ -13,9 +13,7 @@ import shutil
 import signal
 import time
 from pathlib import Path
-from typing import Callable, Iterable
-
-from mininet.net import Mininet
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from labs import daemons
 
@@ -32,6 +30,9 @@ from labs.lab.netwatch import NetlinkWatcher
 from labs.lab.watch import FifoWatcher
 from labs.spec import LabSpec
 from labs.spec.timing import convergence_bound, directors_lead, tier_floor
+
+if TYPE_CHECKING:
+    from mininet.net import Mininet  # labs.lab.topo builds it: the one module that makes Mininet's network
 
 Say = Callable[[str], None]
 
