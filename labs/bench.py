@@ -98,7 +98,7 @@ def bring_up(n: int, backend: str, scratch: Path) -> dict[str, Any]:
     converged, walls = [], []
     for i in range(n):
         wall, folder = _run(["dual_master", "--check", "--kernel", backend], scratch / f"check-{backend}{i}")
-        converged.append(_latest(folder, "status.json")["converged_after"])
+        converged.append(_latest(folder, "status.json")["converged_after_s"])
         walls.append(wall)
     return {"backend": backend, "runs": n, "vrrp_floor_s": round(floor, 3),
             "converged_after_s": spread(converged), "ratio_median": round(statistics.median(converged) / floor, 2),

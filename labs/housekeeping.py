@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from labs.common import jsonfile
 from labs.common.command import entry
 from labs.lab import record
 
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         now = state()
         if args.json:
-            print(json.dumps({"schema_version": 1, **now}, indent=1))
+            print(json.dumps(jsonfile.document(now), indent=1))
             return 0
         n = now["native"]
         print(f"native lab: {'running: ' + n['holder'] if n['running'] else 'none running'}")

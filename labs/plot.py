@@ -39,7 +39,7 @@ def draw_suite(folder: Path) -> list[Path]:
     missing = [str(p.parent) for p in paths if not p.exists()]
     if missing:  # a spread over fewer runs than the suite had would mislead
         raise LabError(f"{folder}/suite.json names runs without a summary.json: {', '.join(missing)}; "
-                       "keep the suite folder beside its run folders (python -m labs.analyze RUN writes a summary)")
+                       "keep the suite folder beside its run folders (python -m labs.analyze SUITE writes their summaries)")
     return charts.save(charts.spread([json.loads(p.read_text()) for p in paths]), folder, "spread")
 
 

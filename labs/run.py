@@ -146,7 +146,7 @@ def check_body(lab: "Lab", folder: Path, say: Progress) -> bool:
     else:
         print("as configured: every VIP on its master, every IPVS table complete, HTTP answered as expected", flush=True)
     ok = not found
-    jsonfile.write(folder / "status.json", {"converged": ok, "converged_after": lab.converged_after, **snap.to_json()})
+    jsonfile.write(folder / "status.json", {"converged": ok, "converged_after_s": lab.converged_after, **snap.to_json()})
     return ok
 
 

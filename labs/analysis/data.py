@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from labs.common.errors import LabError
+from labs.common.jsonfile import HEADER
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,21 @@ def read_requests(path: Path) -> list[Request]:
 
 
 def load(folder: Path) -> Run:
-    """Everything the analysis needs, or a one-line error naming what is missing."""
+    """Everything the analysis needs, or a one-line error naming the file that is missing:
+    a scenario run without its probes.csv would otherwise be judged as if no request had
+    been sent (an interactive session before its first `fail` has no probe yet)."""
     if not (folder / "run.json").is_file():
-        raise LabError(f"{folder} is not a results folder (no run.json); pass a folder under results/")
+        raise LabError(f"no run.json in {folder}: not a run folder; pass a run, suite or sweep folder under results/")
     try:
         info = json.loads((folder / "run.json").read_text())
         events_file = folder / "events.jsonl"
         lines = events_file.read_text().splitlines() if events_file.exists() else []
-        events = [json.loads(line) for line in lines if line.strip()]
+        events = [e for e in (json.loads(line) for line in lines if line.strip()) if e.get("kind") != HEADER]
     except ValueError as e:
         raise LabError(f"{folder}: cannot parse run.json/events.jsonl ({e})") from None
     events.sort(key=lambda e: e["t"])
-    return Run(folder, info, events, read_requests(folder / "probes.csv"))
+    probes = folder / "probes.csv"
+    if not probes.exists() and (info.get("scenario") or any(e["kind"] == "fault" for e in events)):
+        raise LabError(f"no probes.csv in {folder}: the client probe's requests are what the run is judged by; "
+                       "copy the whole run folder")
+    return Run(folder, info, events, read_requests(probes))

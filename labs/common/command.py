@@ -64,6 +64,17 @@ def entry(prog: str, go: Callable[[], int]) -> int:
         return 2
 
 
+def entry_json(prog: str, go: Callable[[dict[str, Any]], int], as_json: bool) -> int:
+    """`entry` for a files command with `--json`: `go` fills the document (and prints its
+    text only without --json); the document goes to stdout with the exit status even when
+    the input was bad (the one line still on stderr), so a script always gets one."""
+    doc: dict[str, Any] = {}
+    code = entry(prog, lambda: go(doc))
+    if as_json:
+        emit_json({**doc, "exit": code}, sys.stdout)
+    return code
+
+
 def guarded(prog: str, go: Callable[[], int], results_root: Path) -> int:
     """Every lab command's exits: one line for a LabError (2), Ctrl-C (130), SIGTERM
     (143) or a closed terminal's SIGHUP (129), tearing down on the way, a bug (1, its

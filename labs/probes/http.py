@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import IO
 
+from labs.common import jsonfile
+
 FIELDS = ("sched_t", "send_t", "finish_t", "vip", "source", "server", "status", "error")
 RATE = 50.0  # requests per second per VIP, unless told: the one default of the probe, the lab's commands and runs
 TIMEOUT = 1.0  # seconds per request (connect + response), likewise
@@ -86,7 +88,7 @@ def common_arguments(p: argparse.ArgumentParser) -> None:
 def report(stats: dict[str, float], path: Path | None) -> int:
     """The probe's own figures: to the --stats file and stderr."""
     if path:
-        path.write_text(json.dumps(stats, indent=1))
+        jsonfile.write(path, stats)
     print(json.dumps(stats), file=sys.stderr)
     return 0
 

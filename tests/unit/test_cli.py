@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPO
+from labs.common.jsonfile import SCHEMA_VERSION
 from topologies import dual_master
 
 
@@ -180,13 +181,13 @@ def test_halab_lists_its_commands_and_runs_them_as_their_python_m_forms():
     assert bad.returncode == 2 and "unknown topology 'nosuch'" in bad.stderr
     status = subprocess.run([sys.executable, "-m", "labs.halab", "status", "--json"], cwd=REPO, capture_output=True,
                             text=True)
-    assert status.returncode == 0 and json.loads(status.stdout)["schema_version"] == 1
+    assert status.returncode == 0 and json.loads(status.stdout)["schema_version"] == SCHEMA_VERSION
 
 
 def test_list_json_parses():
     p = run("--list", "--json")
     doc = json.loads(p.stdout)
-    assert p.returncode == 0 and doc["schema_version"] >= 2
+    assert p.returncode == 0 and doc["schema_version"] == SCHEMA_VERSION
     assert doc["scenarios"]["link_down"]["default_target"] == "lvs1" and "lvs1@bridge" in doc["scenarios"]["link_down"]["targets"]
     assert "no_garp_refresh" in doc["topologies"]["dual_master"]["variants"]
 
