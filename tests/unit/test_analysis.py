@@ -151,7 +151,7 @@ def test_analyze_command_rewrites_summary(tmp_path):
 
 
 @pytest.mark.parametrize("setup, message", [
-    (lambda p: None, "not a results folder"),
+    (lambda p: None, "no run.json in"),
     (lambda p: (p / "run.json").write_text("{"), "cannot parse"),
 ])
 def test_analyze_bad_input(tmp_path, setup, message):

@@ -96,7 +96,7 @@ def test_the_version_has_one_source():
 
 def test_plot_bad_input(tmp_path):
     p = subprocess.run([sys.executable, "-m", "labs.plot", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
-    assert p.returncode == 2 and "not a results folder" in p.stderr
+    assert p.returncode == 2 and "no run.json in" in p.stderr
 
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
