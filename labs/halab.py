@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import sys
 
 from labs import version
+from labs.common import results
 from labs.common.command import entry
 
 # subcommand -> (module whose main() runs it, arguments put first, one line of help)
@@ -34,7 +37,9 @@ def usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    if argv is None:  # run from the shell: run.json records `halab ...`, not the words rearranged below
+        argv = sys.argv[1:]
+        os.environ.setdefault(results.COMMAND_ENV, json.dumps(["halab", *argv]))
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0

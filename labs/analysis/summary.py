@@ -43,12 +43,21 @@ def expected_by(run: Run) -> Sequence[tuple[int | None, Expectation]]:
     return [(None, e) for e in model.for_scenario(scenario.load(name), m, run.info.get("target"))]
 
 
+def duration(run: Run) -> float | None:
+    """Seconds from the run's start (run.json `started`) to the end of its observation (the
+    `end` event; teardown follows it), for JUnit's `time`; None when a file lacks either."""
+    ends = run.of_kind("end") or run.events[-1:]
+    started = run.info.get("started")
+    return round(ends[-1]["t"] - started, 3) if ends and started is not None else None
+
+
 def summarize(run: Run) -> dict[str, Any]:
     info = run.info
     name, target = info.get("scenario"), info.get("target")
     expected = expected_by(run)
     vips = sorted({r.vip for r in run.requests})
-    result: dict[str, Any] = {"scenario": name, "target": target, "kernel_backend": info.get("kernel_backend"),
+    result: dict[str, Any] = {"run_id": info.get("run_id") or run.folder.resolve().name, "duration_s": duration(run),
+                              "scenario": name, "target": target, "kernel_backend": info.get("kernel_backend"),
                               "process_start_s": info.get("process_start_s"),
                               "keepalived_start_s": info.get("keepalived_start_s"), "phases": []}
     bounds = phases(run)

@@ -73,6 +73,19 @@ def _main_module() -> str:
     return spec.name if spec is not None and spec.name.startswith("labs.") else "labs.run"
 
 
+# The command line the user typed, as a JSON list, for a process that runs on their behalf
+# (one job of --jobs N, a command inside User-mode Linux, `halab X` rearranging its words):
+# run.json's `command` is what they typed, not the internal command line that ran.
+COMMAND_ENV = "HALAB_COMMAND"
+
+
+def typed_command(argv: list[str]) -> list[str]:
+    """What the user typed: the command that started this one passed it on
+    (COMMAND_ENV), else this process's own command line."""
+    passed = os.environ.get(COMMAND_ENV)
+    return json.loads(passed) if passed else [Path(sys.executable).name, "-m", _main_module(), *argv]
+
+
 def tool_versions() -> dict[str, str]:
     """The first line each daemon and tool prints for its version (run.json's `versions`).
     Three process starts, ~0.4 s under User-mode Linux: a lab takes them once, while its
@@ -87,7 +100,8 @@ def write_run_info(folder: Path, argv: list[str], backend: str, reason: str, **e
     """run.json as the run starts; what is known only once the lab is up (its `versions`
     among them) is added by update_run_info."""
     info = {
-        "command": [Path(sys.executable).name, "-m", _main_module(), *argv],
+        "run_id": folder.name,  # the folder's name when made: a renamed copy keeps it
+        "command": typed_command(argv),
         "kernel_backend": backend,
         "kernel_reason": reason,
         "kernel": platform.release(),

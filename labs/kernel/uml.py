@@ -36,7 +36,9 @@ SKIPPED_INITCALLS = ("raid6_select_algo", "strp_dev_init")
 START = "@@halab-uml-start@@"
 END = "@@halab-uml-end@@"
 # Environment the inner command keeps; everything else is dropped (env -i).
-PASSED_ENV = ("TERM", "LANG", "LC_ALL", "COLUMNS", "LINES", "SUDO_UID", "SUDO_GID", "SUDO_USER", "CI", "HALAB_KERNEL_REASON")
+# HALAB_COMMAND: labs.common.results.COMMAND_ENV, the command the user typed (run.json's `command`)
+PASSED_ENV = ("TERM", "LANG", "LC_ALL", "COLUMNS", "LINES", "SUDO_UID", "SUDO_GID", "SUDO_USER", "CI", "HALAB_KERNEL_REASON",
+              "HALAB_COMMAND")
 INNER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PR_SET_PDEATHSIG = 1
 

@@ -13,7 +13,7 @@ import tempfile
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Sequence
 
 from labs import kernel
 from labs.analysis import model
@@ -117,6 +117,12 @@ def job_argv(argv: list[str], group: list[tuple[str, str]], part: Path, cpu: int
     return out
 
 
+def job_env(argv: Sequence[str]) -> dict[str, str]:
+    """A job's environment: this one, with the command the user typed, which the job's
+    run.json records instead of its own internal command line (--part, --cpu)."""
+    return {**os.environ, results.COMMAND_ENV: json.dumps(results.typed_command(list(argv)))}
+
+
 def _idle() -> None:
     """A drawing process runs only on CPU time nothing else wants (SCHED_IDLE): the labs
     side by side keep theirs, so plots drawn while they run delay no probe."""
@@ -192,7 +198,7 @@ def _run_jobs(plan: RunPlan, n: int, drawings: Drawings) -> int:
             cmd = [sys.executable, "-m", "labs.run", *job_argv(list(plan.argv), group, part, cpu_of(k - 1))]
             if plan.target:
                 cmd += ["--target", plan.target]
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=job_env(plan.argv))
             prefix = f"[job {k}] " if n > 1 else ""
             relay = threading.Thread(target=_relay, args=(proc.stdout, prefix, drawings), daemon=True)
             relay.start()

@@ -112,3 +112,54 @@ def test_the_probe_stats_carry_the_schema_version(tmp_path):
 
     report({"sent": 3}, tmp_path / "probe-stats.json")
     assert json.loads((tmp_path / "probe-stats.json").read_text()) == {"schema_version": SCHEMA_VERSION, "sent": 3}
+
+
+def test_run_json_records_the_command_typed_and_a_run_id(tmp_path, monkeypatch):
+    """A job of --jobs N runs `labs.run ... --part /tmp/halab-jobs-…/job0.json --cpu 0`;
+    its run.json (and report.html) shows what the user typed."""
+    from labs.common import results
+    from labs.lab import jobs
+
+    monkeypatch.delenv(results.COMMAND_ENV, raising=False)
+    typed = ["dual_master", "--jobs", "2"]
+    env = jobs.job_env(typed)
+    monkeypatch.setenv(results.COMMAND_ENV, env[results.COMMAND_ENV])
+    run = tmp_path / "20260101T000000Z-dual_master-link_down"
+    run.mkdir()
+    results.write_run_info(run, ["dual_master", "--part", "/tmp/halab-jobs-x/job0.json", "--cpu", "0"], "uml", "test")
+    info = json.loads((run / "run.json").read_text())
+    assert info["command"][1:] == ["-m", "labs.run", *typed] and info["run_id"] == run.name
+    assert info["schema_version"] == SCHEMA_VERSION
+
+
+def test_the_run_id_survives_a_rename(tmp_path):
+    run = passing_run(tmp_path, "r1")
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "run_id": "20260101T000000Z-dual_master-stop_keepalived"}))
+    copy = run.rename(run.with_name("my-copy"))
+    p = command("labs.analyze", str(copy), "--json")
+    assert json.loads(p.stdout)["summary"]["run_id"] == "20260101T000000Z-dual_master-stop_keepalived"
+    with open(copy / "expectations.csv", newline="") as fh:
+        assert {row["run"] for row in csv.DictReader(fh)} == {"20260101T000000Z-dual_master-stop_keepalived"}
+
+
+def test_junit_names_are_stable_and_timed(tmp_path):
+    """CI follows a test case by its name: no timestamped folder in it."""
+    import xml.etree.ElementTree as ET
+
+    from labs.analyze import analyze
+    from labs.report import junit
+
+    run = passing_run(tmp_path, "20260101T000000Z-dual_master-stop_keepalived")
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "started": 990.0}))  # the fixture's end event is missing:
+    summary = analyze(run)  # its last event (the heal's at 1013.9) ends it
+    assert summary["duration_s"] == 23.9
+    failed = {"scenario": "link_down", "target": "lvs1", "verdict": "fail", "reason": "bring-up failed", "phases": []}
+    out = tmp_path / "junit.xml"
+    junit.write(out, "dual_master", [run, run, run.with_name("other")], [summary, summary, failed])
+    cases = ET.parse(out).getroot().findall("testcase")
+    assert [c.get("name") for c in cases] == ["stop_keepalived@lvs1", "stop_keepalived@lvs1 #2", "link_down@lvs1"]
+    assert [c.get("time") for c in cases] == ["23.900", "23.900", "0.000"]
+    props = {p.get("name"): p.get("value") for p in cases[0].iter("property")}
+    assert props == {"run_folder": str(run), "run_id": run.name}
