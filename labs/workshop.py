@@ -520,7 +520,7 @@ def base_windows(summary: dict[str, Any]) -> dict[tuple[int | None, str], list[t
     for st in steps:
         for row in expectations.to_json(model.for_scenario(load_scenario(st["scenario"]), m, st["target"])):
             w = row.get("window") or {}
-            out.setdefault((st["n"], row["phase"]), []).append((w.get("earliest", 0.0), w.get("latest")))
+            out.setdefault((st["n"], row["phase"]), []).append((w.get("earliest_s", 0.0), w.get("latest_s")))
     return out
 
 

@@ -47,12 +47,14 @@ class Window:
         return math.isfinite(self.latest)
 
     def to_dict(self) -> dict[str, Any]:
-        """Exact, for expectations.json (`latest` null: unbounded)."""
-        return {"earliest": self.earliest, "latest": self.latest if self.bounded else None, "basis": self.basis}
+        """Exact, for expectations.json (`latest_s` null: unbounded); as_json's names."""
+        return {"earliest_s": self.earliest, "latest_s": self.latest if self.bounded else None, "basis": self.basis}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Window":
-        return cls(d["earliest"], math.inf if d["latest"] is None else d["latest"], d["basis"])
+        """The inverse of to_dict; also reads `earliest`/`latest` (before schema_version 3)."""
+        earliest, latest = (d["earliest_s"], d["latest_s"]) if "earliest_s" in d else (d["earliest"], d["latest"])
+        return cls(earliest, math.inf if latest is None else latest, d["basis"])
 
     def as_json(self) -> dict[str, Any]:
         return {"earliest_s": round(self.earliest, 3), "latest_s": round(self.latest, 3) if self.bounded else None,
@@ -624,6 +626,8 @@ class Connections(Expectation):
 KINDS: dict[str, type[Expectation]] = {
     k.kind: k for k in (Move, Release, Stay, Moves, Checker, Share, Clients, Connections, Ready)}
 FILE = "expectations.json"  # in a run folder: what the run expected, written when it ran
+# Fields named in expectations.json as summary.json names them (before schema_version 3: as the class does)
+IN_FILE = {"from_host": "from", "to_host": "to"}
 
 
 def to_json(expected: Sequence[Expectation], step: int | None = None) -> list[dict[str, Any]]:
@@ -632,7 +636,7 @@ def to_json(expected: Sequence[Expectation], step: int | None = None) -> list[di
     out = []
     for e in expected:
         fields = {f.name: getattr(e, f.name) for f in dataclasses.fields(e)}
-        row = {"kind": e.kind, **{k: v.to_dict() if isinstance(v, Window) else v for k, v in fields.items()}}
+        row = {"kind": e.kind, **{IN_FILE.get(k, k): v.to_dict() if isinstance(v, Window) else v for k, v in fields.items()}}
         out.append(row if step is None else {**row, "step": step})
     return out
 
@@ -656,7 +660,8 @@ def from_json(rows: Sequence[dict[str, Any]]) -> list[tuple[int | None, Expectat
     out = []
     for row in rows:
         cls = KINDS[row["kind"]]
-        fields = {k: v for k, v in row.items() if k not in ("kind", "step")}
+        of_class = {v: k for k, v in IN_FILE.items()}
+        fields = {of_class.get(k, k): v for k, v in row.items() if k not in ("kind", "step")}
         for key in ("window", "ready", "takeover", "until"):
             if fields.get(key) is not None:
                 fields[key] = Window.from_dict(fields[key])

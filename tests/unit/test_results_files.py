@@ -163,3 +163,31 @@ def test_junit_names_are_stable_and_timed(tmp_path):
     assert [c.get("time") for c in cases] == ["23.900", "23.900", "0.000"]
     props = {p.get("name"): p.get("value") for p in cases[0].iter("property")}
     assert props == {"run_folder": str(run), "run_id": run.name}
+
+
+def test_expectations_json_names_fields_as_summary_json_and_reads_the_old_names(tmp_path):
+    """Schema 3: `from`/`to` and `earliest_s`/`latest_s` in both files; a folder from
+    schema 2 (`from_host`/`to_host`, `earliest`/`latest`) re-analyses the same."""
+    from labs.analyze import analyze
+
+    run = passing_run(tmp_path, "r1")
+    doc = json.loads((run / "expectations.json").read_text())
+    (move,) = [e for e in doc["expectations"] if e["kind"] == "move" and e["phase"] == "inject"]
+    assert move["from"] == "lvs1" and move["to"] == "lvs2" and "from_host" not in move
+    assert set(move["window"]) == {"earliest_s", "latest_s", "basis"}
+    new = analyze(run)
+    (judged,) = [e for p in new["phases"] for e in p["expectations"] if e["kind"] == "move" and p["phase"] == "inject"]
+    assert (judged["from"], judged["to"]) == (move["from"], move["to"])
+
+    renames = {"from": "from_host", "to": "to_host"}
+
+    def old(row: dict) -> dict:
+        row = {renames.get(k, k): v for k, v in row.items()}
+        for key, v in row.items():
+            if isinstance(v, dict) and "earliest_s" in v:
+                row[key] = {"earliest": v["earliest_s"], "latest": v["latest_s"], "basis": v["basis"]}
+        return row
+
+    rows = [old(e) for e in doc["expectations"]]
+    (run / "expectations.json").write_text(json.dumps({"schema_version": 2, "expectations": rows}))
+    assert analyze(run)["phases"] == new["phases"]
