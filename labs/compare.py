@@ -14,7 +14,7 @@ from labs.common import tables
 from labs.analysis import data
 from labs.analysis.expectations import described, seconds
 from labs.analyze import analyze
-from labs.common.command import entry
+from labs.common.command import entry_json
 
 
 def _summary(folder: Path) -> dict[str, Any]:
@@ -52,6 +52,19 @@ def changes(a: dict[str, Any], b: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def change_list(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """`changes` as data for --json: the figures as numbers (null where a run has none)."""
+    fa, fb = figures(a), figures(b)
+    out = []
+    for key in list(dict.fromkeys([*fa, *fb])):
+        va, vb = fa.get(key, {}).get("value"), fb.get(key, {}).get("value")
+        out.append({"phase": key[0], "figure": key[1], "a": va, "b": vb,
+                    "delta": None if va is None or vb is None else round(vb - va, 6),
+                    "model_a": fa.get(key, {}).get("window"), "model_b": fb.get(key, {}).get("window"),
+                    "verdict_a": fa.get(key, {}).get("verdict"), "verdict_b": fb.get(key, {}).get("verdict")})
+    return out
+
+
 def _window(m: dict[str, Any] | None) -> str:
     if not m or m.get("earliest_s") is None:
         return "-"
@@ -67,22 +80,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("run_a", type=Path)
     p.add_argument("run_b", type=Path)
     p.add_argument("--out", type=Path, help="folder for compare.png/.svg (default: RUN_B)")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of the table")
     args = p.parse_args(argv)
-    return entry("python -m labs.compare", lambda: compare(args.run_a, args.run_b, args.out))
+    return entry_json("python -m labs.compare", lambda doc: compare(args.run_a, args.run_b, args.out, doc, args.json),
+                      args.json)
 
 
-def compare(run_a: Path, run_b: Path, out: Path | None) -> int:
-    """Print what changed between two runs and draw their timelines aligned."""
+def compare(run_a: Path, run_b: Path, out: Path | None, doc: dict[str, Any] | None = None, quiet: bool = False) -> int:
+    """Print (unless `quiet`) what changed between two runs and draw their timelines
+    aligned; `doc` gets the same as data (the --json document)."""
     a, b = _summary(run_a), _summary(run_b)
     runs = [(f"{n} {f.resolve().name}", data.load(f)) for n, f in (("A", run_a), ("B", run_b))]
-    header = ["phase", "figure", "A", "B", "B-A", "model A", "model B", "verdict A/B"]
-    print(f"A: {a.get('scenario')}@{a.get('target')} ({run_a})")
-    print(f"B: {b.get('scenario')}@{b.get('target')} ({run_b})")
-    print(tables.render(header, changes(a, b)))
     out = out or run_b
     out.mkdir(parents=True, exist_ok=True)
     made = charts.save(charts.aligned(runs), out, "compare")
-    print(f"timelines aligned at the fault: {made[0]}")
+    if doc is not None:
+        doc.update({name: {"folder": str(f), "run_id": s.get("run_id"), "scenario": s.get("scenario"),
+                           "target": s.get("target"), "verdict": s.get("verdict")}
+                    for name, f, s in (("a", run_a, a), ("b", run_b, b))})
+        doc.update(changes=change_list(a, b), chart=str(made[0]))
+    if not quiet:
+        header = ["phase", "figure", "A", "B", "B-A", "model A", "model B", "verdict A/B"]
+        print(f"A: {a.get('scenario')}@{a.get('target')} ({run_a})")
+        print(f"B: {b.get('scenario')}@{b.get('target')} ({run_b})")
+        print(tables.render(header, changes(a, b)))
+        print(f"timelines aligned at the fault: {made[0]}")
     return 0
 
 

@@ -191,3 +191,14 @@ def test_expectations_json_names_fields_as_summary_json_and_reads_the_old_names(
     rows = [old(e) for e in doc["expectations"]]
     (run / "expectations.json").write_text(json.dumps({"schema_version": 2, "expectations": rows}))
     assert analyze(run)["phases"] == new["phases"]
+
+
+def test_compare_json_is_one_document_with_numbers(tmp_path):
+    a, b = passing_run(tmp_path, "a"), passing_run(tmp_path, "b")
+    p = command("labs.compare", str(a), str(b), "--json")
+    doc = json.loads(p.stdout)
+    assert p.returncode == 0 and doc["exit"] == 0 and doc["schema_version"] == SCHEMA_VERSION
+    assert (doc["a"]["folder"], doc["b"]["verdict"]) == (str(a), "pass")
+    moved = [c for c in doc["changes"] if c["phase"] == "inject" and c["figure"].endswith("lvs1->lvs2")]
+    assert moved and moved[0]["delta"] == 0 and isinstance(moved[0]["a"], float)
+    assert Path(doc["chart"]).exists()
