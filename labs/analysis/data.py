@@ -55,8 +55,9 @@ def read_requests(path: Path) -> list[Request]:
 
 def load(folder: Path) -> Run:
     """Everything the analysis needs, or a one-line error naming the file that is missing:
-    a scenario run without its probes.csv would otherwise be judged as if no request had
-    been sent (an interactive session before its first `fail` has no probe yet)."""
+    a scenario run (which always probes) without its probes.csv would otherwise be judged
+    as if no request had been sent. An interactive session may run without a probe
+    (`--no-probe`): its VIP moves are still judged."""
     if not (folder / "run.json").is_file():
         raise LabError(f"no run.json in {folder}: not a run folder; pass a run, suite or sweep folder under results/")
     try:
@@ -68,7 +69,7 @@ def load(folder: Path) -> Run:
         raise LabError(f"{folder}: cannot parse run.json/events.jsonl ({e})") from None
     events.sort(key=lambda e: e["t"])
     probes = folder / "probes.csv"
-    if not probes.exists() and (info.get("scenario") or any(e["kind"] == "fault" for e in events)):
+    if not probes.exists() and info.get("scenario"):
         raise LabError(f"no probes.csv in {folder}: the client probe's requests are what the run is judged by; "
                        "copy the whole run folder")
     return Run(folder, info, events, read_requests(probes))
