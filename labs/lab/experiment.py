@@ -196,7 +196,7 @@ def run(lab: Lab, scenario: Scenario, target: str, settings: ProbeSettings, say)
         lab.events.record("end", detail="observation over; teardown follows")
     stats = folder / "probe-stats.json"
     if stats.exists():
-        say(f"probe: {json.loads(stats.read_text())}")
+        say(f"probe: { {k: v for k, v in json.loads(stats.read_text()).items() if k != 'schema_version'} }")
 
 
 @dataclass(frozen=True)
