@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     def go() -> int:
         result = analyze(args.folder)
         print(summary.table(result))
-        return 0 if result["verdict"] == "pass" else 1
+        return summary.exit_status([result["verdict"]])  # 0 pass, 1 fail, 3 disturbed
 
     return entry(PROG, go)
 
