@@ -19,9 +19,10 @@ from labs.analysis.expectations import LATENCY
 LATE_P99_BOUND_S = LATENCY / 2
 # Sending bound: 95% of the slots its grid asked for. A lagging probe catches up slot by
 # slot, so sent < asked means it stopped while still behind (by (asked - sent) / rate
-# seconds) or a process died; an on-time probe misses at most the slot in flight when it
-# is stopped, well under 1% of a run of 10 s or more at the default 50 requests/s per VIP.
-# Beyond 5% the error windows are measured across holes of the sample's own making.
+# seconds) or a process died; an on-time probe sends all it was asked (the slot racing
+# the stop is not asked: labs.probes.http), and a restart's start-up is not asked either.
+# 5% leaves room for a probe killed at the end (no figures from its last process) while a
+# shortfall beyond it means error windows measured across holes of the sample's own making.
 SENT_SHARE_BOUND = 0.95
 STATS = "probe-stats.json"
 

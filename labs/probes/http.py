@@ -173,11 +173,12 @@ class Probe:
         await flusher
         self.out.flush()
         elapsed = time.time() - start
-        # Asked: every slot of its grid scheduled before it was told to stop. A probe that
-        # falls behind catches up slot by slot, so `sent` falls short of `asked` only by
-        # the slots it was still behind on when it stopped.
+        # Asked: every slot of its grid scheduled before it was told to stop, but the last
+        # (due within 1/rate of the stop, it races it). A probe that falls behind catches
+        # up slot by slot, so `sent` falls short of `asked` by the slots it was still
+        # behind on when it stopped.
         stopped = stop.at if stop.at is not None else time.time()
-        asked = max(0, math.ceil((stopped - start) * self.rate)) * len(self.vips)
+        asked = max(0, math.floor((stopped - start) * self.rate)) * len(self.vips)
         return {"sent": self.sent, "asked": asked, "completed": self.done, "seconds": round(elapsed, 3),
                 "rate_per_vip": round(self.sent / max(elapsed, 1e-9) / len(self.vips), 2),
                 "requested_rate_per_vip": self.rate, "max_late_s": round(self.max_late, 4)}
