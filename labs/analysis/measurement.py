@@ -21,8 +21,9 @@ LATE_P99_BOUND_S = LATENCY / 2
 # slot, so sent < asked means it stopped while still behind (by (asked - sent) / rate
 # seconds) or a process died; an on-time probe sends all it was asked (the slot racing
 # the stop is not asked: labs.probes.http), and a restart's start-up is not asked either.
-# 5% leaves room for a probe killed at the end (no figures from its last process) while a
-# shortfall beyond it means error windows measured across holes of the sample's own making.
+# 5% (the lab tests' bound on the achieved rate before this judgement) is then a lag of
+# 0.5 s at the end of a 10-s process, twice the whole latency allowance: beyond it the
+# error windows are measured across holes of the sample's own making.
 SENT_SHARE_BOUND = 0.95
 STATS = "probe-stats.json"
 
