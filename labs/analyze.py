@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             summaries, text = [doc["summary"]], summary.table(doc["summary"])
         if not args.json:
             print(text)
-        return 0 if all(s["verdict"] == "pass" for s in summaries) else 1
+        return summary.exit_status([s["verdict"] for s in summaries])  # 0 pass, 1 fail, 3 disturbed
 
     return entry_json(PROG, go, args.json)
 

@@ -53,7 +53,8 @@ class Result:
 
     @property
     def verdict(self) -> str:
-        """"pass" or "fail"."""
+        """"pass", "fail", or "disturbed" (nothing failed but the probe's timing did: the figures
+        cannot be trusted; summary["measurement"] says why); "none" when nothing was judged."""
         return str(self.summary["verdict"])
 
     @property

@@ -37,7 +37,22 @@ def figures(summary: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
         for vip, c in p["clients"].items():
             for what, v in ((f"{vip} clients whole after", c["whole_after_s"]), (f"{vip} failed requests", c["failed"])):
                 out[(p["phase"], what)] = {"value": v, "shown": _value(v), "window": "-", "verdict": ""}
-    return out
+    return {**out, **_timing(summary)}
+
+
+def _timing(summary: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The run's own measurement (summary.json `measurement`): the probe's p99 lateness and
+    sent/asked against their bounds, `disturbed` when either is out (a folder analysed
+    before it was judged has none)."""
+    m = summary.get("measurement")
+    if not m:
+        return {}
+    verdict = "disturbed" if m["disturbed"] else "ok"
+    late, share = m.get("late_p99_s"), m.get("sent_share")
+    return {("run", "probe p99 lateness"): {"value": late, "shown": _value(late), "window": f"<={m['late_bound_s']:.3f}s",
+                                            "verdict": verdict},
+            ("run", "probe sent/asked"): {"value": share, "shown": f"{m['sent']}/{m['asked']}" if m.get("asked") else "-",
+                                          "window": f">={m['sent_bound']:.0%}", "verdict": verdict}}
 
 
 def changes(a: dict[str, Any], b: dict[str, Any]) -> list[list[str]]:
@@ -101,8 +116,10 @@ def compare(run_a: Path, run_b: Path, out: Path | None, doc: dict[str, Any] | No
         doc.update(changes=change_list(a, b), chart=str(made[0]))
     if not quiet:
         header = ["phase", "figure", "A", "B", "B-A", "model A", "model B", "verdict A/B"]
-        print(f"A: {a.get('scenario')}@{a.get('target')} ({run_a})")
-        print(f"B: {b.get('scenario')}@{b.get('target')} ({run_b})")
+        for name, s, folder in (("A", a, run_a), ("B", b, run_b)):
+            print(f"{name}: {s.get('scenario')}@{s.get('target')} ({folder}): {str(s.get('verdict')).upper()}")
+            if (s.get("measurement") or {}).get("disturbed"):
+                print(f"   timing disturbed: {s['measurement']['why']}: {name}'s figures cannot be trusted")
         print(tables.render(header, changes(a, b)))
         print(f"timelines aligned at the fault: {made[0]}")
     return 0

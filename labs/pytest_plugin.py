@@ -13,6 +13,11 @@ checkout that is not installed: `pytest_plugins = ["labs.pytest_plugin"]`.
 `halab_run` runs `python -m labs.run TOPOLOGY --scenario ...` exactly as a user would (on
 the native kernel or through User-mode Linux), in a temporary results folder, and returns
 the run's summary.json wrapped in `Result`.
+
+A run judges its own measurement: its verdict is `disturbed` when the probe ran late or
+sent too few requests (other work on the host), and its figures cannot be trusted.
+`skip_if_disturbed(result)` skips the test with the run's reason, before it asserts
+anything on those figures.
 """
 from __future__ import annotations
 
@@ -87,6 +92,15 @@ def run_scenarios(results: Path, scenarios: Sequence[str], target: str | None = 
                         f"{p.stdout[-3000:]}{p.stderr[-2000:]}")
         out.append(Result(folder, json.loads((folder / "summary.json").read_text()), p.stdout, p.returncode))
     return out
+
+
+def skip_if_disturbed(result: api.Result) -> None:
+    """Skip the test, with the run's reason, when the run judged its own timing disturbed
+    (verdict `disturbed`): a test that fails because the host was loaded reports no
+    product failure, and one that passes on such figures proves nothing. A skip says so
+    in the test report; a run that failed is not skipped, its verdict is `fail`."""
+    if result.verdict == "disturbed":
+        pytest.skip(f"{result.summary.get('scenario')}@{result.summary.get('target')}: {result.reason}")
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from labs.report import html
 from labs.common import results
 
 from labs.plan import scenario
-from labs.analysis import sweep
+from labs.analysis import summary, sweep
 from labs.common.command import guarded
 from labs.common.errors import LabError
 from labs.plan.runplan import LabChoice, choose_lab
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                "--variant", args.variant, "--repeat", str(args.repeat), "--kernel", args.kernel,
                "--set", f"{setting}={value}", "--results", str(sweep.value_folder(folder, setting, value))]
         code = subprocess.run(cmd).returncode
-        if code not in (0, 1):  # 1: a verdict failed, which is a result; anything else stops the sweep
+        if code not in (0, 1, 3):  # 1 a verdict failed, 3 disturbed: results; anything else stops the sweep
             raise LabError(f"{setting}={value}: `labs.run` ended with exit {code}; its output is above, "
                            f"the sweep so far in {folder}")
     return report_sweep(folder)
@@ -104,14 +104,15 @@ def draw_sweep(folder: Path) -> list[Path]:
 
 
 def report_sweep(folder: Path) -> int:
-    """The sweep's files drawn, its table printed; exit 0 only if every run passed."""
+    """The sweep's files drawn, its table printed; exit 0 only if every run passed, else 1
+    if any failed, else 3 (some disturbed)."""
     made = draw_sweep(folder)
     doc = json.loads((folder / "sweep.json").read_text())
     print(f"\n=== sweep of {doc['setting']}: {doc['scenario_name']} on {doc['target']}", flush=True)
     print(sweep.table(doc), flush=True)
     print(f"chart: {made[0]}\nreport: {made[-1]}", flush=True)
     verdicts = [r["verdict"] for e in doc["values"] for r in e["runs"]]
-    return 0 if verdicts and all(v == "pass" for v in verdicts) else 1
+    return summary.exit_status(verdicts) if verdicts else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from labs.common import tables
-from labs.analysis import clients, expectations, model
+from labs.analysis import clients, expectations, measurement, model
 from labs.analysis.data import Run
 from labs.analysis.expectations import Expectation, Phase
 from labs.plan import scenario
@@ -84,18 +84,39 @@ def summarize(run: Run) -> dict[str, Any]:
         n: clients.distribution(clients.select(run.requests, a, b, expectations.probe_sources(run, b)), a, b)
         for n, a, b in zip(names, cuts, cuts[1:])}
     result["probe"] = clients.probe_quality(run.requests, info)
+    result["measurement"] = measured = measurement.judge(run.folder, run.requests, result["probe"])
     result["macs"] = {e["host"]: e["mac"] for e in run.of_kind("mac")}
     checks = [e for p in result["phases"] for e in p["expectations"]]
+    disturbed = f"timing disturbed: {measured['why']}" if measured["disturbed"] else ""
     if not bounds and not name:  # an interactive session before its first `fail`
         result["verdict"], result["reason"] = "none", "nothing was judged: no fault was injected"
     elif not bounds:
         result["verdict"], result["reason"] = "fail", "no fault was recorded in events.jsonl"
     elif any(c["verdict"] == "fail" for c in checks):
+        # A failure stays a failure when the timing was disturbed too: a late probe could
+        # explain a client window missed by a little, never a VIP that did not move or a
+        # server left out; and a regression must not hide behind a busy host. The reason
+        # says the timing was disturbed, so whoever reads it can weigh a timing-only failure.
         result["verdict"] = "fail"
-        result["reason"] = "; ".join(c["reason"] for c in checks if c["verdict"] == "fail")
+        result["reason"] = "; ".join([c["reason"] for c in checks if c["verdict"] == "fail"] + ([disturbed] if disturbed else []))
+    elif disturbed:  # neither pass nor fail: the figures the expectations passed on cannot be trusted
+        result["verdict"] = "disturbed"
+        result["reason"] = f"{disturbed} — {len(checks)} expectation(s) inside the model, on figures that cannot be trusted"
     else:
         result["verdict"], result["reason"] = "pass", f"{len(checks)} expectation(s) inside the model"
     return result
+
+
+# Exit status of a command that judged runs: every run passed (or judged nothing) 0, any
+# failed 1, else any disturbed 3 (the figures of a run could not be trusted: run it again
+# on a quieter host). 2 stays a bad input, 130/143 a signal (labs.common.command).
+EXIT = {"pass": 0, "fail": 1, "disturbed": 3}  # anything else (`none`: nothing judged) 1, as before
+
+
+def exit_status(verdicts: Sequence[str]) -> int:
+    """0 when every verdict passed, 1 when any failed, else 3 when any was disturbed."""
+    codes = {EXIT.get(v, 1) for v in verdicts}
+    return 1 if 1 in codes else 3 if 3 in codes else 0
 
 
 FLAT = ("run", "scenario", "target", "step", "phase", "kind", "what", "model_earliest_s", "model_latest_s", "measured_s",
@@ -159,7 +180,20 @@ def rows(summary: dict[str, Any]) -> list[list[str]]:
             shown = expectations.described(e).client_figures and e["vip"] in p["clients"]
             client = client_cells(p["clients"][e["vip"]]) if shown else ["", ""]
             out.append([name, p["phase"], e["what"], window, measured, *client, e["verdict"]])
-    return out
+    timing = timing_row(summary)
+    return out + ([[f"{summary['scenario']}@{summary['target']}", *timing]] if timing else [])
+
+
+def timing_row(summary: dict[str, Any]) -> list[str] | None:
+    """A disturbed run's row after its expectations (phase onwards): the probe's timing
+    against its bounds, verdict `disturbed`; None when the timing was not disturbed."""
+    m = summary.get("measurement") or {}
+    if not m.get("disturbed"):
+        return None
+    bound = f"p99 late <= {m['late_bound_s'] * 1000:.0f} ms, sent >= {m['sent_bound']:.0%}"
+    late = f"p99 late {m['late_p99_s'] * 1000:.0f} ms" if m.get("late_p99_s") is not None else "p99 late -"
+    sent = f"sent {m['sent']}/{m['asked']}" if m.get("asked") else "sent -"
+    return ["-", "probe timing", bound, f"{late}, {sent}", "", "", "disturbed"]
 
 
 def render_rows(table_rows: list[list[str]]) -> str:

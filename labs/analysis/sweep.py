@@ -15,7 +15,7 @@ from typing import Any
 from labs.common import tables
 from labs.common.errors import LabError
 
-HEADER = ("value", "runs", "failover median (s)", "each run (s)", "model window (s)", "client failures (each run)",
+HEADER = ("value", "runs", "failover median (s)", "each run (s; ? disturbed)", "model window (s)", "client failures (each run)",
           "verdicts")
 
 
@@ -39,6 +39,7 @@ def _run_figures(summary: dict[str, Any]) -> dict[str, Any]:
         "failed": sum(c["failed"] for c in clients.values()),
         "requests": sum(c["requests"] for c in clients.values()),
         "verdict": summary["verdict"],
+        "disturbed": bool((summary.get("measurement") or {}).get("disturbed")),
     }
 
 
@@ -66,7 +67,8 @@ def rows(doc: dict[str, Any]) -> list[list[object]]:
         measured = [r["measured_s"] for r in runs if r["measured_s"] is not None]
         verdicts = [r["verdict"] for r in runs]
         out.append([entry["value"], len(runs), f"{statistics.median(measured):.3f}" if measured else "-",
-                    " ".join(f"{m:.2f}" for m in measured) or "-", _window(runs),
+                    " ".join(f"{r['measured_s']:.2f}" + ("?" if r.get("disturbed") else "") for r in runs
+                             if r["measured_s"] is not None) or "-", _window(runs),
                     " ".join(f"{r['failed']}/{r['requests']}" for r in runs) or "-",
                     ", ".join(f"{verdicts.count(v)} {v}" for v in sorted(set(verdicts))) or "no run"])
     return out

@@ -14,6 +14,7 @@ import asyncio
 import csv
 import errno
 import json
+import math
 import signal
 import sys
 import time
@@ -54,9 +55,21 @@ def parse_response(data: bytes) -> tuple[int | None, str]:
     return status, ""
 
 
-def stop_event(duration: float) -> asyncio.Event:
+class Stop(asyncio.Event):
+    """When a probe stops; `at`: the time it was told to (its grid's slots before that
+    were asked of it)."""
+
+    at: float | None = None
+
+    def set(self) -> None:
+        if self.at is None:
+            self.at = time.time()
+        super().set()
+
+
+def stop_event(duration: float) -> Stop:
     """Set on SIGTERM or SIGINT, or after `duration` seconds: when a probe stops."""
-    stop = asyncio.Event()
+    stop = Stop()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -86,8 +99,18 @@ def common_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def report(stats: dict[str, float], path: Path | None) -> int:
-    """The probe's own figures: to the --stats file and stderr."""
+    """The probe's own figures: to the --stats file and stderr. A probe restarted in the
+    same run (other client addresses) adds its `sent` and `asked` to the earlier
+    processes' in `run_sent`/`run_asked` (`processes`: how many): the analysis judges
+    the run's whole probing from them."""
     if path:
+        try:
+            before = json.loads(path.read_text()) if path.exists() else {}
+        except ValueError:
+            before = {}
+        if "asked" in stats:
+            stats = {**stats, "run_sent": before.get("run_sent", 0) + stats["sent"],
+                     "run_asked": before.get("run_asked", 0) + stats["asked"], "processes": before.get("processes", 0) + 1}
         jsonfile.write(path, stats)
     print(json.dumps(stats), file=sys.stderr)
     return 0
@@ -152,7 +175,13 @@ class Probe:
         await flusher
         self.out.flush()
         elapsed = time.time() - start
-        return {"sent": self.sent, "completed": self.done, "seconds": round(elapsed, 3),
+        # Asked: every slot of its grid scheduled before it was told to stop, but the last
+        # (due within 1/rate of the stop, it races it). A probe that falls behind catches
+        # up slot by slot, so `sent` falls short of `asked` by the slots it was still
+        # behind on when it stopped.
+        stopped = stop.at if stop.at is not None else time.time()
+        asked = max(0, math.floor((stopped - start) * self.rate)) * len(self.vips)
+        return {"sent": self.sent, "asked": asked, "completed": self.done, "seconds": round(elapsed, 3),
                 "rate_per_vip": round(self.sent / max(elapsed, 1e-9) / len(self.vips), 2),
                 "requested_rate_per_vip": self.rate, "max_late_s": round(self.max_late, 4)}
 

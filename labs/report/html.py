@@ -21,11 +21,12 @@ def page(folder: Path, summary: dict[str, Any], images: list[Path]) -> str:
                 *[[k, v] for k, v in info.get("versions", {}).items()],
                 ["process start (measured)", f"{info.get('process_start_s')} s"],
                 ["keepalived start (measured)", f"{info.get('keepalived_start_s')} s"],
-                ["command", " ".join(info.get("command", []))]]
+                ["command", " ".join(info.get("command", []))], *_measurement(summary)]
     basis = [[p["phase"], e["what"], (e.get("model") or {}).get("basis", "-"), e["reason"]]
              for p in summary.get("phases", []) for e in p["expectations"]]
     return _render(
-        title=charts.title(summary), reason=summary.get("reason", ""), chart_heading="Timeline",
+        title=charts.title(summary), reason=summary.get("reason", ""), disturbed=_disturbed(summary),
+        chart_heading="Timeline",
         summary_header=summ.HEADER, summary_rows=summ.rows(summary), images=_embedded(images),
         basis_header=["phase", "what", "model", "verdict reason"], basis=basis, versions=versions,
         configs=[(str(p.relative_to(folder)), p.read_text()) for p in sorted((folder / "configs").rglob("*")) if p.is_file()],
@@ -40,10 +41,41 @@ def sweep_page(doc: dict[str, Any], images: list[Path]) -> str:
     return _render(
         title=f"sweep of {doc['setting']}: {doc['scenario_name']} on {doc['target']} ({doc['topology']})",
         reason=f"values {', '.join(str(e['value']) for e in doc['values'])}; {doc['repeat']} run(s) each",
-        chart_heading="Failover against the setting", summary_header=sweep.HEADER, summary_rows=sweep.rows(doc),
+        disturbed=_sweep_disturbed(doc), chart_heading="Failover against the setting", summary_header=sweep.HEADER,
+        summary_rows=sweep.rows(doc),
         images=_embedded(images), basis_header=["value", "what", "model (first run)", "verdict"], basis=basis,
         versions=[["command", " ".join(doc["command"])], *runs], configs=[], changes=[],
     )
+
+
+def _measurement(summary: dict[str, Any]) -> list[list[str]]:
+    """The probe's timing as the run judged it (summary.json `measurement`), for the Run table."""
+    m = summary.get("measurement")
+    if not m:
+        return []
+    late = "-" if m.get("late_p99_s") is None else (
+        f"{m['late_p99_s'] * 1000:.1f} ms (bound {m['late_bound_s'] * 1000:.0f} ms)")
+    sent = "-" if not m.get("asked") else (
+        f"{m['sent']} of {m['asked']} asked (bound {m['sent_bound']:.0%}; counted from {m['counted_from']})")
+    return [["probe p99 lateness", late], ["probe requests sent", sent],
+            ["timing", f"disturbed: {m['why']}" if m["disturbed"] else "not disturbed"]]
+
+
+def _disturbed(summary: dict[str, Any]) -> str:
+    """The page's warning when the run's timing was disturbed, else empty."""
+    m = summary.get("measurement") or {}
+    if not m.get("disturbed"):
+        return ""
+    return (f"Timing disturbed: {m['why']}. The probe did not keep its grid, so the client figures and times on "
+            "this page cannot be trusted to the model's tolerance; run it again on a quieter host.")
+
+
+def _sweep_disturbed(doc: dict[str, Any]) -> str:
+    runs = [r for e in doc["values"] for r in e["runs"] if r.get("disturbed")]
+    if not runs:
+        return ""
+    return (f"Timing disturbed in {len(runs)} run(s) ({', '.join(r['folder'] for r in runs)}): their figures "
+            "cannot be trusted to the model's tolerance.")
 
 
 def _embedded(images: list[Path]) -> list[tuple[str, str]]:

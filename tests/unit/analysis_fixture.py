@@ -51,9 +51,10 @@ def fault(t: float, action: str) -> dict:
     return {"t": T0 + t, "kind": "fault", "action": action, "detail": "fixture"}
 
 
-def probes(results: Path, start: float, end: float, outcome) -> None:
+def probes(results: Path, start: float, end: float, outcome, late: float = 0.0) -> None:
     """Requests on both LVS VIPs at RATE from 9 sources; outcome(vip, source, t) gives
-    (server, status, error) for a request sent at fault-relative time t."""
+    (server, status, error) for a request scheduled at fault-relative time t, sent `late`
+    seconds after its slot."""
     spec = dual_master.spec()
     sources = spec.client.source_ips
     with open(results / "probes.csv", "w", newline="") as fh:
@@ -65,7 +66,7 @@ def probes(results: Path, start: float, end: float, outcome) -> None:
             for vip in spec.lvs_vips:
                 source = sources[n % len(sources)]
                 server, status, error = outcome(vip, source, t)
-                w.writerow((T0 + t, T0 + t, T0 + t + 0.005, vip, source, server, status or "", error))
+                w.writerow((T0 + t, T0 + t + late, T0 + t + late + 0.005, vip, source, server, status or "", error))
             n += 1
             t = start + n / RATE
 
