@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labs.report import charts
 
@@ -15,6 +15,9 @@ from labs.analysis import data
 from labs.analysis.expectations import described, seconds
 from labs.analyze import analyze
 from labs.common.command import entry
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _summary(folder: Path) -> dict[str, Any]:
@@ -71,17 +74,24 @@ def main(argv: list[str] | None = None) -> int:
     return entry("python -m labs.compare", lambda: compare(args.run_a, args.run_b, args.out))
 
 
+def figure(run_a: Path, run_b: Path, a: dict[str, Any] | None = None, b: dict[str, Any] | None = None) -> Figure:
+    """Both timelines aligned at the fault, A above B in each VIP's panel, titled with what
+    each run was and its folder."""
+    a, b = a or _summary(run_a), b or _summary(run_b)
+    heading = "\n".join(f"{n}: {charts.title(s)} ({f.resolve().name})" for n, s, f in (("A", a, run_a), ("B", b, run_b)))
+    return charts.aligned([("A", data.load(run_a)), ("B", data.load(run_b))], heading)
+
+
 def compare(run_a: Path, run_b: Path, out: Path | None) -> int:
     """Print what changed between two runs and draw their timelines aligned."""
     a, b = _summary(run_a), _summary(run_b)
-    runs = [(f"{n} {f.resolve().name}", data.load(f)) for n, f in (("A", run_a), ("B", run_b))]
     header = ["phase", "figure", "A", "B", "B-A", "model A", "model B", "verdict A/B"]
     print(f"A: {a.get('scenario')}@{a.get('target')} ({run_a})")
     print(f"B: {b.get('scenario')}@{b.get('target')} ({run_b})")
     print(tables.render(header, changes(a, b)))
     out = out or run_b
     out.mkdir(parents=True, exist_ok=True)
-    made = charts.save(charts.aligned(runs), out, "compare")
+    made = charts.save(figure(run_a, run_b, a, b), out, "compare")
     print(f"timelines aligned at the fault: {made[0]}")
     return 0
 

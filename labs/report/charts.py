@@ -440,31 +440,46 @@ def spread(summaries: list[dict[str, Any]]) -> Figure:
     return fig
 
 
-def aligned(runs: list[tuple[str, Run]]) -> Figure:
-    """Timelines of several runs, each aligned at its first fault, one band per run."""
+def aligned(runs: list[tuple[str, Run]], heading: str | None = None) -> Figure:
+    """Timelines of several runs, each aligned at its first fault, one band per run; titled
+    `heading` (else the runs' labels), every line named in the legend below."""
     vips = sorted({r.vip for _, run in runs for r in run.requests})
-    fig = Figure(figsize=(14, 2.4 * max(len(vips), 1) + 1))
+    fig = Figure(figsize=(14, 2.4 * max(len(vips), 1) + 1.6))
+    renderer = FigureCanvasAgg(fig).get_renderer()  # to measure the legend and the title
     axes = fig.subplots(len(vips) or 1, 1, sharex=True, squeeze=False)
     for ax, vip in zip(axes[:, 0], vips):
         for n, (label, run) in enumerate(runs):
+            colour = SERVER_COLOURS[n % len(SERVER_COLOURS)]
             faults = run.of_kind("fault")
             zero = faults[0]["t"] if faults else 0.0
             y = 1.0 - (n + 0.5) / len(runs)
             mine = [r for r in run.requests if r.vip == vip]
             ax.scatter([r.send_t - zero for r in mine if r.ok], [y] * sum(r.ok for r in mine), marker="|", s=90,
-                       color=SERVER_COLOURS[n % len(SERVER_COLOURS)], label=f"{label} answered")
+                       color=colour, label=f"{label}: answered")
             bad = [r.send_t - zero for r in mine if not r.ok]
-            ax.scatter(bad, [y - 0.08] * len(bad), marker="x", s=25, color=FAILED, label="failed" if n == 0 else None)
-            for f in faults:
-                ax.axvline(f["t"] - zero, color="black", lw=1.5, ls="-" if f["action"] == "inject" else "--")
+            if bad:
+                ax.scatter(bad, [y - 0.08] * len(bad), marker="x", s=25, color=FAILED, label="failed request")
+            for f in faults:  # every run's first fault is at 0; where each healed is its own
+                first = f is faults[0]
+                ax.axvline(f["t"] - zero, color="black" if first else colour, lw=1.5, ls="-" if first else "--",
+                           label=f"fault injected ({'each run at 0' if len(runs) > 1 else 'at 0'})" if first
+                           else f"{label}: {f['action']}")
         ax.set_ylim(0, 1)
         ax.set_yticks([1.0 - (n + 0.5) / len(runs) for n in range(len(runs))])
         ax.set_yticklabels([label for label, _ in runs], fontsize=10)
         ax.set_title(vip, loc="left", fontsize=11)
-    if axes[0, 0].get_legend_handles_labels()[0]:
-        axes[0, 0].legend(loc="upper right", fontsize=9)
     axes[-1, 0].set_xlabel("seconds from each run's fault")
-    fig.tight_layout()
+    fig.suptitle(heading or " vs ".join(label for label, _ in runs), fontsize=13)
+    handles: dict[str, Any] = {}
+    for ax in axes[:, 0]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    bottom = 0.02
+    if handles:
+        legend = fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 4), fontsize=9,
+                            bbox_to_anchor=(fig.get_figwidth() / 2, 14.0 / 72.0), bbox_transform=fig.dpi_scale_trans)
+        bottom = (legend.get_window_extent(renderer).height + 14.0 * fig.dpi / 72.0) / fig.bbox.height + 0.01
+    fig.tight_layout(rect=(0, bottom, 1, 1))  # the title's room is tight_layout's
     return fig
 
 
