@@ -361,9 +361,16 @@ def distribution(summary: dict[str, Any]) -> Figure:
     fig.suptitle(f"where requests went: {title(summary)}", fontsize=15)
     _grouped(top, [(f"{v}\n{p}", dist[p]["by_vip"].get(v, {})) for v in vips for p in periods], servers)
     top.set_title("per LVS VIP, before / during the fault / after healing")
-    _grouped(bottom, [(f"{s.rsplit('.', 1)[1]}\n{p[:3]}", dist[p]["by_source"].get(s, {})) for s in sources for p in periods],
+    _grouped(bottom, [(f"{s.rsplit('.', 1)[1]}\n{p}", dist[p]["by_source"].get(s, {})) for s in sources for p in periods],
              servers)
     bottom.set_title("per client address (last octet)")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for ax in (top, bottom):  # whole phase names; turned upright where they would run into each other
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+        if any(a.overlaps(b) for a, b in zip(boxes, boxes[1:])):
+            for t in ax.get_xticklabels():
+                t.set_rotation(90)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
