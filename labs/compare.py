@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labs.report import charts
 
@@ -15,6 +15,9 @@ from labs.analysis import data
 from labs.analysis.expectations import described, seconds
 from labs.analyze import analyze
 from labs.common.command import entry_json
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _summary(folder: Path) -> dict[str, Any]:
@@ -101,14 +104,21 @@ def main(argv: list[str] | None = None) -> int:
                       args.json)
 
 
+def figure(run_a: Path, run_b: Path, a: dict[str, Any] | None = None, b: dict[str, Any] | None = None) -> Figure:
+    """Both timelines aligned at the fault, A above B in each VIP's panel, titled with what
+    each run was and its folder."""
+    a, b = a or _summary(run_a), b or _summary(run_b)
+    heading = "\n".join(f"{n}: {charts.title(s)} ({f.resolve().name})" for n, s, f in (("A", a, run_a), ("B", b, run_b)))
+    return charts.aligned([("A", data.load(run_a)), ("B", data.load(run_b))], heading)
+
+
 def compare(run_a: Path, run_b: Path, out: Path | None, doc: dict[str, Any] | None = None, quiet: bool = False) -> int:
     """Print (unless `quiet`) what changed between two runs and draw their timelines
     aligned; `doc` gets the same as data (the --json document)."""
     a, b = _summary(run_a), _summary(run_b)
-    runs = [(f"{n} {f.resolve().name}", data.load(f)) for n, f in (("A", run_a), ("B", run_b))]
     out = out or run_b
     out.mkdir(parents=True, exist_ok=True)
-    made = charts.save(charts.aligned(runs), out, "compare")
+    made = charts.save(figure(run_a, run_b, a, b), out, "compare")
     if doc is not None:
         doc.update({name: {"folder": str(f), "run_id": s.get("run_id"), "scenario": s.get("scenario"),
                            "target": s.get("target"), "verdict": s.get("verdict")}

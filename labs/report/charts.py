@@ -3,9 +3,11 @@
 
 Made to be read on a projector: one lane per VIP, every probe a tick at its send time
 coloured by the server that answered (failures in red), the fault and healing as black
-lines, VRRP transitions, VIP moves and IPVS changes as thin labelled lines, which host's MAC
-the client sent the VIP's traffic to (a thin band, from its ARP entries), the error window
-shaded and labelled with its failed requests, the model's window drawn beside it.
+lines, VIP moves and IPVS changes as thin labelled lines, which host's MAC the client sent
+the VIP's traffic to (a thin band over the ticks, from its ARP entries), the model's
+windows with the measured times, the error window shaded and labelled with its failed
+requests. Labels sit on rows above the ticks, none over another; every kind of mark is
+named in the legend.
 """
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import ScaledTranslation
 
 from labs import version
 from labs.analysis import connections as conn_file
@@ -48,8 +52,69 @@ def _colour(servers: list[str], server: str) -> str:
     return SERVER_COLOURS[servers.index(server) % len(SERVER_COLOURS)]
 
 
+# A lane's y unit is the point (1/72 in): its marks sit at fixed heights from its bottom,
+# its labels on rows above them, so nothing depends on how many rows a lane needs.
+ROW = 13.0  # one row of labels
+GAP = 6.0  # the least space between two labels on a row
+FAULT_ROW = 16.0  # a row of fault labels above the first lane
+WIDTH = 14 * 72.0  # the figure's width
+LABEL_BOX = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}  # lines pass under
+
+
+class _Label:
+    """A text naming a mark at data x `x`; `leaders` are the mark's vertical lines, drawn
+    up to the text once it has its row; the lower its `rank`, the lower its row."""
+
+    def __init__(self, x: float, text: str, rank: int, leaders: list[Any] | None = None, **style: Any) -> None:
+        self.x, self.text, self.rank, self.leaders, self.style = x, text, rank, leaders or [], style
+        self.row, self.ha, self.artist = 0, "left", None
+
+
+class _Lane:
+    """Heights in a lane, in points from its bottom: the failed probes, one row of ticks per
+    server, the ARP band, the model's windows with the measured times, then label rows."""
+
+    def __init__(self, servers: int) -> None:
+        self.failed = 8.0
+        self.ticks = [21.0 + 12.0 * i for i in range(servers)]
+        top = (self.ticks[-1] if self.ticks else self.failed) + 7.0
+        self.arp = top + 4.0
+        self.model = (top + 9.0, top + 17.0)
+        self.base = top + 21.0  # the first label row's bottom
+        self.labels: list[_Label] = []
+        self.rows = 0
+
+    @property
+    def height(self) -> float:
+        return self.base + self.rows * ROW + 3.0
+
+    def row_y(self, row: int) -> float:
+        return self.base + row * ROW
+
+
+def _pack(labels: list[_Label], left: float, right: float, widths: list[float], to_pt: Any) -> int:
+    """Give each label (in order) the lowest row where it clears every label already on
+    it by GAP points; a label that would run past the right edge ends at its mark instead.
+    Returns the number of rows."""
+    rows: list[list[tuple[float, float]]] = []
+    for label, w in zip(labels, widths):
+        x = min(max(to_pt(label.x), left), right)
+        label.ha, x0, x1 = ("left", x, x + w) if x + w <= right else ("right", x - w, x)
+        for n, row in enumerate(rows):
+            if all(x1 + GAP <= a or b + GAP <= x0 for a, b in row):
+                break
+        else:
+            n = len(rows)
+            rows.append([])
+        rows[n].append((x0, x1))
+        label.row = n
+    return len(rows)
+
+
 def timeline(run: Run, summary: dict[str, Any]) -> Figure:
-    """The convergence timeline; x is seconds from the first fault."""
+    """The convergence timeline; x is seconds from the first fault. Every label gets a row
+    of its own where it would touch another (`_pack`), above the probe ticks; every kind
+    of mark is named in the legend below."""
     faults = run.of_kind("fault")
     zero = faults[0]["t"] if faults else (run.requests[0].send_t if run.requests else 0.0)
     probed = sorted({r.vip for r in run.requests})
@@ -58,45 +123,127 @@ def timeline(run: Run, summary: dict[str, Any]) -> Figure:
     ends = run.of_kind("end")
     until = ends[0]["t"] if ends else float("inf")
     changed = {e["address"] for e in run.of_kind("addr") if faults and zero <= e["t"] < until and not e.get("snapshot")}
-    lanes = probed + sorted((set(moved) | (changed if not probed else set())) - set(probed))
+    vips = probed + sorted((set(moved) | (changed if not probed else set())) - set(probed))
     servers = _servers(run)
-    fig = Figure(figsize=(14, 1.9 * max(len(lanes), 1) + 1.2))
-    axes = fig.subplots(len(lanes) or 1, 1, sharex=True, squeeze=False)
-    fig.suptitle(title(summary), fontsize=15)
-    for ax, vip in zip(axes[:, 0], lanes):
+    fig = Figure(figsize=(14, 6))
+    renderer = FigureCanvasAgg(fig).get_renderer()  # to measure text; drawing is savefig's
+    axes = list(fig.subplots(len(vips) or 1, 1, sharex=True, squeeze=False)[:, 0])
+    lanes = [_Lane(len(servers)) for _ in axes]
+    for ax, lane, vip in zip(axes, lanes, vips):
         mine = [r for r in run.requests if r.vip == vip]
-        for i, server in enumerate(servers):  # one row per server, so none hides another
+        for y, server in zip(lane.ticks, servers):  # one row per server, so none hides another
             xs = [r.send_t - zero for r in mine if r.ok and r.server == server]
             if xs:
-                ax.scatter(xs, [0.5 + 0.15 * i] * len(xs), marker="|", s=120, color=_colour(servers, server), label=server)
+                ax.scatter(xs, [y] * len(xs), marker="|", s=120, color=_colour(servers, server),
+                           label=f"answered by {server}")
         bad = [r.send_t - zero for r in mine if not r.ok]
         if bad:
-            ax.scatter(bad, [0.35] * len(bad), marker="x", s=40, color=FAILED, label="failed")
-        _events(ax, run, vip, zero)
-        _arp(ax, run, vip, zero)
-        _phases(ax, summary, vip, zero)
-        ax.set_ylim(0, 1.35)
+            ax.scatter(bad, [lane.failed] * len(bad), marker="x", s=40, color=FAILED, label="failed request")
+        _arp(ax, lane, run, vip, zero)
+        _phases(ax, lane, summary, vip, zero)
+        _events(ax, lane, run, vip, zero)
         ax.set_yticks([])
         ax.set_ylabel(vip, rotation=0, ha="right", va="center", fontsize=12)
         ax.grid(axis="x", alpha=0.3)
+    fault_labels = []
     for f in faults:
-        for ax in axes[:, 0]:
-            ax.axvline(f["t"] - zero, color="black", lw=2)
-        axes[0, 0].text(f["t"] - zero, 1.36, f" {f['action']}", fontsize=11, fontweight="bold", va="bottom")
-    handles = {}
-    for ax in axes[:, 0]:
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, h)
-    if handles:
-        fig.legend(handles.values(), handles.keys(), loc="upper right", ncol=len(handles), fontsize=10)
+        for ax in axes:
+            ax.axvline(f["t"] - zero, color="black", lw=2, label="fault injected / healed")
+        fault_labels.append(_Label(f["t"] - zero, f["action"], 0, fontsize=11, fontweight="bold"))
     if run.requests:  # the probed span: bring-up's and teardown's events stay out of view
-        axes[-1, 0].set_xlim(run.requests[0].send_t - zero - 0.5, max(r.finish_t for r in run.requests) - zero + 0.5)
-    axes[-1, 0].set_xlabel("seconds from the fault", fontsize=12)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+        axes[-1].set_xlim(run.requests[0].send_t - zero - 0.5, max(r.finish_t for r in run.requests) - zero + 0.5)
+    axes[-1].set_xlabel("seconds from the fault", fontsize=12)
+    _lay_out(fig, axes, lanes, fault_labels, renderer)
+    fig.suptitle(title(summary), fontsize=15, va="top", y=1 - 6.0 / (fig.get_figheight() * 72.0))
     return fig
 
 
+def _lay_out(fig: Figure, axes: list[Any], lanes: list[_Lane], fault_labels: list[_Label], renderer: Any) -> None:
+    """Rows for every label, then the figure's height from what each lane needs: the
+    title and the fault labels on top, the lanes, the x axis, the legend, the stamp."""
+    pt = 72.0 / fig.dpi  # a pixel in points
+    left = max((ax.yaxis.label.get_window_extent(renderer).width * pt for ax in axes), default=0) + 18.0
+    width = WIDTH - left - 14.0
+    x0, x1 = axes[-1].get_xlim()
+
+    def to_pt(x: float) -> float:
+        return (x - x0) / (x1 - x0) * width
+
+    def place(ax: Any, labels: list[_Label]) -> list[float]:
+        for label in labels:
+            label.artist = ax.text(label.x, 0, label.text, va="bottom", bbox=LABEL_BOX, **label.style)
+        return [label.artist.get_window_extent(renderer).width * pt + 2.0 for label in labels]
+
+    for ax, lane in zip(axes, lanes):
+        lane.labels.sort(key=lambda label: label.rank)  # ARP next to its band, the error window on top
+        for label in [*lane.labels, *fault_labels]:
+            label.x = min(max(label.x, x0), x1)  # a mark before the probes began: its label at the left edge
+        lane.rows = _pack(lane.labels, 0.0, width, place(ax, lane.labels), to_pt)
+    fault_rows = _pack(fault_labels, 0.0, width, place(axes[0], fault_labels), to_pt) if fault_labels else 0
+    legend = _legend(fig, axes, renderer)
+    legend_h = legend.get_window_extent(renderer).height * pt if legend else 0.0
+    top = 30.0 + fault_rows * FAULT_ROW
+    bottom = 14.0 + legend_h + 8.0 + 42.0
+    gap = 10.0
+    height = top + sum(lane.height for lane in lanes) + gap * (len(lanes) - 1) + bottom
+    fig.set_size_inches(WIDTH / 72.0, height / 72.0)
+    y = height - top
+    for ax, lane in zip(axes, lanes):
+        y -= lane.height
+        ax.set_position([left / WIDTH, y / height, width / WIDTH, lane.height / height])
+        ax.set_ylim(0, lane.height)  # a point is a y unit
+        y -= gap
+        for label in lane.labels:
+            _put(fig, label, lane.row_y(label.row), clip=True)
+    for label in fault_labels:
+        _put(fig, label, lanes[0].height + 3.0 + label.row * FAULT_ROW, clip=False)
+
+
+def _put(fig: Figure, label: _Label, y: float, clip: bool) -> None:
+    """The label on its row, 2 points off its mark, its leader lines up to it."""
+    t = label.artist
+    dx = 2.0 if label.ha == "left" else -2.0
+    t.set_position((label.x, y))
+    t.set_horizontalalignment(label.ha)
+    t.set_transform(t.axes.transData + ScaledTranslation(dx / 72.0, 0, fig.dpi_scale_trans))
+    t.set_clip_on(clip)
+    for line in label.leaders:
+        line.set_ydata([0, y + 2.0])
+
+
+def _legend(fig: Figure, axes: list[Any], renderer: Any) -> Any:
+    """One legend for every lane's marks, below the x axis, in as many columns as fit."""
+    handles: dict[str, Any] = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    if not handles:
+        return None
+    for ncol in range(min(len(handles), 8), 0, -1):
+        legend = fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=ncol, fontsize=9,
+                            bbox_to_anchor=(WIDTH / 144.0, 14.0 / 72.0), bbox_transform=fig.dpi_scale_trans)
+        if legend.get_window_extent(renderer).width * 72.0 / fig.dpi <= WIDTH - 20 or ncol == 1:
+            return legend
+        legend.remove()
+    return None
+
+
 MERGE_S = 1.0  # events of the same kind closer than this share one label
+
+
+def bursts(items: list[tuple[float, str, str]], within: float = MERGE_S) -> list[tuple[float, str, list[int]]]:
+    """(t, host, what) events -> (first t, "host1, host2: what", indices of its events in
+    `items`) for each run of the same `what` whose events are less than `within` s apart."""
+    out: list[tuple[float, str, list[str], float, list[int]]] = []  # (first t, what, hosts, last t, members)
+    for i in sorted(range(len(items)), key=lambda i: items[i]):
+        t, host, what = items[i]
+        for n, (first, w, hosts, last, members) in enumerate(out):
+            if w == what and t - last < within:
+                out[n] = (first, w, hosts if host in hosts else [*hosts, host], t, [*members, i])
+                break
+        else:
+            out.append((t, what, [host], t, [i]))
+    return [(first, f"{', '.join(hosts)}: {what}", members) for first, what, hosts, _, members in out]
 
 
 def merged(items: list[tuple[float, str, str]], within: float = MERGE_S) -> list[tuple[float, str]]:
@@ -104,15 +251,7 @@ def merged(items: list[tuple[float, str, str]], within: float = MERGE_S) -> list
     less than `within` s apart: (first t, "host1, host2: what"). Eight checker lines for
     two directors become "lvs1, lvs2: .111:80 DOWN" once per change, readable at any
     event density."""
-    out: list[tuple[float, str, list[str], float]] = []  # (first t, what, hosts, last t)
-    for t, host, what in sorted(items):
-        for n, (first, w, hosts, last) in enumerate(out):
-            if w == what and t - last < within:
-                out[n] = (first, w, hosts if host in hosts else [*hosts, host], t)
-                break
-        else:
-            out.append((t, what, [host], t))
-    return [(first, f"{', '.join(hosts)}: {what}") for first, what, hosts, _ in out]
+    return [(t, label) for t, label, _ in bursts(items, within)]
 
 
 def _short(address: str) -> str:
@@ -120,30 +259,29 @@ def _short(address: str) -> str:
     return "." + address.rsplit(".", 1)[1] if address.count(".") == 3 else address
 
 
-def _events(ax: Any, run: Run, vip: str, zero: float) -> None:
+def _events(ax: Any, lane: _Lane, run: Run, vip: str, zero: float) -> None:
     """VIP add/remove for this lane's VIP and IPVS changes naming it (as real or virtual
-    server): a thin line each, one label per burst of the same change (`merged`),
-    labels of bursts close together staggered in height."""
+    server): a thin line each up to its label, one label per burst of the same change
+    (`bursts`)."""
     ends = run.of_kind("end")  # bring-up's and teardown's events are not part of the story
     until = ends[0]["t"] if ends else float("inf")
     since = run.requests[0].send_t if run.requests else float("-inf")
     adds = [(e["t"] - zero, e["host"], e["action"]) for e in run.of_kind("addr")
             if e["address"] == vip and since <= e["t"] < until]
-    for t, _, action in adds:
-        ax.axvline(t, color="#2ca02c" if action == "add" else "#8c564b", lw=1, ls=":")
     checks = [(e["t"] - zero, e["host"], f"{_short(e['real_server'])} {e['state']}") for e in run.of_kind("ipvs")
               if vip in (e["real_server"].split(":")[0], e["virtual_server"].split(":")[0]) and since <= e["t"] < until]
-    for t, _, _ in checks:
-        ax.axvline(t, color="grey", lw=1, ls="--")
-    for n, (t, label) in enumerate(merged(adds)):
-        ax.text(t, 1.02 + 0.1 * (n % 2), label, fontsize=8, va="bottom", clip_on=True)
-    for n, (t, label) in enumerate(merged(checks)):
-        ax.text(t, 0.55 + 0.12 * (n % 3), label, fontsize=8, color="dimgrey", va="bottom", clip_on=True)
+    lines = [ax.plot([t, t], [0, 1], lw=1, ls=":", color="#2ca02c" if action == "add" else "#8c564b",
+                     label="VIP added" if action == "add" else "VIP removed")[0] for t, _, action in adds]
+    for t, label, members in bursts(adds):
+        lane.labels.append(_Label(t, label, 3, [lines[i] for i in members], fontsize=8))
+    lines = [ax.plot([t, t], [0, 1], lw=1, ls="--", color="grey", label="IPVS change")[0] for t, _, _ in checks]
+    for t, label, members in bursts(checks):
+        lane.labels.append(_Label(t, label, 4, [lines[i] for i in members], fontsize=8, color="dimgrey"))
 
 
-def _arp(ax: Any, run: Run, vip: str, zero: float) -> None:
-    """A band at the bottom of the lane: whose MAC the client's ARP entry for `vip` held,
-    labelled at each change (a yielded host's MAC here while requests fail is stale ARP)."""
+def _arp(ax: Any, lane: _Lane, run: Run, vip: str, zero: float) -> None:
+    """A band above the ticks: whose MAC the client's ARP entry for `vip` held, labelled at
+    each change (a yielded host's MAC here while requests fail is stale ARP)."""
     owner = {e["mac"]: e["host"] for e in run.of_kind("mac") if e.get("mac")}
     changes: list[tuple[float, str]] = []
     for e in run.of_kind("neigh"):
@@ -156,43 +294,59 @@ def _arp(ax: Any, run: Run, vip: str, zero: float) -> None:
     start = min((r.send_t for r in run.requests), default=zero) - zero  # the entry as the probe found it
     changes = [(max(t, start), h) for t, h in changes]
     for (t, host), nxt in zip(changes, [*changes[1:], (end, "")]):
-        ax.plot([t, nxt[0]], [0.29, 0.29], lw=5, solid_capstyle="butt",
-                color=SERVER_COLOURS[(hosts.index(host) + 4) % len(SERVER_COLOURS)])
+        ax.plot([t, nxt[0]], [lane.arp, lane.arp], lw=5, solid_capstyle="butt",
+                color=SERVER_COLOURS[(hosts.index(host) + 4) % len(SERVER_COLOURS)], label=f"client's ARP entry: {host}")
     # one label per burst: a client flipping between two masters' GARPs reads "ARP: lvs1, lvs2"
     for t, label in merged([(t, host, "ARP") for t, host in changes]):
         hosts_part, _ = label.rsplit(": ", 1)
-        ax.text(t, 0.31, f"ARP: {hosts_part}", fontsize=8, va="bottom", clip_on=True)
+        lane.labels.append(_Label(t, f"ARP: {hosts_part}", 0, fontsize=8))
 
 
-def _phases(ax: Any, summary: dict[str, Any], vip: str, zero: float) -> None:
-    for n, p in enumerate(summary.get("phases", [])):
+def _phases(ax: Any, lane: _Lane, summary: dict[str, Any], vip: str, zero: float) -> None:
+    """Per phase: the model's windows with the measured times (a band and a marker, one
+    label each), the clients-whole bounds (a dashed line up to its label), the error
+    window (shaded, its failed requests on the top row)."""
+    for p in summary.get("phases", []):
         t0 = p["t"] - zero
         c = p["clients"].get(vip)
         if c and c["error_window"]:
             ew = c["error_window"]
             end = p["end"] if c["ongoing"] and "end" in p else ew["end"]
-            ax.axvspan(ew["start"] - zero, end - zero, color=FAILED, alpha=0.15)
-            label = (f"{c['failed']} of {c['requests']} failed over {ew['span_s']:.2f} s ({ew['failure_rate']:.0%})"
-                     + (", still failing" if c["ongoing"] else ""))
-            ax.text(ew["start"] - zero, 1.2, label, fontsize=10, color=FAILED, fontweight="bold")
+            ax.axvspan(ew["start"] - zero, end - zero, color=FAILED, alpha=0.15, lw=0, label="error window")
+            text = (f"{c['failed']} of {c['requests']} failed over {ew['span_s']:.2f} s ({ew['failure_rate']:.0%})"
+                    + (", still failing" if c["ongoing"] else ""))
+            lane.labels.append(_Label(ew["start"] - zero, text, 5, fontsize=9, color=FAILED, fontweight="bold"))
         for e in p["expectations"]:
             drawn = described(e).timeline
             if e.get("vip") != vip or not e.get("model") or not drawn:
                 continue
             m = e["model"]
-            if drawn == "bound":  # the bound only: the error window above shows the rest
+            what = e["what"].removeprefix(f"{vip} ")  # the lane names the VIP
+            if drawn == "bound":  # the bound only: the error window shows the rest
                 if m["latest_s"] is None:
                     continue
-                colour = FAILED if e["verdict"] == "fail" else "#2ca02c"
-                ax.axvline(t0 + m["latest_s"], ymin=0.0, ymax=0.45, color=colour, lw=1.5, ls="--")
-                ax.text(t0 + m["latest_s"], 0.40 + 0.08 * (n % 2), f" clients whole by {m['latest_s']:.2f} s: {e['verdict']}",
-                        fontsize=8, color=colour, clip_on=True)
+                missed = e["verdict"] == "fail"
+                line = ax.plot([t0 + m["latest_s"]] * 2, [0, 1], lw=1.5, ls="--", color=FAILED if missed else "#2ca02c",
+                               label="clients whole by (model): missed" if missed else "clients whole by (model)")[0]
+                lane.labels.append(_Label(t0 + m["latest_s"], f"clients whole by {m['latest_s']:.2f} s: {e['verdict']}",
+                                          2, [line], fontsize=8, color=FAILED if missed else "#2ca02c"))
                 continue
-            ax.axvspan(t0 + m["earliest_s"], t0 + m["latest_s"], ymin=0.0, ymax=0.15, color="#2ca02c", alpha=0.35)
-            ax.text(t0 + m["latest_s"], 0.08, f" model {m['earliest_s']:.2f}-{m['latest_s']:.2f} s", fontsize=9, color="#2ca02c")
+            text = f"{what}: model {_window_text(m)}"
+            x = t0 + (m["earliest_s"] or 0.0)
+            if m.get("earliest_s") is not None and m.get("latest_s") is not None:
+                ax.fill_between([t0 + m["earliest_s"], t0 + m["latest_s"]], *lane.model, color="#2ca02c", alpha=0.35, lw=0,
+                                label="model window")
             if e.get("measured_s") is not None:
-                ax.plot([t0 + e["measured_s"]], [0.15], marker="v", ms=11, color="black")
-                ax.text(t0 + e["measured_s"], 0.16, f" {e['what']}: {e['measured_s']:.2f} s", fontsize=9)
+                ax.plot([t0 + e["measured_s"]], [sum(lane.model) / 2], ls="", marker="v", ms=9, color="black",
+                        label="measured")
+                text = f"{what}: {e['measured_s']:.2f} s (model {_window_text(m)})"
+                x = min(x, t0 + e["measured_s"])
+            lane.labels.append(_Label(x, text, 1, fontsize=9))
+
+
+def _window_text(m: dict[str, Any]) -> str:
+    lo, hi = m.get("earliest_s"), m.get("latest_s")
+    return f"{lo or 0:.2f}-" + ("" if hi is None else f"{hi:.2f} s")
 
 
 def distribution(summary: dict[str, Any]) -> Figure:
@@ -207,9 +361,16 @@ def distribution(summary: dict[str, Any]) -> Figure:
     fig.suptitle(f"where requests went: {title(summary)}", fontsize=15)
     _grouped(top, [(f"{v}\n{p}", dist[p]["by_vip"].get(v, {})) for v in vips for p in periods], servers)
     top.set_title("per LVS VIP, before / during the fault / after healing")
-    _grouped(bottom, [(f"{s.rsplit('.', 1)[1]}\n{p[:3]}", dist[p]["by_source"].get(s, {})) for s in sources for p in periods],
+    _grouped(bottom, [(f"{s.rsplit('.', 1)[1]}\n{p}", dist[p]["by_source"].get(s, {})) for s in sources for p in periods],
              servers)
     bottom.set_title("per client address (last octet)")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for ax in (top, bottom):  # whole phase names; turned upright where they would run into each other
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+        if any(a.overlaps(b) for a, b in zip(boxes, boxes[1:])):
+            for t in ax.get_xticklabels():
+                t.set_rotation(90)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
@@ -286,31 +447,46 @@ def spread(summaries: list[dict[str, Any]]) -> Figure:
     return fig
 
 
-def aligned(runs: list[tuple[str, Run]]) -> Figure:
-    """Timelines of several runs, each aligned at its first fault, one band per run."""
+def aligned(runs: list[tuple[str, Run]], heading: str | None = None) -> Figure:
+    """Timelines of several runs, each aligned at its first fault, one band per run; titled
+    `heading` (else the runs' labels), every line named in the legend below."""
     vips = sorted({r.vip for _, run in runs for r in run.requests})
-    fig = Figure(figsize=(14, 2.4 * max(len(vips), 1) + 1))
+    fig = Figure(figsize=(14, 2.4 * max(len(vips), 1) + 1.6))
+    renderer = FigureCanvasAgg(fig).get_renderer()  # to measure the legend and the title
     axes = fig.subplots(len(vips) or 1, 1, sharex=True, squeeze=False)
     for ax, vip in zip(axes[:, 0], vips):
         for n, (label, run) in enumerate(runs):
+            colour = SERVER_COLOURS[n % len(SERVER_COLOURS)]
             faults = run.of_kind("fault")
             zero = faults[0]["t"] if faults else 0.0
             y = 1.0 - (n + 0.5) / len(runs)
             mine = [r for r in run.requests if r.vip == vip]
             ax.scatter([r.send_t - zero for r in mine if r.ok], [y] * sum(r.ok for r in mine), marker="|", s=90,
-                       color=SERVER_COLOURS[n % len(SERVER_COLOURS)], label=f"{label} answered")
+                       color=colour, label=f"{label}: answered")
             bad = [r.send_t - zero for r in mine if not r.ok]
-            ax.scatter(bad, [y - 0.08] * len(bad), marker="x", s=25, color=FAILED, label="failed" if n == 0 else None)
-            for f in faults:
-                ax.axvline(f["t"] - zero, color="black", lw=1.5, ls="-" if f["action"] == "inject" else "--")
+            if bad:
+                ax.scatter(bad, [y - 0.08] * len(bad), marker="x", s=25, color=FAILED, label="failed request")
+            for f in faults:  # every run's first fault is at 0; where each healed is its own
+                first = f is faults[0]
+                ax.axvline(f["t"] - zero, color="black" if first else colour, lw=1.5, ls="-" if first else "--",
+                           label=f"fault injected ({'each run at 0' if len(runs) > 1 else 'at 0'})" if first
+                           else f"{label}: {f['action']}")
         ax.set_ylim(0, 1)
         ax.set_yticks([1.0 - (n + 0.5) / len(runs) for n in range(len(runs))])
         ax.set_yticklabels([label for label, _ in runs], fontsize=10)
         ax.set_title(vip, loc="left", fontsize=11)
-    if axes[0, 0].get_legend_handles_labels()[0]:
-        axes[0, 0].legend(loc="upper right", fontsize=9)
     axes[-1, 0].set_xlabel("seconds from each run's fault")
-    fig.tight_layout()
+    fig.suptitle(heading or " vs ".join(label for label, _ in runs), fontsize=13)
+    handles: dict[str, Any] = {}
+    for ax in axes[:, 0]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    bottom = 0.02
+    if handles:
+        legend = fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 4), fontsize=9,
+                            bbox_to_anchor=(fig.get_figwidth() / 2, 14.0 / 72.0), bbox_transform=fig.dpi_scale_trans)
+        bottom = (legend.get_window_extent(renderer).height + 14.0 * fig.dpi / 72.0) / fig.bbox.height + 0.01
+    fig.tight_layout(rect=(0, bottom, 1, 1))  # the title's room is tight_layout's
     return fig
 
 

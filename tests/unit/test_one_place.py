@@ -202,9 +202,9 @@ def test_charts_suite_summary_and_compare_read_the_same_attributes():
     assert {k for k, f in figures.items() if f["shown"].endswith("s") and f["shown"][0].isdigit()} == timed
     assert (figures["stay"]["value"], figures["moves"]["value"], figures["share"]["shown"]) == (None, 3, "52%")
 
-    ax = Figure().subplots()
-    charts._phases(ax, s, VIP, 100.0)
-    windows = len([t for t in ax.texts if t.get_text().startswith(" model ")])
-    bounds = len([t for t in ax.texts if "clients whole by" in t.get_text()])
+    ax, lane = Figure().subplots(), charts._Lane(2)
+    charts._phases(ax, lane, s, VIP, 100.0)
+    windows = len([label for label in lane.labels if "model " in label.text])
+    bounds = len([label for label in lane.labels if "clients whole by" in label.text])
     assert (windows, bounds) == (sum(c.timeline == "window" for c in KINDS.values()),
                                  sum(c.timeline == "bound" for c in KINDS.values()))
