@@ -1,13 +1,12 @@
 """`python -m labs.analyze RESULTS_DIR`: recompute summary.json from a run's files alone."""
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from labs.common import jsonfile
 from labs.analysis import data, summary
-from labs.common.command import entry
+from labs.common.command import Parser, describe, entry
 
 PROG = "python -m labs.analyze"
 
@@ -20,8 +19,8 @@ def analyze(folder: Path) -> dict:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0].strip("`"))
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    p = Parser(prog=prog, description=describe(__doc__))
     p.add_argument("folder", type=Path, help="a run folder under results/ (or results/latest)")
     args = p.parse_args(argv)
 
@@ -30,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         print(summary.table(result))
         return 0 if result["verdict"] == "pass" else 1
 
-    return entry(PROG, go)
+    return entry(prog, go)
 
 
 if __name__ == "__main__":

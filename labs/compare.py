@@ -2,7 +2,6 @@
 versions), figure by figure, and both timelines aligned at the fault. Files only."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -14,7 +13,8 @@ from labs.common import tables
 from labs.analysis import data
 from labs.analysis.expectations import described, seconds
 from labs.analyze import analyze
-from labs.common.command import entry
+from labs.common import results
+from labs.common.command import Parser, describe, entry
 
 
 def _summary(folder: Path) -> dict[str, Any]:
@@ -62,17 +62,19 @@ def _value(v: float | int | None) -> str:
     return str(v) if isinstance(v, int) else seconds(v)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m labs.compare", description=__doc__.split("\n")[0].strip("`"))
-    p.add_argument("run_a", type=Path)
-    p.add_argument("run_b", type=Path)
-    p.add_argument("--out", type=Path, help="folder for compare.png/.svg (default: RUN_B)")
+def main(argv: list[str] | None = None, prog: str = "python -m labs.compare") -> int:
+    p = Parser(prog=prog, description=describe(__doc__))
+    p.add_argument("run_a", type=Path, help="a run folder (results/...)")
+    p.add_argument("run_b", type=Path, help="the run folder to compare it with")
+    p.add_argument("--out", type=Path, metavar="DIR", help="folder for compare.png/.svg (default: RUN_B)")
     args = p.parse_args(argv)
-    return entry("python -m labs.compare", lambda: compare(args.run_a, args.run_b, args.out))
+    return entry(prog, lambda: compare(args.run_a, args.run_b, args.out))
 
 
 def compare(run_a: Path, run_b: Path, out: Path | None) -> int:
     """Print what changed between two runs and draw their timelines aligned."""
+    if out is not None:  # before the table: its charts are the command's last step
+        results.check_output_folder(out, "--out")
     a, b = _summary(run_a), _summary(run_b)
     runs = [(f"{n} {f.resolve().name}", data.load(f)) for n, f in (("A", run_a), ("B", run_b))]
     header = ["phase", "figure", "A", "B", "B-A", "model A", "model B", "verdict A/B"]
