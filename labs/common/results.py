@@ -71,14 +71,14 @@ def _writable_place(path: Path, option: str, what: str, file: bool = False) -> N
 
 def check_writable(root: Path, option: str = "--results") -> None:
     """Refuse before anything is built: a run that cannot write its results is lost work."""
-    if root.is_dir() and not os.access(root, os.W_OK | os.X_OK):
+    if os.path.isdir(root) and not os.access(root, os.W_OK | os.X_OK):  # os.path: False where we may not look
         raise LabError(f"cannot write {option} {root} (not a folder you can write); pass {option} with one you can")
     _writable_place(root, option, "a folder")
 
 
 def check_output_file(path: Path, option: str) -> None:
     """A file a command writes at its end (--junit-xml): refused now, not after the runs."""
-    if path.is_dir():
+    if os.path.isdir(path):
         raise LabError(f"{option} {path} is a folder; pass {option} with a file name, e.g. {path / 'junit.xml'}")
     _writable_place(path, option, "a file in a folder", file=True)
 
@@ -86,14 +86,17 @@ def check_output_file(path: Path, option: str) -> None:
 def check_output_folder(path: Path, option: str, ours: set[str] | None = None) -> None:
     """A folder a command fills (--dump, render's --out): new, empty, or holding only what the
     command writes there (`ours`: names of entries; None: any folder will do), never a file."""
-    if path.exists() and not path.is_dir():
+    if os.path.lexists(path) and not os.path.isdir(path):
         raise LabError(f"{option} {path} is a file; pass {option} with a folder (new, or empty)")
-    if path.is_dir() and ours is not None:
-        others = sorted(p.name for p in path.iterdir() if p.name not in ours)
+    check_writable(path, option)
+    if os.path.isdir(path) and ours is not None:
+        try:
+            others = sorted(set(os.listdir(path)) - ours)
+        except OSError as e:
+            raise LabError(f"cannot read {option} {path} ({e.strerror}); pass {option} with a folder you can use")
         if others:
             raise LabError(f"{option} {path} holds other files ({', '.join(others[:3])}{', ...' if others[3:] else ''}); "
                            f"pass {option} with a new or empty folder")
-    check_writable(path, option)
 
 
 def _version(cmd: list[str]) -> str:
