@@ -2,7 +2,6 @@
 run of a suite folder, and the suite's verdicts, spread and expectations.csv)."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 from labs.common import jsonfile
 from labs.analysis import data, summary
 from labs.analysis import suite as suite_tables
-from labs.common.command import entry_json
+from labs.common.command import Parser, describe, entry_json
 from labs.common.errors import LabError
 
 PROG = "python -m labs.analyze"
@@ -61,8 +60,8 @@ def analyze_suite(folder: Path) -> list[dict[str, Any]]:
     return summaries
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0].strip("`"))
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    p = Parser(prog=prog, description=describe(__doc__))
     p.add_argument("folder", type=Path, help="a run folder under results/ (or results/latest), or a suite folder")
     p.add_argument("--json", action="store_true",
                    help="print one JSON document on stdout (`summary`, or a suite's `summaries`) instead of the table")
@@ -80,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             print(text)
         return summary.exit_status([s["verdict"] for s in summaries])  # 0 pass, 1 fail, 3 disturbed
 
-    return entry_json(PROG, go, args.json)
+    return entry_json(prog, go, args.json)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Every lab goes through `python -m labs.run` or `labs.bench_lab`, on the backend 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -33,6 +32,7 @@ from labs import kaconfig
 from labs.common import jsonfile
 
 from labs.common import results
+from labs.common.command import Parser, describe
 
 from labs.spec import timing
 from labs.common.errors import LabError
@@ -218,8 +218,8 @@ def reader(runs: int, scratch: Path) -> dict[str, Any]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m labs.bench", description=__doc__.split("\n")[0].split(": ", 1)[-1])
+def main(argv: list[str] | None = None, prog: str = "python -m labs.bench") -> int:
+    p = Parser(prog=prog, description=describe(__doc__))
     p.add_argument("--runs", type=int, default=3, help="repeats per measurement (default 3)")
     p.add_argument("--only", default=",".join(DEFAULT_PARTS), help=f"comma-separated subset of {','.join(PARTS)} "
                    f"(default: {','.join(DEFAULT_PARTS)})")
@@ -238,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         counts = [int(n) for n in args.servers.split(",")]
     except ValueError:
         p.error(f"--servers {args.servers}: give even numbers like 2,4,8")
+    try:  # before the first measurement: a bench that cannot write its report is lost work
+        results.check_writable(args.results)
+    except LabError as e:
+        p.error(str(e))
     usable, missing = backends()
     report: dict[str, Any] = {"machine": machine(), "backends_missing": missing}
     folder = args.results.absolute() / "bench" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

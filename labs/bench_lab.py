@@ -27,7 +27,7 @@ from labs.common import jsonfile
 from labs.common import requirements
 
 from labs.common import results
-from labs.common.command import guarded, lab_arguments, lab_of
+from labs.common.command import Parser, describe, guarded, lab_arguments, lab_of
 from labs.plan.runplan import ProbeSettings, RunPlan
 from labs.lab.session import Progress, with_lab
 from labs.common.errors import LabError
@@ -103,7 +103,7 @@ def spread_body(seconds: float, rate: float, lab: "Lab", folder: Path, say: Prog
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0].split(": ", 1)[-1])
+    p = Parser(prog=PROG, description=describe(__doc__))
     p.add_argument("what", choices=("rps", "spread"))
     p.add_argument("topology")
     lab_arguments(p)

@@ -2,7 +2,6 @@
 versions), figure by figure, and both timelines aligned at the fault. Files only."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -14,7 +13,8 @@ from labs.common import tables
 from labs.analysis import data
 from labs.analysis.expectations import described, seconds
 from labs.analyze import analyze
-from labs.common.command import entry_json
+from labs.common import results
+from labs.common.command import Parser, describe, entry_json
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -93,15 +93,14 @@ def _value(v: float | int | None) -> str:
     return str(v) if isinstance(v, int) else seconds(v)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m labs.compare", description=__doc__.split("\n")[0].strip("`"))
-    p.add_argument("run_a", type=Path)
-    p.add_argument("run_b", type=Path)
-    p.add_argument("--out", type=Path, help="folder for compare.png/.svg (default: RUN_B)")
+def main(argv: list[str] | None = None, prog: str = "python -m labs.compare") -> int:
+    p = Parser(prog=prog, description=describe(__doc__))
+    p.add_argument("run_a", type=Path, help="a run folder (results/...)")
+    p.add_argument("run_b", type=Path, help="the run folder to compare it with")
+    p.add_argument("--out", type=Path, metavar="DIR", help="folder for compare.png/.svg (default: RUN_B)")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of the table")
     args = p.parse_args(argv)
-    return entry_json("python -m labs.compare", lambda doc: compare(args.run_a, args.run_b, args.out, doc, args.json),
-                      args.json)
+    return entry_json(prog, lambda doc: compare(args.run_a, args.run_b, args.out, doc, args.json), args.json)
 
 
 def figure(run_a: Path, run_b: Path, a: dict[str, Any] | None = None, b: dict[str, Any] | None = None) -> Figure:
@@ -115,6 +114,8 @@ def figure(run_a: Path, run_b: Path, a: dict[str, Any] | None = None, b: dict[st
 def compare(run_a: Path, run_b: Path, out: Path | None, doc: dict[str, Any] | None = None, quiet: bool = False) -> int:
     """Print (unless `quiet`) what changed between two runs and draw their timelines
     aligned; `doc` gets the same as data (the --json document)."""
+    if out is not None:  # before the table: its charts are the command's last step
+        results.check_output_folder(out, "--out")
     a, b = _summary(run_a), _summary(run_b)
     out = out or run_b
     out.mkdir(parents=True, exist_ok=True)

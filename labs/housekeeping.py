@@ -9,7 +9,6 @@ the command it runs; its /run is its own, so the host sees the kernel, not the n
 """
 from __future__ import annotations
 
-import argparse
 import fcntl
 import json
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from labs.common import jsonfile
-from labs.common.command import entry
+from labs.common.command import Parser, describe, entry
 from labs.lab import record
 
 WORK_ROOT = Path("/var/tmp")
@@ -117,11 +116,31 @@ def clean() -> list[str]:
     return removed
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m labs.housekeeping", description=__doc__.split("\n")[0].strip("`"))
-    p.add_argument("what", choices=("status", "clean"))
-    p.add_argument("--json", action="store_true", help="print JSON (status)")
-    args = p.parse_args(argv)
+PROG = "python -m labs.housekeeping"
+STATUS = ("Is a lab running on this machine: whose, since when, with which namespaces and results folder "
+          "(natively, and each User-mode Linux kernel).")
+CLEAN = "Remove what a killed lab left: only what it recorded as its own (sudo for a native lab's)."
+
+
+def status_main(argv: list[str] | None = None, prog: str = "halab status") -> int:
+    return main(argv, prog, "status")
+
+
+def clean_main(argv: list[str] | None = None, prog: str = "halab clean") -> int:
+    return main(argv, prog, "clean")
+
+
+def main(argv: list[str] | None = None, prog: str = PROG, what: str | None = None) -> int:
+    """`python -m labs.housekeeping status|clean`, or `halab status` and `halab clean` (`what`
+    given): each of those with only its own options."""
+    p = Parser(prog=prog, description={"status": STATUS, "clean": CLEAN}.get(what or "", describe(__doc__)))
+    if what is None:
+        p.add_argument("what", choices=("status", "clean"))
+    if what != "clean":
+        p.add_argument("--json", action="store_true", help="print the status as a JSON document" if what else
+                       "print JSON (status)")
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    args.what = what or args.what
 
     def go() -> int:
         if args.what == "clean":
@@ -146,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {u['stale']}")
         return 0
 
-    return entry("python -m labs.housekeeping", go)
+    return entry(prog, go)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from pathlib import Path
 import topologies
 from labs import daemons, kaconfig
 from labs.daemons import keepalived
-from labs.common.command import entry, lab_arguments, lab_of
+from labs.common.command import Parser, describe, entry, lab_arguments, lab_of
 from labs.common.errors import LabError
 from labs.spec import LabSpec
 from labs.lab.paths import RunPaths
@@ -307,8 +307,8 @@ def lab_file_configs(spec: LabSpec) -> ConfigSet:
                       {f.host: sysctls_of_host(spec, spec.host(f.host)) for f in spec.files})
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m labs.lint", description=__doc__.split("\n")[0].strip("`"))
+def main(argv: list[str] | None = None, prog: str = "python -m labs.lint") -> int:
+    p = Parser(prog=prog, description=describe(__doc__))
     p.add_argument("inputs", nargs="+", help="keepalived config files (one per host), one topology name, or one lab file (.toml)")
     lab_arguments(p)  # with a topology or a lab file: the lab as labs.run would build it
     p.add_argument("--address", action="append", default=[], metavar="HOST=IP", help="a host's own address (with files)")
@@ -316,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="the config id a host's keepalived runs with (keepalived -i; default: the host's name, as "
                         "keepalived's default is the node name): which `@ID` lines apply")
     args = p.parse_args(argv)
-    return entry("python -m labs.lint", lambda: lint(args))
+    return entry(prog, lambda: lint(args))
 
 
 def lint(args: argparse.Namespace) -> int:

@@ -1,7 +1,6 @@
 """`python -m labs.plot RESULTS_DIR`: draw a run's plots and report.html (or a suite's spread plot) from files alone."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -12,7 +11,7 @@ from labs.report import charts
 from labs.report import html
 from labs.analysis import data
 from labs.analyze import analyze
-from labs.common.command import entry
+from labs.common.command import Parser, describe, entry
 from labs.common.errors import LabError
 from labs.sweep import draw_sweep
 
@@ -43,8 +42,8 @@ def draw_suite(folder: Path) -> list[Path]:
     return charts.save(charts.spread([json.loads(p.read_text()) for p in paths]), folder, "spread")
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m labs.plot", description=__doc__.split("\n")[0].strip("`"))
+def main(argv: list[str] | None = None, prog: str = "python -m labs.plot") -> int:
+    p = Parser(prog=prog, description=describe(__doc__))
     p.add_argument("folder", type=Path, help="a run folder under results/ (or results/latest), a suite or a sweep folder")
     args = p.parse_args(argv)
     t = time.monotonic()
@@ -57,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"drew {len(made)} files in {time.monotonic() - t:.2f} s: {made[-1]}")
         return 0
 
-    return entry("python -m labs.plot", go)
+    return entry(prog, go)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`python -m labs.render TOPOLOGY|LAB.toml --target DIR`: the lab's configs, for real machines.
+"""`python -m labs.render TOPOLOGY|LAB.toml --out DIR`: the lab's configs, for real machines.
 
 Renders every host's files with the same templates and data the namespaces use into
 DIR/configs/<host>/ (keepalived.conf; on servers nginx.conf, check_nginx.sh; sysctl.conf),
@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from labs import daemons
-from labs.common.command import entry, lab_arguments, lab_of
+from labs.common import results
+from labs.common.command import Parser, describe, listing, entry, lab_arguments, lab_of, renamed
 from labs.daemons.base import Daemon
 from labs.common.errors import LabError
 from labs.lab.paths import STATE_ROOT, RunPaths
@@ -70,27 +71,34 @@ def apply(spec: LabSpec, target: Path, name: str) -> None:
         print(f"{d.name} running on {name} (pid {d.pid}), log {d.log}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m labs.render", description=__doc__.split("\n")[0].strip("`"))
-    p.add_argument("topology", help="a topology (python -m labs.run --list) or a lab file (.toml)")
-    p.add_argument("--target", type=Path, required=True, help="folder to render into")
+# what render writes into its --out folder (RunPaths): a folder holding only these is its own
+OURS = {"configs", "runtime", "logs"}
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m labs.render") -> int:
+    p = Parser(prog=prog, description=describe(__doc__))
+    p.add_argument("topology", help=f"a topology ({listing(prog)}) or a lab file (.toml)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="folder to render into (new, empty, or one render wrote before)")
+    renamed(p, "--target", "--out", "--target names a host in every other command")
     lab_arguments(p)
     p.add_argument("--apply", metavar="HOST", help="this machine is HOST: render its files, configure it, start its daemons")
     args = p.parse_args(argv)
-    return entry("python -m labs.render", lambda: render_command(args))
+    return entry(prog, lambda: render_command(args))
 
 
 def render_command(args: argparse.Namespace) -> int:
     """Render a topology's configs into a folder, or configure this machine as one host."""
     spec = lab_of(args).spec
+    results.check_output_folder(args.out, "--out", OURS)
     if args.apply:
         if args.apply not in {h.name for h in spec.hosts}:
             raise LabError(f"unknown host {args.apply!r}; {spec.name} has {', '.join(h.name for h in spec.hosts)}")
-        apply(spec, args.target.resolve(), args.apply)
+        apply(spec, args.out.resolve(), args.apply)
     else:
-        target = args.target.resolve()
-        made = render(spec, RunPaths(target, target / "runtime"), [h.name for h in spec.hosts])
-        print(f"rendered {len(made)} daemon configs for {len(spec.hosts)} hosts into {target / 'configs'}")
+        out = args.out.resolve()
+        made = render(spec, RunPaths(out, out / "runtime"), [h.name for h in spec.hosts])
+        print(f"rendered {len(made)} daemon configs for {len(spec.hosts)} hosts into {out / 'configs'}")
     return 0
 
 

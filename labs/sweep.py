@@ -25,16 +25,16 @@ from labs.common import results
 
 from labs.plan import scenario
 from labs.analysis import summary, sweep
-from labs.common.command import guarded
+from labs.common.command import Parser, describe, listing, guarded
 from labs.common.errors import LabError
 from labs.plan.runplan import LabChoice, choose_lab
 
 PROG = "python -m labs.sweep"
 
 
-def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0].split(": ", 1)[-1])
-    p.add_argument("topology", help="a topology (see python -m labs.run --list)")
+def parse(argv: list[str], prog: str = PROG) -> argparse.Namespace:
+    p = Parser(prog=prog, description=describe(__doc__))
+    p.add_argument("topology", help=f"a topology (see {listing(prog)})")
     p.add_argument("--scenario", required=True, help="the scenario every value runs")
     p.add_argument("--set", required=True, metavar="SETTING=V1,V2,...",
                    help="the timer to sweep and its values, e.g. advert_int=1,0.5,0.2,0.1 (names: labs/spec/__init__.py Timers)")
@@ -115,10 +115,10 @@ def report_sweep(folder: Path) -> int:
     return summary.exit_status(verdicts) if verdicts else 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = parse(argv)
-    return guarded(PROG, lambda: run(args, argv), args.results)
+    args = parse(argv, prog)
+    return guarded(prog, lambda: run(args, argv), args.results)
 
 
 if __name__ == "__main__":

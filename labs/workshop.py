@@ -32,7 +32,7 @@ from typing import Any, Callable
 from labs import run as run_command
 from labs.analysis import expectations, model
 from labs.common import results
-from labs.common.command import entry
+from labs.common.command import Parser, describe, entry
 from labs.common.errors import LabError
 from labs.plan.scenario import load as load_scenario
 
@@ -802,7 +802,7 @@ def print_report(report: Report, guide: Guide, say: Say = _say) -> None:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0].split(": ", 1)[-1].rstrip(":"))
+    p = Parser(prog=PROG, description=describe(__doc__))
     sub = p.add_subparsers(dest="what", required=True)
     c = sub.add_parser("check", help="run exercises and judge the guide's claims about them")
     c.add_argument("exercises", nargs="*", metavar="EXERCISE", help="exercise ids, as the guide numbers them (2, 5b, ...)")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, NoReturn
 
 from labs.common import requirements
 
@@ -20,11 +22,42 @@ from labs.common.errors import LabError
 from labs.plan.runplan import LabChoice, choose_lab, parse_settings
 
 
+class Parser(argparse.ArgumentParser):
+    """Every command's parser: a wrong invocation is one line naming what is wrong and where
+    the usage is (exit 2), not argparse's whole usage block above the line that matters."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (usage: {self.prog} --help)\n")
+
+
+def describe(doc: str | None) -> str:
+    """A command's --help description: its docstring's whole first paragraph on one line,
+    without the leading "`python -m labs.X ARGS`:" (the usage line says that)."""
+    text = " ".join((doc or "").split("\n\n")[0].split())
+    text = re.sub(r"^`.*?[`)]:\s+", "", text)
+    return text[:1].upper() + text[1:]
+
+
+def renamed(p: argparse.ArgumentParser, old: str, new: str, why: str) -> None:
+    """`old`, an option's former name, kept only to say its new one: one line, exit 2."""
+    class Renamed(argparse.Action):
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                     option_string: str | None = None) -> None:
+            parser.error(f"{old} is now {new} ({why}): {new} {values}")
+
+    p.add_argument(old, action=Renamed, help=argparse.SUPPRESS)
+
+
+def listing(prog: str) -> str:
+    """The command that lists topologies and variants, in the form the user runs (`prog`)."""
+    return "halab list" if prog.startswith("halab ") else "python -m labs.run --list"
+
+
 def lab_arguments(p: argparse.ArgumentParser) -> None:
     """The options that change the lab a command builds, the same in every command that
     takes a topology or a lab file (run, render, lint, bench_lab)."""
     p.add_argument("--variant", default="default", metavar="NAME",
-                   help="configuration variant: the seed's mistakes, 'fast', ... (see python -m labs.run --list)")
+                   help=f"configuration variant: the seed's mistakes, 'fast', ... (see {listing(p.prog)})")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="change one of the lab's timers, e.g. --set advert_int=0.5 (repeatable; the names: "
                    "labs/spec/__init__.py Timers; with a lab file, written into its configs)")
@@ -50,9 +83,16 @@ def emit_json(data: dict[str, Any], out: IO[str]) -> None:
 
 def entry(prog: str, go: Callable[[], int]) -> int:
     """A command that reads files: a LabError, or a library this interpreter lacks
-    (labs.common.requirements.cannot_import), is one line on stderr and exit 2."""
+    (labs.common.requirements.cannot_import), is one line on stderr and exit 2; stdout
+    closed early (`halab list | head -3`) ends it quietly, as it would a Unix tool."""
     try:
-        return go()
+        code = go()
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then ours to handle
+        return code
+    except BrokenPipeError:
+        # the interpreter flushes stdout again at exit: point it at /dev/null first
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except LabError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2

@@ -31,10 +31,15 @@ def use_instead(module: str) -> str:
 
 
 def cannot_import(prog: str, e: ModuleNotFoundError) -> str | None:
-    """The one line for a command (`prog`: python -m labs.X) whose interpreter lacks a library it needs
+    """The one line for a command (`prog`: python -m labs.X, or halab X) whose interpreter lacks a library it needs
     (a pyenv, conda or plain venv interpreter does not see Debian's python3 packages), or that runs
-    outside the checkout; None for any other missing module, a bug whose traceback is kept."""
+    outside the checkout; None for any other missing module, a bug whose traceback is kept.
+    Under `halab X` (`prog`), the fix names the module that runs X."""
     module = prog.removeprefix("python -m ")
+    if prog.startswith("halab "):
+        from labs.halab import COMMANDS  # a cycle: labs.halab imports this module (labs.common.command)
+
+        module = COMMANDS[prog.split()[1]][0]
     if e.name in OWN:
         return (f"{prog}: error: cannot import {e.name}, one of halab's own packages: run it from the repository "
                 f"folder (the one holding labs/, topologies/ and scenarios/), or install halab with `pip install .`")

@@ -49,14 +49,54 @@ def new_folder(root: Path, topology: str, what: str) -> Path:
                            "pass --results DIR with a folder you can write")
 
 
-def check_writable(root: Path) -> None:
-    """Refuse before anything is built: a run that cannot write its results is lost work."""
-    existing = root.absolute()
+# The kernel's and the runtime's folders (tmpfs, or no files at all): nothing written there
+# outlives the machine, and User-mode Linux has its own, so a run's files would vanish.
+NOT_ON_DISK = (Path("/proc"), Path("/sys"), Path("/dev"), Path("/run"))
+
+
+def _writable_place(path: Path, option: str, what: str, file: bool = False) -> None:
+    """`path` can be made: not under NOT_ON_DISK, its nearest existing folder (for a `file`, its
+    parent's) one we may write."""
+    for top in NOT_ON_DISK:
+        if path.resolve().is_relative_to(top):
+            raise LabError(f"{option} {path} is under {top}, whose files do not stay on disk; "
+                           f"pass {option} with {what} on disk")
+    existing = path.absolute().parent if file else path.absolute()
     while not os.path.lexists(existing):  # False also where we may not look: not ours to write
         existing = existing.parent
     if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
-        raise LabError(f"cannot write results under {root} ({existing} is not a folder you can write); "
-                       "pass --results DIR with one you can")
+        raise LabError(f"cannot write {option} {path} ({existing} is not a folder you can write); "
+                       f"pass {option} with {what} you can write")
+
+
+def check_writable(root: Path, option: str = "--results") -> None:
+    """Refuse before anything is built: a run that cannot write its results is lost work."""
+    if os.path.isdir(root) and not os.access(root, os.W_OK | os.X_OK):  # os.path: False where we may not look
+        raise LabError(f"cannot write {option} {root} (not a folder you can write); pass {option} with one you can")
+    _writable_place(root, option, "a folder")
+
+
+def check_output_file(path: Path, option: str) -> None:
+    """A file a command writes at its end (--junit-xml): refused now, not after the runs."""
+    if os.path.isdir(path):
+        raise LabError(f"{option} {path} is a folder; pass {option} with a file name, e.g. {path / 'junit.xml'}")
+    _writable_place(path, option, "a file in a folder", file=True)
+
+
+def check_output_folder(path: Path, option: str, ours: set[str] | None = None) -> None:
+    """A folder a command fills (--dump, render's --out): new, empty, or holding only what the
+    command writes there (`ours`: names of entries; None: any folder will do), never a file."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise LabError(f"{option} {path} is a file; pass {option} with a folder (new, or empty)")
+    check_writable(path, option)
+    if os.path.isdir(path) and ours is not None:
+        try:
+            others = sorted(set(os.listdir(path)) - ours)
+        except OSError as e:
+            raise LabError(f"cannot read {option} {path} ({e.strerror}); pass {option} with a folder you can use")
+        if others:
+            raise LabError(f"{option} {path} holds other files ({', '.join(others[:3])}{', ...' if others[3:] else ''}); "
+                           f"pass {option} with a new or empty folder")
 
 
 def _version(cmd: list[str]) -> str:

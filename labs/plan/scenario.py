@@ -38,7 +38,7 @@ class Scenario:
 
     name: str  # the module's name, or a user's file's stem: folder names and messages
     source: str  # what `load` takes to find it again (a file's absolute path): run.json's `scenario`
-    summary: str  # its docstring's first line after "NAME: " (--list)
+    summary: str  # its docstring's first paragraph after "NAME: " (--list)
     rule: ByRole | tuple[str, ...]  # TARGETS: roles of the lab's hosts, or fixed names
     default: str | None  # DEFAULT_TARGET beside fixed names; None beside a ByRole (it has its own)
     inject: Callable[..., None]  # (lab, target), or (lab, target, probe) with needs_probe
@@ -116,7 +116,7 @@ def _record(module: ModuleType, source: str) -> Scenario:
     for constant, field, kind in OPTIONAL:
         if constant in found:
             settings[field] = _setting(constant, found[constant], kind, wrong)
-    summary = (module.__doc__ or "").split("\n")[0].split(": ", 1)[-1]
+    summary = " ".join((module.__doc__ or "").split("\n\n")[0].split()).split(": ", 1)[-1]
     return Scenario(name=Path(source).stem, source=source, summary=summary, rule=rule, default=default,
                     inject=found["inject"], heal=found["heal"], expect=found["expect"], **settings)
 

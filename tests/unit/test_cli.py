@@ -57,7 +57,7 @@ def test_bad_values_are_one_line_errors():
         ("scale", "--servers", "3"): "even number from 2 to 64",
         ("dual_master", "--scenario", "/nonexistent/fault.py"): "no scenario file /nonexistent/fault.py",
         ("dual_master", "--scenario", "labs/common/errors.py"): "lacks TARGETS, inject, heal, expect",
-        ("dual_master", "--check", "--results", "/proc/version/x"): "cannot write results under /proc/version/x",
+        ("dual_master", "--check", "--results", "/proc/version/x"): "--results /proc/version/x is under /proc",
         ("dual_master", "--check", "--scenario", "link_down"): "--check brings the lab up, prints its status and "
                                                                "tears it down: it runs no scenario, drop --scenario",
         ("dual_master", "--check", "--repeat", "3"): "drop --repeat",

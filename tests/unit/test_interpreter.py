@@ -60,11 +60,12 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def one_line(p: subprocess.CompletedProcess[str], module: str, command: str) -> str:
+def one_line(p: subprocess.CompletedProcess[str], module: str, command: str, prog: str = "") -> str:
+    """`prog` (default `python -m command`): what the user typed, `halab X` for halab's subcommands."""
     assert p.returncode == 2, (p.returncode, p.stderr)
     assert "Traceback" not in p.stderr and p.stderr.count("\n") == 1, p.stderr
     line = p.stderr.strip()
-    assert line.startswith(f"python -m {command}: error: ") and f"cannot import {module} " in line, line
+    assert line.startswith(f"{prog or 'python -m ' + command}: error: ") and f"cannot import {module} " in line, line
     assert "sudo ./setup.sh" in line and f"/usr/bin/python3 -m {command} " in line and "--system-site-packages" in line, line
     assert ("`pip install .` into this interpreter" in line) == (command in requirements.ANALYSIS), line
     return line
@@ -87,7 +88,8 @@ def test_missing_library_is_one_line(bare: Path, command: str, args: str):
     p = subprocess.run([str(bare), "-m", command, *args.split()], cwd=REPO, capture_output=True, text=True, timeout=60,
                        env=clean_env())
     subcommand = f"labs.{args.split()[0]}" if command == "labs.halab" else command
-    line = one_line(p, NEEDS[command, args], subcommand)
+    prog = f"halab {args.split()[0]}" if command == "labs.halab" else ""
+    line = one_line(p, NEEDS[command, args], subcommand, prog)
     assert str(bare) in line  # the interpreter that cannot
 
 
@@ -97,7 +99,7 @@ def test_halab_entry_point(bare: Path, tmp_path: Path):
     env = clean_env(PYTHONPATH=str(REPO))  # as if installed: run from elsewhere
     p = subprocess.run([str(bare), str(script), "compare", "a", "b"], cwd=tmp_path, capture_output=True, text=True,
                        timeout=60, env=env)
-    one_line(p, "matplotlib", "labs.compare")
+    one_line(p, "matplotlib", "labs.compare", "halab compare")
     assert subprocess.run([str(bare), str(script), "--help"], cwd=tmp_path, capture_output=True, text=True,
                           env=env).returncode == 0
 

@@ -13,7 +13,7 @@ from conftest import REPO
 
 
 def test_render_writes_every_hosts_configs(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "labs.render", "dual_master", "--target", str(tmp_path)],
+    p = subprocess.run([sys.executable, "-m", "labs.render", "dual_master", "--out", str(tmp_path)],
                        cwd=REPO, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     for host in ("lvs1", "lvs2", "server1", "server2"):
@@ -32,7 +32,7 @@ def test_apply_configures_the_machine_and_starts_its_daemons(tmp_path):
         ip link add enp0s8 type veth peer name peer0
         ip link set enp0s8 up; ip link set peer0 up
         ip addr add 192.168.56.101/24 dev enp0s8
-        {sys.executable} -m labs.render dual_master --target {tmp_path} --apply server1
+        {sys.executable} -m labs.render dual_master --out {tmp_path} --apply server1
         sleep 5
         ip -br addr show
         sysctl net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce
@@ -56,7 +56,7 @@ def test_apply_configures_the_machine_and_starts_its_daemons(tmp_path):
 def test_render_takes_the_lab_as_run_does(tmp_path):
     """--set, --servers and lab files, as labs.run builds them."""
     def render(*args: str, into: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "labs.render", *args, "--target", str(tmp_path / into)],
+        return subprocess.run([sys.executable, "-m", "labs.render", *args, "--out", str(tmp_path / into)],
                               cwd=REPO, capture_output=True, text=True)
 
     p = render("dual_master", "--set", "advert_int=0.5", into="fast")

@@ -107,7 +107,7 @@ def test_the_catalogue_matches_the_modules():
     for entry in listed:
         module = importlib.import_module(f"scenarios.{entry.name}")
         rule = module.TARGETS
-        assert entry.summary == module.__doc__.split("\n")[0].removeprefix(f"{entry.name}: ")
+        assert entry.summary == " ".join(module.__doc__.split("\n\n")[0].split()).removeprefix(f"{entry.name}: ")
         assert entry.targets == (rule.targets(spec) if isinstance(rule, ByRole) else rule)
         assert entry.default == (rule.default(spec) if isinstance(rule, ByRole) else module.DEFAULT_TARGET)
 
