@@ -1,6 +1,6 @@
 """`python -m labs.bench`: measure the lab and print a table (results/bench/<time>.json).
 
-Benchmarks, not tests: they print numbers for the README's maintainers.
+Benchmarks, not tests: they print numbers for docs/benchmarks.md's maintainers.
 - bring-up: `--check` N times on each kernel backend this machine can run; converged-after
   against the VRRP start-up floor (the servers' tier, then the directors', each waiting its
   master's master-down interval);
@@ -285,7 +285,7 @@ def scale_row(sc: dict[str, Any]) -> str:
 
 
 def table(report: dict[str, Any]) -> str:
-    """The README's table: one row per figure; a part that failed is one row saying so."""
+    """docs/benchmarks.md's table: one row per figure; a part that failed is one row saying so."""
     rows: list[tuple[str, object]] = [("machine", report["machine"])]
     rows += [(f"{b} backend", f"not measured: {why}") for b, why in report["backends_missing"].items()]
     rows += [(f"{name}: FAILED", part["error"]) for name, part in report.items()

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 # a partly filled one once it is IPVS_SYNC_FLUSH_TIME (2 s) old, which the sync thread checks
 # every IPVS_SYNC_CHECK_PERIOD (1 s). Messages still queued when the master daemon stops are
 # dropped. So the backup knows every connection at most 3 s after its first request. How
-# much sooner depends on the other traffic filling the buffers (measured, README): with
+# much sooner depends on the other traffic filling the buffers (measured, docs/benchmarks.md): with
 # persistence every packet of a connection also re-syncs its persistence template (templates
 # skip the sync_period rule unless sync_refresh_period is set), so they fill at once.
 SYNC_FLUSH_S = 2.0

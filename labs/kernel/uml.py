@@ -116,7 +116,7 @@ def host_cpu(requested: int | None = None) -> int:
     own), else the first this process may use. A UML kernel is one CPU's worth of work
     anyway, and every guest system call is a ptrace hand-off between its host processes;
     left free, the host scheduler moves them between CPUs (our reading of why that costs:
-    cross-CPU wake-ups; not traced). Measured on 2 vCPUs (README, "Where the time went"): a lone lab's
+    cross-CPU wake-ups; not traced). Measured on 2 vCPUs (docs/benchmarks.md, "Where the time went"): a lone lab's
     network build 1.1 s instead of 2.0 s; three labs side by side, the probe's worst p99
     lateness 12-14 ms pinned against 34-40 ms unpinned."""
     allowed = os.sched_getaffinity(0)

@@ -34,7 +34,7 @@ OPTIONS_WITH_VALUES = ("--scenario", "--target", "--repeat", "--jobs", "--part",
 
 AUTO_MAX = 4  # labs side by side by default: each User-mode Linux kernel takes up to 1 GiB
 # Labs per host CPU by default, each kernel pinned to its CPU (labs.kernel.uml.host_cpu).
-# Measured on 2 vCPUs (README, "Where the time went"): four pinned labs, two per CPU, kept
+# Measured on 2 vCPUs (docs/benchmarks.md, "Where the time went"): four pinned labs, two per CPU, kept
 # the probe's worst p99 lateness at 15 ms (unpinned, three labs already reached 34-40 ms).
 LABS_PER_CPU = 2
 
