@@ -1,8 +1,8 @@
 """The regression-test example of docs/regression-tests.md, as a user runs it after
-`pip install`: the plugin (entry point pytest11) gives the `lab` marker and `halab_run`."""
+`pip install`: the plugin (entry point pytest11) gives the `halab_lab` marker and `halab_run`."""
 import pytest
 
-pytestmark = pytest.mark.lab  # skipped, with the reason, where the lab cannot run
+pytestmark = pytest.mark.halab_lab  # skipped, with the reason, where the lab cannot run
 
 
 def test_graceful_stop_moves_the_vip_within_a_second(halab_run):

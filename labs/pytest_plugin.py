@@ -1,9 +1,9 @@
-"""pytest plugin for failover regression tests of your own: the `lab` marker (skipped, with
-the reason, where no kernel backend can run the lab), and the `halab_run` fixture.
+"""pytest plugin for failover regression tests of your own: the `halab_lab` marker (skipped,
+with the reason, where no kernel backend can run the lab), and the `halab_run` fixture.
 Installed with the package (entry point `pytest11`), so nothing needs registering; in a
 checkout that is not installed: `pytest_plugins = ["labs.pytest_plugin"]`.
 
-    @pytest.mark.lab
+    @pytest.mark.halab_lab
     def test_lvs1_fails_over_within_a_second(halab_run):
         result = halab_run("stop_keepalived", target="lvs1")
         assert result.verdict == "pass", result.reason
@@ -11,8 +11,8 @@ checkout that is not installed: `pytest_plugins = ["labs.pytest_plugin"]`.
         assert result.client_expectation("192.168.56.131")["failed"] < 60
 
 `halab_run` runs `python -m labs.run TOPOLOGY --scenario ...` exactly as a user would (on
-the native kernel or through User-mode Linux), in a temporary results folder, and returns
-the run's summary.json wrapped in `Result`.
+the native kernel or through User-mode Linux: `--halab-kernel`, default auto), in the test's
+tmp_path or under `--halab-results DIR`, and returns the run's summary.json wrapped in `Result`.
 
 A run judges its own measurement: its verdict is `disturbed` when the probe ran late or
 sent too few requests (other work on the host), and its figures cannot be trusted.
@@ -22,6 +22,7 @@ anything on those figures.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,21 +32,37 @@ from typing import Callable, Sequence
 import pytest
 
 from labs import api, kernel
-from labs.common import requirements
+from labs.common import requirements, results as results_files
 from labs.common.errors import LabError
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 900
 
 
-LAB_MARKER = "lab: brings up the real lab (native kernel with IPVS as root, else User-mode Linux)"
+MARKER = "halab_lab"
+LAB_MARKER = f"{MARKER}: brings up the real lab (native kernel with IPVS as root, else User-mode Linux)"
+# The bare `lab` was this marker's name until 0.2.0: it claimed other projects' `lab` tests
+# and skipped them for want of Mininet. It stays an alias for one release, and only on tests
+# that request `halab_run`: those are certainly ours; any other `lab` test is left to its
+# own project, neither skipped nor warned about. Remove it (and OLD_MARKER) in the release after.
+OLD_MARKER = "lab"
+OLD_LAB_MARKER = f"{OLD_MARKER}: deprecated, use {MARKER} (halab's alias, on tests that use halab_run only)"
 
 
-def lab_problem() -> str | None:
-    """Why the lab cannot run here (missing programs or modules, no kernel backend), or None."""
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("halab", "halab lab runs (halab_run fixture)")
+    group.addoption("--halab-kernel", choices=kernel.CHOICES, default="auto",
+                    help="kernel backend of the runs halab_run starts (labs.run --kernel; default auto)")
+    group.addoption("--halab-results", type=Path, metavar="DIR",
+                    help="where halab_run's run folders go, one folder per test (default: the test's tmp_path)")
+
+
+def lab_problem(kernel_choice: str = "auto") -> str | None:
+    """Why the lab cannot run here on `kernel_choice` (missing programs or modules, no such
+    kernel backend), or None."""
     try:
         requirements.check()
-        kernel.choose("auto")
+        kernel.choose(kernel_choice)
     except LabError as e:
         return str(e)
     return None
@@ -53,11 +70,36 @@ def lab_problem() -> str | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", LAB_MARKER)
+    config.addinivalue_line("markers", OLD_LAB_MARKER)
+    folder = config.getoption("halab_results")
+    if folder is not None:  # refused now, as labs.run would refuse it, not in every test later
+        try:
+            results_files.check_writable(_results_root(config), "--halab-results")
+        except LabError as e:
+            raise pytest.UsageError(str(e)) from None
+
+
+def _results_root(config: pytest.Config) -> Path:
+    """--halab-results from where pytest was started: the runs themselves start in the checkout."""
+    return config.invocation_params.dir / config.getoption("halab_results")
+
+
+def _is_lab(item: pytest.Item) -> bool:
+    """Marked halab_lab, or `lab` on a test that uses halab_run (warned: the alias goes).
+    A marker, not a keyword: item.keywords also holds folder and module names (tests/lab/)."""
+    if item.get_closest_marker(MARKER):
+        return True
+    if item.get_closest_marker(OLD_MARKER) and "halab_run" in getattr(item, "fixturenames", ()):
+        item.warn(pytest.PytestDeprecationWarning(
+            f"@pytest.mark.{OLD_MARKER} is halab's old marker name: use @pytest.mark.{MARKER} "
+            f"(`{OLD_MARKER}` stops meaning halab's lab in the next release)"))
+        return True
+    return False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    labs = [item for item in items if "lab" in item.keywords]
-    problem = lab_problem() if labs else None
+    labs = [item for item in items if _is_lab(item)]
+    problem = lab_problem(config.getoption("halab_kernel")) if labs else None
     for item in labs if problem else []:
         item.add_marker(pytest.mark.skip(reason=f"the lab cannot run here: {problem}"))
 
@@ -104,12 +146,21 @@ def skip_if_disturbed(result: api.Result) -> None:
 
 
 @pytest.fixture
-def halab_run(tmp_path: Path) -> Callable[..., Result]:
+def halab_run(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Result]:
+    """Runs one scenario per call, with the session's --halab-kernel, in tmp_path or in the
+    test's own folder under --halab-results (kept after the session, for a look at the runs)."""
+    config = request.config
+    root = tmp_path
+    if config.getoption("halab_results") is not None:  # one folder per test: labs.run's `latest` is per folder
+        root = _results_root(config) / re.sub(r"[^\w.-]", "_", request.node.nodeid)
+    backend = ("--kernel", config.getoption("halab_kernel"))
+
     def run(scenario: str, target: str | None = None, topology: str = "dual_master",
             options: Sequence[str] = ()) -> Result:
-        """One scenario run; `options` are more command-line options, e.g. ("--variant", "fast")."""
-        results = tmp_path / "-".join([scenario, target or "default", *options]).replace("/", "_")
-        (result,) = run_scenarios(results, [scenario], target, topology, options)
+        """One scenario run; `options` are more command-line options, e.g. ("--variant", "fast"),
+        after the session's --kernel, so that one given here wins."""
+        results = root / "-".join([scenario, target or "default", *options]).replace("/", "_")
+        (result,) = run_scenarios(results, [scenario], target, topology, (*backend, *options))
         return result
 
     return run

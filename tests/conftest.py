@@ -1,4 +1,4 @@
-"""Markers: `lab` tests bring up the real lab, natively where the kernel has IPVS and we
+"""Markers: `halab_lab` tests bring up the real lab, natively where the kernel has IPVS and we
 are root, else through User-mode Linux (the marker and its skip belong to the halab pytest
 plugin); `root` tests need root on the host kernel and the lab's programs."""
 from __future__ import annotations
@@ -13,10 +13,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # An installed halab registers its plugin itself (entry point pytest11); a checkout loads it here.
-    if not config.pluginmanager.has_plugin("halab") and not config.pluginmanager.has_plugin("labs.pytest_plugin"):
-        config.pluginmanager.import_plugin("labs.pytest_plugin")
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    # An installed halab registers its plugin itself (entry point pytest11); a checkout loads it
+    # here, while options are gathered: loaded in pytest_configure, its --halab-* options would
+    # come after the command line is parsed, unknown to it.
+    if not pluginmanager.has_plugin("halab") and not pluginmanager.has_plugin("labs.pytest_plugin"):
+        pluginmanager.import_plugin("labs.pytest_plugin")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

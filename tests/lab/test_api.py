@@ -11,7 +11,7 @@ import pytest
 from lab.helpers import REPO, RUN_TIMEOUT, leftovers
 from topologies import dual_master
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 
 
 def test_the_api_tour_runs_top_to_bottom(tmp_path):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 VIP1 = "192.168.56.131"
 
 

@@ -12,7 +12,7 @@ import pytest
 from lab.helpers import REPO, leftovers
 from topologies import dual_master
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 PROMPT = "halab (probing)> "  # the probe runs from the start
 
 

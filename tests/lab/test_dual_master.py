@@ -13,7 +13,7 @@ from labs.spec import timing
 from lab.helpers import REPO, RUN_TIMEOUT, command, leftovers, load
 from topologies import dual_master
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 SPEC = dual_master.spec()
 
 

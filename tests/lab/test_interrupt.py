@@ -21,7 +21,7 @@ from labs import kernel
 from labs.kernel import uml
 from topologies import dual_master
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 HOSTS = [h.name for h in dual_master.spec().hosts]
 DRIVER = Path(__file__).with_name("driver.py")
 NOBODY = 65534

@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 from labs import kaconfig
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 EXAMPLE = REPO / "examples" / "lvs_three_servers" / "lvs_three_servers.toml"
 VIP = "10.20.0.100"
 

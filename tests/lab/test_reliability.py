@@ -11,7 +11,7 @@ import pytest
 from lab.helpers import REPO, command, leftovers, load, run_folder
 from topologies import dual_master
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 HOSTS = [h.name for h in dual_master.spec().hosts]
 
 

@@ -10,7 +10,7 @@ from labs.pytest_plugin import run_scenarios, skip_if_disturbed
 from labs.lab.suite import DEFAULT_SCENARIOS, EXTRA_SCENARIOS
 from topologies import dual_master
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 HOSTS = [h.name for h in dual_master.spec().hosts]
 LVS_VIPS = dual_master.spec().lvs_vips
 

@@ -11,7 +11,7 @@ from labs.lab import jobs
 from labs.pytest_plugin import run_scenarios
 from topologies import dual_master
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 
 
 def test_debris_makes_the_next_lab_fresh(tmp_path):

@@ -12,7 +12,7 @@ from lab.helpers import REPO, RUN_TIMEOUT, command, leftovers, load
 from labs.analysis.expectations import LATENCY
 from topologies import dual_master
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 RUNS = int(os.environ.get("HALAB_SOAK_RUNS", "3"))
 # The first run is warm-up (first imports, matplotlib's font cache); after it the runner's
 # memory (measured after a garbage collection) must stay flat. Analysis and plots of a run

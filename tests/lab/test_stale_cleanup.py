@@ -14,7 +14,7 @@ from lab.helpers import REPO
 from labs import kernel
 from labs.kernel import uml
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 
 
 def test_next_run_removes_a_killed_runs_leftovers(tmp_path):

@@ -16,7 +16,7 @@ import pytest
 from lab.helpers import REPO, RUN_TIMEOUT, command, leftovers, load
 from labs.kernel import uml
 
-pytestmark = [pytest.mark.lab, pytest.mark.root]
+pytestmark = [pytest.mark.halab_lab, pytest.mark.root]
 USER = "nobody"
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from labs import workshop
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.halab_lab
 GUIDE = workshop.load()
 EVERYTHING = os.environ.get("HALAB_WORKSHOP") == "all"
 
