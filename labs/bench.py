@@ -226,8 +226,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m labs.bench") -> i
     p.add_argument("--servers", default="2,4,8,16,32", help="scale: real-server counts (default 2,4,8,16,32)")
     p.add_argument("--seconds", type=float, default=10.0, help="rps and scale: length of each measurement (default 10)")
     p.add_argument("--full", action="store_true", help="also the suite part (the default set twice, ~15 min under UML)")
-    p.add_argument("--results", type=Path, default=REPO / "results", metavar="DIR",
-                   help="its folder goes under DIR/bench/ (default: the checkout's results/)")
+    p.add_argument("--results", type=Path, default=results.DEFAULT_ROOT, metavar="DIR",
+                   help=f"its folder goes under DIR/bench/ (default: {results.DEFAULT_ROOT}, in the working directory)")
     args = p.parse_args(argv)
     parts = [x.strip() for x in args.only.split(",")]
     if args.runs < 1 or args.seconds <= 0:

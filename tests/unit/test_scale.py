@@ -101,3 +101,23 @@ def test_the_bench_shows_a_lab_command_s_progress_as_it_comes(capsys):
     assert code == 3 and "| a table row |" in out
     assert shown[1:] == ["    [   1.2s] lab up", "    [job 2] === [1/3] stop_keepalived on lvs1", shown[-1]]
     assert shown[-1].startswith("  exit 3 after ")
+
+
+def test_the_bench_writes_under_the_working_directory_s_results(tmp_path, monkeypatch, capsys):
+    """Installed, the package's own folder is site-packages: the bench's default folder is
+    results/ where it is started, as labs.run's is. The writability check comes first and
+    sees the folder; refusing it stops the bench before any measurement (exit 2)."""
+    from labs import bench
+
+    seen = []
+
+    def refuse(root: Path) -> None:
+        seen.append(root.absolute())
+        raise LabError("refused here")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bench.results, "check_writable", refuse)
+    with pytest.raises(SystemExit) as exit_:
+        bench.main([])
+    assert exit_.value.code == 2 and seen == [tmp_path / "results"]
+    assert capsys.readouterr().err == "python -m labs.bench: error: refused here (usage: python -m labs.bench --help)\n"
