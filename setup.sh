@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs what the lab needs on Debian 12 / Ubuntu 22.04+ (apt only: Mininet's Python
-# module is packaged for the system python3, so everything else comes from apt too).
+# module is packaged for the system python3, so everything else comes from apt too; python3-venv
+# for the README's `python3 -m venv`, which Debian 12 leaves out of python3).
 # Safe to re-run. Services that the packages would start (nginx on the host's port 80)
 # are held back while installing: the lab runs its own nginx inside its namespaces.
 set -eu
 
 PACKAGES="keepalived nginx ipvsadm mininet bridge-utils net-tools iproute2 kmod procps
   user-mode-linux python3 python-is-python3 python3-jinja2 python3-pyroute2 python3-pexpect
-  python3-pytest python3-matplotlib nftables iptables util-linux curl wrk"
+  python3-pytest python3-matplotlib python3-venv nftables iptables util-linux curl wrk"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "setup.sh: run it as root: sudo ./setup.sh" >&2
