@@ -41,7 +41,7 @@ TIMEOUT = 900
 
 MARKER = "halab_lab"
 LAB_MARKER = f"{MARKER}: brings up the real lab (native kernel with IPVS as root, else User-mode Linux)"
-# The bare `lab` was this marker's name until 0.2.0: it claimed other projects' `lab` tests
+# The bare `lab` was this marker's name before: it claimed other projects' `lab` tests
 # and skipped them for want of Mininet. It stays an alias for one release, and only on tests
 # that request `halab_run`: those are certainly ours; any other `lab` test is left to its
 # own project, neither skipped nor warned about. Remove it (and OLD_MARKER) in the release after.
