@@ -16,6 +16,10 @@ are also host addresses.
 
 Exit status: 0 clean, 1 findings, 2 input that cannot be read (a missing file, a config
 keepalived could not read at all: one line naming file and line).
+
+With --json: one JSON document on stdout instead of the lines (schema_version, `findings`
+as objects with check, host, file, line, lines, message and fix, `notes`, `configs` (how
+many were read) and `exit`, the same exit status), also for input that cannot be read.
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from typing import Any
 import topologies
 from labs import daemons, kaconfig
 from labs.daemons import keepalived
-from labs.common.command import Parser, describe, entry, lab_arguments, lab_of
+from labs.common.command import Parser, describe, entry_json, lab_arguments, lab_of
 from labs.common.errors import LabError
 from labs.spec import LabSpec
 from labs.lab.paths import RunPaths
@@ -356,12 +360,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m labs.lint") -> in
     p.add_argument("--config-id", action="append", default=[], metavar="HOST=ID",
                    help="the config id a host's keepalived runs with (keepalived -i; default: the host's name, as "
                         "keepalived's default is the node name): which `@ID` lines apply")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of the lines")
     args = p.parse_args(argv)
-    return entry(prog, lambda: lint(args))
+    return entry_json(prog, lambda doc: lint(args, doc), args.json)
 
 
-def lint(args: argparse.Namespace) -> int:
-    """Print the findings (exit 1 if any) for config files, one topology or one lab file."""
+def lint(args: argparse.Namespace, doc: dict[str, Any]) -> int:
+    """The findings (exit 1 if any) for config files, one topology or one lab file: printed,
+    and into `doc` as data (the --json document, printed instead)."""
     try:
         addresses = dict(a.split("=", 1) for a in args.address)
     except ValueError:
@@ -387,11 +393,10 @@ def lint(args: argparse.Namespace) -> int:
         else:
             lab = load_files([Path(i) for i in args.inputs], addresses, config_ids)
         findings = check(lab)
-    for f in findings:
-        print(f)
-    for n in notes(lab):
-        print(n)
-    print(f"{len(findings)} finding(s) in {len(lab.hosts)} config(s)")
+    said = notes(lab)
+    doc.update(findings=[f.as_json() for f in findings], notes=said, configs=len(lab.hosts))
+    if not args.json:
+        print(*findings, *said, f"{len(findings)} finding(s) in {len(lab.hosts)} config(s)", sep="\n")
     return 1 if findings else 0
 
 
