@@ -16,6 +16,10 @@ are also host addresses.
 
 Exit status: 0 clean, 1 findings, 2 input that cannot be read (a missing file, a config
 keepalived could not read at all: one line naming file and line).
+
+With --json: one JSON document on stdout instead of the lines (schema_version, `findings`
+as objects with check, host, file, line, lines, message and fix, `notes`, `configs` (how
+many were read) and `exit`, the same exit status), also for input that cannot be read.
 """
 from __future__ import annotations
 
@@ -27,11 +31,12 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import topologies
 from labs import daemons, kaconfig
 from labs.daemons import keepalived
-from labs.common.command import Parser, describe, entry, lab_arguments, lab_of
+from labs.common.command import Parser, describe, entry_json, lab_arguments, lab_of
 from labs.common.errors import LabError
 from labs.spec import LabSpec
 from labs.lab.paths import RunPaths
@@ -42,11 +47,47 @@ from labs.spec.sysctls import read as read_sysctls
 
 @dataclass(frozen=True)
 class Finding:
+    """One thing wrong with the lab's configs, as data (`--json`: a script or an editor
+    needs the host, file and line without parsing the sentence) and as the one line the
+    text output has always printed, built from the same fields so the two cannot drift."""
+
     check: str
-    message: str
+    message: str  # what is wrong, without where it is or the fix
+    fix: str = ""  # what to do ("" where the message is all a finding says)
+    host: str | None = None  # the one host it is about (None: a group, or several hosts)
+    file: str | None = None
+    lines: tuple[int, ...] = ()  # every line of `file` it is on (an unknown keyword: each use)
+    joint: str = ": "  # between message and fix in the line: each check's sentence reads its own way
+    inset: int | None = None  # where in the message the line puts " (file:line)"; None: before it
+
+    @property
+    def line(self) -> int | None:
+        """The first line it is on, the one an editor jumps to."""
+        return self.lines[0] if self.lines else None
+
+    def where(self) -> str:
+        """file:line[,line...] as the line names it ("" with no file)."""
+        if not self.file:
+            return ""
+        return f"{self.file}:{','.join(map(str, self.lines))}" if self.lines else self.file
+
+    def as_json(self) -> dict[str, object]:
+        """The fields a `--json` reader gets (the text layout, joint and inset, left out)."""
+        return {"check": self.check, "host": self.host, "file": self.file, "line": self.line,
+                "lines": list(self.lines), "message": self.message, "fix": self.fix}
 
     def __str__(self) -> str:
-        return f"{self.check}: {self.message}"
+        where, body = self.where(), self.message
+        if where and self.inset is not None:
+            body = f"{body[:self.inset]} ({where}){body[self.inset:]}"
+        elif where:
+            body = f"{where}: {body}"
+        return f"{self.check}: {body}{self.joint}{self.fix}" if self.fix else f"{self.check}: {body}"
+
+
+def _at(where: kaconfig.Where | None) -> dict[str, Any]:
+    """A Finding's file and lines from the reader's Where (none when it has none)."""
+    return {"file": where.file, "lines": (where.line,)} if where else {}
 
 
 @dataclass
@@ -124,39 +165,41 @@ def check(lab: ConfigSet) -> list[Finding]:
     for (iface, vrid), gs in sorted(by_vrid.items()):
         if len(gs) > 1:
             desc = "; ".join(f"{','.join(sorted(v))} on {','.join(sorted(m.host for m in ms))}" for v, ms in gs)
-            found.append(Finding("vrid-reused", f"VRID {vrid} on {iface} is used by {len(gs)} different VRRP groups ({desc}): "
-                                 f"give each group its own virtual_router_id (1-255) on a shared segment"))
+            found.append(Finding("vrid-reused", f"VRID {vrid} on {iface} is used by {len(gs)} different VRRP groups ({desc})",
+                                 "give each group its own virtual_router_id (1-255) on a shared segment"))
     for vip, gs in sorted(by_vip.items()):
         if len({vrid for vrid, _ in gs}) > 1:
             desc = "; ".join(f"VRID {vrid} on {','.join(sorted(m.host for m in ms))}" for vrid, ms in gs)
             found.append(Finding("two-masters", f"VIP {vip} is held by {len(gs)} VRRP groups ({desc}): each elects its "
-                                 "own master, so two hosts hold the VIP at once; give the hosts that share it one "
-                                 "virtual_router_id"))
+                                 "own master, so two hosts hold the VIP at once",
+                                 "give the hosts that share it one virtual_router_id", joint="; "))
     ids: dict[str, list[str]] = defaultdict(list)
     for h in lab.hosts.values():
         if h.config.global_defs.router_id:
             ids[h.config.global_defs.router_id].append(h.name)
     for rid, hosts in sorted(ids.items()):
         if len(hosts) > 1:
-            found.append(Finding("router-id", f"router_id {rid} is used by {', '.join(sorted(hosts))}: "
-                                              "give every host its own router_id"))
+            found.append(Finding("router-id", f"router_id {rid} is used by {', '.join(sorted(hosts))}",
+                                 "give every host its own router_id"))
     for (iface, vrid, vips), ms in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], sorted(kv[0][2]))):
         masters = [m for m in ms if m.state == "MASTER"]
         label = f"{ms[0].instance} (VRID {vrid}, {','.join(sorted(vips))})"
         for m in masters:
             if m.preempt_delay:
-                found.append(Finding("preempt-delay-ignored", f"{label} on {m.host} ({m.where}): state MASTER with "
-                                     f"preempt_delay {m.preempt_delay:g}: keepalived clears preempt_delay on a MASTER; "
-                                     "give every host of the group state BACKUP (the priorities still choose)"))
+                on = f"{label} on {m.host}"
+                found.append(Finding("preempt-delay-ignored", f"{on}: state MASTER with preempt_delay {m.preempt_delay:g}: "
+                                     "keepalived clears preempt_delay on a MASTER",
+                                     "give every host of the group state BACKUP (the priorities still choose)",
+                                     m.host, joint="; ", inset=len(on), **_at(m.where)))
         if not masters and all(m.preempt_delay for m in ms):
             pass  # every host BACKUP is how preempt_delay works: the priorities say who holds the VIP
         elif not masters:
             best = max(ms, key=lambda m: m.priority)
-            found.append(Finding("no-master", f"{label}: no host is configured MASTER; set state MASTER on {best.host} "
-                                 f"(priority {best.priority}) so the configuration says who should hold the VIP"))
+            found.append(Finding("no-master", f"{label}: no host is configured MASTER", f"set state MASTER on {best.host} "
+                                 f"(priority {best.priority}) so the configuration says who should hold the VIP", joint="; "))
         elif len(masters) > 1:
-            found.append(Finding("two-masters", f"{label}: {', '.join(m.host for m in masters)} are all configured MASTER; "
-                                 f"keep one MASTER and make the others BACKUP"))
+            found.append(Finding("two-masters", f"{label}: {', '.join(m.host for m in masters)} are all configured MASTER",
+                                 "keep one MASTER and make the others BACKUP", joint="; "))
         found += _weights(label, ms)
     found += _reader_findings(lab)
     found += _dr_arp(lab, members)
@@ -181,9 +224,10 @@ def _weights(label: str, ms: list[Member]) -> list[Finding]:
         ok_rest = rest.priority + max(track.weight, 0)
         if fail_top >= ok_rest:
             need = -(top.priority - rest.priority + 1)
-            out.append(Finding("weight-cannot-move", f"{label}: track {track.name} weight {track.weight} on {top.host} "
-                               f"({track.where}): a failed check leaves priority {fail_top} >= {ok_rest} on {rest.host}, "
-                               f"so the VIP never moves; use weight {need} or lower"))
+            on = f"{label}: track {track.name} weight {track.weight} on {top.host}"
+            out.append(Finding("weight-cannot-move", f"{on}: a failed check leaves priority {fail_top} >= {ok_rest} on "
+                               f"{rest.host}, so the VIP never moves", f"use weight {need} or lower", top.host,
+                               joint="; ", inset=len(on), **_at(track.where)))
     return out
 
 
@@ -199,12 +243,11 @@ def _reader_findings(lab: ConfigSet) -> list[Finding]:
             if m and d.where:
                 unknown[m.group(1)].append(d.where)
             elif d.level != "warning":
-                out.append(Finding("config", str(d)))
+                out.append(Finding("config", d.message, host=h.name, **_at(d.where)))
         for kw, wheres in sorted(unknown.items()):
             hint = " (keepalived 2.x calls it retry)" if kw == "nb_get_retry" else ""
-            lines = ",".join(str(w.line) for w in wheres)
-            out.append(Finding("unknown-keyword", f"{wheres[0].file}:{lines}: keepalived does not know '{kw}'{hint}; "
-                               "it ignores the line"))
+            out.append(Finding("unknown-keyword", f"keepalived does not know '{kw}'{hint}; it ignores the line",
+                               host=h.name, file=wheres[0].file, lines=tuple(w.line for w in wheres)))
         if not shutil.which(keepalived.Keepalived.binary):
             continue
         code, messages = keepalived.config_test(h.path, h.config_id)
@@ -213,12 +256,13 @@ def _reader_findings(lab: ConfigSet) -> list[Finding]:
         for message in messages:
             said = re.match(r"\((.+): Line (\d+)\) (.*)", message)  # keepalived names the line of most
             if said:
-                where: object = kaconfig.Where(said.group(1), int(said.group(2)))
+                where = kaconfig.Where(said.group(1), int(said.group(2)))
                 message = said.group(3)
             else:
                 quoted = re.search(r"'([^']+)'|\b(\d+\.\d+\.\d+\.\d+\S*)", message)
                 where = _locate(h.config.tree, quoted.group(1) or quoted.group(2)) if quoted else None
-            out.append(Finding("keepalived-t", f"{where or h.path}: keepalived -t: {message}"))
+            out.append(Finding("keepalived-t", f"keepalived -t: {message}", host=h.name,
+                               **(_at(where) if where else {"file": str(h.path)})))
     return out
 
 
@@ -247,13 +291,14 @@ def _dr_arp(lab: ConfigSet, members: list[Member]) -> list[Finding]:
         sysctl = lab.hosts[name].sysctl
         if sysctl is None:
             wanted = " and ".join(f"net.ipv4.conf.all.{key}={want}" for key, want in DR_ARP)
-            out.append(Finding("dr-arp", f"{name} is a DR real server and nothing records its ARP sysctls: set "
-                               f"{wanted} (and put {', '.join(sorted(vips))} on lo) or clients may reach it directly"))
+            out.append(Finding("dr-arp", f"{name} is a DR real server and nothing records its ARP sysctls",
+                               f"set {wanted} (and put {', '.join(sorted(vips))} on lo) or clients may reach it directly",
+                               name))
             continue
         for key, want in DR_ARP:
             if int(sysctl.get(f"net.ipv4.conf.all.{key}", "0")) < want:
                 out.append(Finding("dr-arp", f"{name} is a DR real server with net.ipv4.conf.all.{key}="
-                                   f"{sysctl.get(f'net.ipv4.conf.all.{key}', 0)}: set it to {want}"))
+                                   f"{sysctl.get(f'net.ipv4.conf.all.{key}', 0)}", f"set it to {want}", name))
     return out
 
 
@@ -263,7 +308,7 @@ def _vip_collisions(lab: ConfigSet, members: list[Member]) -> list[Finding]:
     for m in members:
         for vip in sorted(m.vips & set(owners)):
             out.append(Finding("vip-is-host-address", f"{m.instance} on {m.host} uses VIP {vip}, which is {owners[vip]}'s own "
-                               f"address: pick a free address for the VIP"))
+                               "address", "pick a free address for the VIP", m.host))
     return sorted(set(out), key=str)
 
 
@@ -315,12 +360,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m labs.lint") -> in
     p.add_argument("--config-id", action="append", default=[], metavar="HOST=ID",
                    help="the config id a host's keepalived runs with (keepalived -i; default: the host's name, as "
                         "keepalived's default is the node name): which `@ID` lines apply")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of the lines")
     args = p.parse_args(argv)
-    return entry(prog, lambda: lint(args))
+    return entry_json(prog, lambda doc: lint(args, doc), args.json)
 
 
-def lint(args: argparse.Namespace) -> int:
-    """Print the findings (exit 1 if any) for config files, one topology or one lab file."""
+def lint(args: argparse.Namespace, doc: dict[str, Any]) -> int:
+    """The findings (exit 1 if any) for config files, one topology or one lab file: printed,
+    and into `doc` as data (the --json document, printed instead)."""
     try:
         addresses = dict(a.split("=", 1) for a in args.address)
     except ValueError:
@@ -346,11 +393,10 @@ def lint(args: argparse.Namespace) -> int:
         else:
             lab = load_files([Path(i) for i in args.inputs], addresses, config_ids)
         findings = check(lab)
-    for f in findings:
-        print(f)
-    for n in notes(lab):
-        print(n)
-    print(f"{len(findings)} finding(s) in {len(lab.hosts)} config(s)")
+    said = notes(lab)
+    doc.update(findings=[f.as_json() for f in findings], notes=said, configs=len(lab.hosts))
+    if not args.json:
+        print(*findings, *said, f"{len(findings)} finding(s) in {len(lab.hosts)} config(s)", sep="\n")
     return 1 if findings else 0
 
 

@@ -1,6 +1,8 @@
 """labs.lint on the article's own configs, on the corrected lab and on bad input."""
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -69,6 +71,72 @@ def test_each_single_mistake_variant_is_found(variant, check):
 def test_bad_input(args, message):
     p = run(*args)
     assert p.returncode == 2 and message in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_json_findings_carry_host_file_line_and_fix():
+    """--json on the seed variant: the same exit status and count as the lines, and every
+    finding whose line names a file and line has them as fields, its host and fix too."""
+    text, p = run("dual_master", "--variant", "seed"), run("dual_master", "--variant", "seed", "--json")
+    doc = json.loads(p.stdout)
+    assert p.returncode == text.returncode == doc["exit"] == 1 and doc["configs"] == 4, p.stdout
+    assert f"{len(doc['findings'])} finding(s) in 4 config(s)" in text.stdout and len(doc["findings"]) == 12, text.stdout
+    assert doc["notes"] == [line for line in text.stdout.splitlines() if line.startswith("note: ")]
+    checks = {f["check"] for f in doc["findings"]}
+    assert {"vrid-reused", "router-id", "no-master", "weight-cannot-move", "unknown-keyword", "dr-arp"} <= checks, checks
+    for f in doc["findings"]:
+        assert f["check"] and f["message"] and f["check"] not in f["message"], f
+        if f["check"] in ("weight-cannot-move", "unknown-keyword"):  # their lines name file and line
+            assert f["file"].endswith("keepalived.conf") and f["line"] == f["lines"][0] > 0 and f["host"], f
+            assert f["file"] not in f["message"], f  # the location is a field, not in the sentence
+        if f["check"] != "unknown-keyword":
+            assert f["fix"] and f["fix"] not in f["message"], f
+        if f["check"] in ("dr-arp", "weight-cannot-move"):
+            assert f["host"] in ("server1", "server2"), f
+
+
+def test_json_is_the_findings_the_lines_print():
+    """The objects --json prints are the findings whose text the plain output prints, line
+    for line (the article's configs: stable paths, file and line in several)."""
+    found = findings(SEED)
+    addresses = [f"--address={host}={ip}" for host, ip in ADDRESSES.items()]
+    text, p = run(*map(str, SEED), *addresses), run(*map(str, SEED), *addresses, "--json")
+    assert json.loads(p.stdout)["findings"] == [f.as_json() for f in found] and p.returncode == text.returncode == 1
+    assert text.stdout.splitlines()[:len(found)] == [str(f) for f in found], text.stdout
+    located = [f for f in found if re.search(r"\.conf:\d", str(f))]
+    assert located and all(f.line and f"{f.file}:{f.line}" in str(f) for f in located), located
+
+
+def test_each_finding_s_line_is_as_it_always_was(tmp_path):
+    """The line built from the fields, pinned as lint printed it before it had fields: one
+    of each layout (location first, in the middle, none; ': ' or '; ' before the fix)."""
+    seed = f"{REPO}/topologies/seed_article"
+    lines = {str(f) for f in findings(SEED)}
+    assert {
+        "vrid-reused: VRID 51 on enp0s8 is used by 2 different VRRP groups (192.168.56.131 on lvs1,lvs2; 192.168.56.111 "
+        "on server1,server2): give each group its own virtual_router_id (1-255) on a shared segment",
+        "router-id: router_id keep_101 is used by lvs1, lvs2, server1: give every host its own router_id",
+        "weight-cannot-move: VI_1 (VRID 51, 192.168.56.111): track check_nginx_alive weight 1 on server1 "
+        f"({seed}/server1.conf:35): a failed check leaves priority 100 >= 81 on server2, so the VIP never moves; "
+        "use weight -21 or lower",
+        "no-master: VI_2 (VRID 52, 192.168.56.132): no host is configured MASTER; set state MASTER on lvs2 (priority 100) "
+        "so the configuration says who should hold the VIP",
+        f"unknown-keyword: {seed}/lvs1.conf:62,73,93,103: keepalived does not know 'nb_get_retry' (keepalived 2.x calls "
+        "it retry); it ignores the line",
+        "dr-arp: server1 is a DR real server and nothing records its ARP sysctls: set net.ipv4.conf.all.arp_ignore=1 and "
+        "net.ipv4.conf.all.arp_announce=2 (and put 192.168.56.131, 192.168.56.132 on lo) or clients may reach it directly",
+    } <= lines, lines
+    got = pair(tmp_path, dict(state="MASTER", more="    preempt_delay 5\n"), dict(priority=90))
+    assert f"preempt-delay-ignored: VI_1 (VRID 51, 192.168.56.131) on lvs1 ({tmp_path / 'lvs1.conf'}:1): state MASTER " \
+        "with preempt_delay 5: keepalived clears preempt_delay on a MASTER; give every host of the group state BACKUP " \
+        "(the priorities still choose)" in got, got
+
+
+def test_json_of_a_clean_lab_and_of_bad_input():
+    p = run("dual_master", "--json")
+    doc = json.loads(p.stdout)
+    assert p.returncode == doc["exit"] == 0 and doc["findings"] == [] and doc["configs"] == 4 and doc["notes"], p.stdout
+    p = run("/nonexistent.conf", "--json")
+    assert p.returncode == json.loads(p.stdout)["exit"] == 2 and p.stderr.count("\n") == 1, p.stdout + p.stderr
 
 
 def test_a_lab_file_is_linted_as_its_configs_and_sysctls():

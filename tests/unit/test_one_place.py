@@ -64,9 +64,9 @@ def test_the_dr_arp_sysctls_the_lab_sets_are_the_ones_lint_wants(tmp_path):
     files, addresses = lint.render_spec(spec, tmp_path / "on")
     assert not [f for f in lint.check(lint.load_files(files, addresses)) if f.check == "dr-arp"]
     files, addresses = lint.render_spec(dataclasses.replace(spec, arp_sysctls=False), tmp_path / "off")
-    found = [f.message for f in lint.check(lint.load_files(files, addresses)) if f.check == "dr-arp"]
+    found = [str(f) for f in lint.check(lint.load_files(files, addresses)) if f.check == "dr-arp"]
     assert all(any(f"all.{key}=0: set it to {value}" in m for m in found) for key, value in sysctls.DR_ARP), found
-    unrecorded = [f.message for f in lint.check(lint.load_files(files, addresses, sysctls={})) if f.check == "dr-arp"]
+    unrecorded = [str(f) for f in lint.check(lint.load_files(files, addresses, sysctls={})) if f.check == "dr-arp"]
     assert unrecorded and all(f"net.ipv4.conf.all.{key}={value}" in m for m in unrecorded for key, value in sysctls.DR_ARP)
 
 
