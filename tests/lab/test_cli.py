@@ -78,7 +78,7 @@ def test_cli_session(tmp_path):
     assert moved["verdict"] == "pass" and moved["model"]["earliest_s"] <= moved["measured_s"] <= moved["model"]["latest_s"]
     svg = (folder / "timeline.svg").read_text()
     assert "interactive session: link_down on lvs1: PASS" in svg and "lvs2: add" in svg
-    assert f" model {moved['model']['earliest_s']:.2f}-{moved['model']['latest_s']:.2f} s" in svg
+    assert f"(model {moved['model']['earliest_s']:.2f}-{moved['model']['latest_s']:.2f} s)" in svg  # the move's label
     assert "None on None" not in svg
     assert (folder / "report.html").exists()
     assert leftovers([h.name for h in dual_master.spec().hosts]) == []
