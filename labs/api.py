@@ -128,13 +128,8 @@ class OpenLab:
 
     def run(self, scenario: str, target: str | None = None) -> Result:
         """One scenario run, judged: probes, baseline, fault, observation, heal, recovery."""
-        from labs.lab import experiment  # Mininet, pyroute2: only once a lab runs
-
         ((name, chosen),) = suite.choose_runs(self.plan.spec, [scenario], target)
-        loaded = load_scenario(name)
-        ok, folder = self.shared.run(Path(name).stem, lambda lab, folder, say: (
-            experiment.run(lab, loaded, chosen, self.plan.probe, say), True)[1],
-            scenario=name, target=chosen, probe={"rate": self.plan.probe.rate, "timeout": self.plan.probe.timeout})
+        ok, folder = suite.run_one(self.shared.run, self.plan, name, chosen)
         if not ok:
             raise LabError(f"{name} on {chosen} did not run: {_why(folder)}")
         return Result(folder, analyze.analyze(folder))

@@ -626,37 +626,34 @@ def claim_problems(c: Claim, out: Outcome) -> list[str]:
     objs, why = _objects(c, out)
     if why or not objs:
         return [why or "nothing to read"]
+    checks = [*(("equals", n, w) for n, w in c.equals.items()), *(("matches", n, p) for n, p in c.matches.items()),
+              *(("at least", n, b) for n, b in c.at_least.items()), *(("at most", n, b) for n, b in c.at_most.items())]
     problems = []
     for obj in objs:
-        for name, want in c.equals.items():
+        for how, name, want in checks:
             try:
                 got = _get(obj, name)
             except KeyError:
                 problems.append(f"no `{name}`")
                 continue
-            if not _same(got, want):
-                problems.append(f"`{name}` is {got!r} (the guide: {want!r})")
-        for name, pattern in c.matches.items():
-            try:
-                got = _get(obj, name)
-            except KeyError:
-                problems.append(f"no `{name}`")
-                continue
-            if not re.search(pattern, str(got)):
-                problems.append(f"`{name}` does not match /{pattern}/: {str(got)[:200]!r}")
-        for name, bound in [*((n, ("at least", b)) for n, b in c.at_least.items()),
-                            *((n, ("at most", b)) for n, b in c.at_most.items())]:
-            try:
-                got = _get(obj, name)
-            except KeyError:
-                problems.append(f"no `{name}`")
-                continue
-            how, b = bound
-            if got is None or (got < b if how == "at least" else got > b):
-                problems.append(f"`{name}` is {got!r} (the guide: {how} {b:g})")
+            problem = _check(how, name, got, want)
+            if problem:
+                problems.append(problem)
         if c.window:
             problems += window_problems(c.window, obj)
     return list(dict.fromkeys(problems))
+
+
+def _check(how: str, name: str, got: Any, want: Any) -> str | None:
+    """What is wrong with a claim's field `name` read as `got`, under one of its tests
+    (equals, matches, at least, at most), or None."""
+    if how == "equals":
+        return None if _same(got, want) else f"`{name}` is {got!r} (the guide: {want!r})"
+    if how == "matches":
+        return None if re.search(want, str(got)) else f"`{name}` does not match /{want}/: {str(got)[:200]!r}"
+    if got is None or (got < want if how == "at least" else got > want):
+        return f"`{name}` is {got!r} (the guide: {how} {want:g})"
+    return None
 
 
 def measured_values(c: Claim, out: Outcome) -> list[Any]:

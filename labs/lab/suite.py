@@ -7,7 +7,7 @@ import functools
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from labs import analyze
 from labs.analysis import suite as tables
@@ -54,13 +54,28 @@ def choose_runs(spec: "LabSpec", names: Sequence[str] | None, target: str | None
     return tuple(out)
 
 
+def run_one(on_a_lab: Callable[..., tuple[bool, Path]], plan: RunPlan, name: str, target: str) -> tuple[bool, Path]:
+    """One scenario run in a lab session (SharedLab.run, or with_lab for a fresh lab): its
+    folder named after the scenario, run.json saying what ran and at what probe rate."""
+    from labs.lab import experiment  # Mininet: --list and --help work without it
+
+    loaded = scenario.load(name)
+
+    def body(lab: "Lab", folder: Path, say: Progress) -> bool:
+        experiment.run(lab, loaded, target, plan.probe, say)
+        return True
+
+    return on_a_lab(Path(name).stem, body, scenario=name, target=target,
+                    probe={"rate": plan.probe.rate, "timeout": plan.probe.timeout})
+
+
 def run_here(plan: RunPlan, backend: str, reason: str) -> int:
     """Each planned run on this kernel, one after the other: on one shared lab (rebuilt
     only when a run leaves it unhealthy) or, with `fresh`, a lab per run. A job of
     `--jobs N` writes its part for the command that started it; else the suite's report."""
-    # matplotlib (plot), Mininet (experiment), pyroute2 (resources): --list and --help work without them
+    # matplotlib (plot), pyroute2 (resources): --list and --help work without them
     from labs import plot
-    from labs.lab import experiment, resources
+    from labs.lab import resources
 
     accounting = resources.Accounting()
     summaries, folders, usage = [], [], []
@@ -69,15 +84,8 @@ def run_here(plan: RunPlan, backend: str, reason: str) -> int:
     on_a_lab = shared.run if shared else functools.partial(with_lab, plan, backend, reason)
     try:
         for n, (name, target) in enumerate(runs, 1):
-            loaded = scenario.load(name)
             print(f"=== [{n}/{len(runs)}] {name} on {target}", flush=True)
-
-            def body(lab: "Lab", folder: Path, say: Progress) -> bool:
-                experiment.run(lab, loaded, target, plan.probe, say)
-                return True
-
-            ran, folder = on_a_lab(Path(name).stem, body, scenario=name, target=target,
-                                   probe={"rate": plan.probe.rate, "timeout": plan.probe.timeout})
+            ran, folder = run_one(on_a_lab, plan, name, target)
             folders.append(folder)
             if ran:
                 summary = analyze.analyze(folder)
